@@ -1,0 +1,133 @@
+// Lists into items, and the checks that need more than one item: duplicate
+// users and uids, rules naming unknown users, duplicate mounts of one user.
+#include "parse.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "names.hpp"
+#include "parse_items.hpp"
+
+namespace gw::mapping {
+
+namespace {
+
+constexpr std::size_t users_listed_at_most = 5;  // keeps "unknown user" to one readable line
+
+std::string_view trim(std::string_view text) {
+  // CR and LF too: a compose file's block scalar puts them into the variable.
+  constexpr std::string_view blanks = " \t\r\n";
+  const std::size_t first = text.find_first_not_of(blanks);
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(blanks) - first + 1);
+}
+
+bool contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// What the users' items told the rules' checks.
+struct UserIndex {
+  std::vector<std::string> named;  // every name given, even in a bad item, in order
+  std::vector<std::string> valid;  // the users that made it into the model, in order
+};
+
+void check_users(const std::vector<Item>& items, Parsed& out, UserIndex& index) {
+  std::map<std::string, std::string> name_sources;
+  std::map<std::uint32_t, std::string> uid_users;  // uid -> "gary, SFTP_USERS item 1"
+  for (const Item& item : items) {
+    const detail::UserItem parsed = detail::parse_user_item(item, out.problems);
+    const detail::Report report(item, out.problems);
+    if (parsed.name) {
+      const auto [it, fresh] = name_sources.try_emplace(*parsed.name, item.source);
+      if (fresh) index.named.push_back(*parsed.name);
+      else report("duplicate user name '" + *parsed.name + "' (also in " + it->second + ")");
+    }
+    if (parsed.uid) {
+      const std::string who = parsed.name ? *parsed.name + ", " + item.source : item.source;
+      const auto [it, fresh] = uid_users.try_emplace(*parsed.uid, who);
+      if (!fresh) {
+        report("duplicate uid " + std::to_string(*parsed.uid) + " (also used by " + it->second +
+               ")");
+      }
+    }
+    if (parsed.user && report.clean()) {
+      out.model.users.push_back(*parsed.user);
+      index.valid.push_back(parsed.user->name);
+    }
+  }
+}
+
+// Suggests and lists only valid users: those are what a rule can name.
+std::string unknown_user_message(const std::string& user, const UserIndex& index) {
+  std::string message = "unknown user '" + user + "'";
+  if (auto near = closest(user, index.valid)) return message + "; did you mean '" + *near + "'?";
+  if (index.valid.empty()) return message + "; no valid users are defined";
+  message += "; known users: ";
+  for (std::size_t i = 0; i < index.valid.size() && i < users_listed_at_most; ++i) {
+    message += (i == 0 ? "" : ", ") + index.valid[i];
+  }
+  return index.valid.size() > users_listed_at_most ? message + ", ..." : message;
+}
+
+void check_rules(const std::vector<Item>& items, const UserIndex& index, Parsed& out) {
+  std::map<std::pair<std::string, std::string>, std::string> mount_sources;  // (user, mount)
+  for (const Item& item : items) {
+    const detail::RuleItem parsed = detail::parse_rule_item(item, out.problems);
+    const detail::Report report(item, out.problems);
+    // A user whose own item was bad has had its error already; saying
+    // "unknown user" about it as well would only confuse.
+    if (parsed.user && !contains(index.named, *parsed.user)) {
+      report(unknown_user_message(*parsed.user, index));
+    }
+    if (parsed.user && parsed.mount) {
+      const auto [it, fresh] =
+          mount_sources.try_emplace({*parsed.user, *parsed.mount}, item.source);
+      if (!fresh) {
+        report("duplicate mount name '" + *parsed.mount + "' for user " + *parsed.user +
+               " (also in " + it->second + ")");
+      }
+    }
+    if (parsed.rule && report.clean() && contains(index.valid, parsed.rule->user)) {
+      out.model.rules.push_back(*parsed.rule);
+    }
+  }
+}
+
+}  // namespace
+
+namespace detail {
+
+std::vector<std::string_view> split(std::string_view text, char separator) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  for (std::size_t at; (at = text.find(separator, start)) != std::string_view::npos;
+       start = at + 1) {
+    parts.push_back(text.substr(start, at - start));
+  }
+  parts.push_back(text.substr(start));
+  return parts;
+}
+
+}  // namespace detail
+
+std::vector<Item> split_list(std::string_view text, std::string_view label) {
+  std::vector<Item> items;
+  for (const std::string_view part : detail::split(text, ',')) {
+    const std::string_view item = trim(part);
+    if (item.empty()) continue;
+    items.push_back(Item{std::string(item),
+                         std::string(label) + " item " + std::to_string(items.size() + 1)});
+  }
+  return items;
+}
+
+Parsed parse(const Input& input) {
+  Parsed out;
+  UserIndex index;
+  check_users(input.users, out, index);
+  check_rules(input.rules, index, out);
+  return out;
+}
+
+}  // namespace gw::mapping

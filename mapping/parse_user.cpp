@@ -1,0 +1,95 @@
+// Reading one `name:uid[:gid]` item, and the uid/gid rules rules share.
+#include <algorithm>
+#include <cctype>
+
+#include "names.hpp"
+#include "parse_items.hpp"
+
+namespace gw::mapping::detail {
+
+namespace {
+
+// (uid_t)-1 means "leave unchanged" to chown(2) and setresuid(2).
+constexpr std::uint32_t max_id = 4294967294u;
+// nobody/nogroup own what nobody should: NFS squashing, unmapped ids.
+constexpr std::uint32_t overflow_id = 65534u;
+
+std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+std::string id_hint(IdKind kind) {
+  return std::string("use a decimal ") + (kind == IdKind::uid ? "uid" : "gid") +
+         " from 1 to 4294967294, other than 65534";
+}
+
+// Why the value is reserved, as in "uid 0 is root".
+std::string reserved_id_reason(std::uint32_t id, IdKind kind) {
+  if (kind == IdKind::uid) return id == 0 ? "is root" : "is nobody";
+  return id == 0 ? "is root's group" : "is nogroup";
+}
+
+void check_user_name(std::string_view name, const Report& report) {
+  if (name.empty()) {
+    report("user name is empty; expected " + std::string(user_shape));
+  } else if (!is_user_name(name)) {
+    std::string message = "user name " + quoted(name) +
+                          " is not valid: use 1 to 32 of a-z, 0-9, '_' and '-', "
+                          "starting with a-z or '_'";
+    std::string lower(name);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (lower != name && is_user_name(lower)) message += "; did you mean " + quoted(lower) + "?";
+    report(std::move(message));
+  } else if (is_reserved_user_name(name)) {
+    report("user name " + quoted(name) + " is reserved for a system account; choose another name");
+  }
+}
+
+}  // namespace
+
+std::optional<std::uint32_t> parse_id(std::string_view text, IdKind kind, const Report& report,
+                                      std::string_view prefix) {
+  const std::string what = std::string(prefix) + (kind == IdKind::uid ? "uid" : "gid");
+  if (text.empty()) {
+    report(what + " is empty; " + id_hint(kind));
+    return std::nullopt;
+  }
+  if (!std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    report(what + " " + quoted(text) + " is not a decimal number; " + id_hint(kind));
+    return std::nullopt;
+  }
+  std::uint64_t value = 0;
+  for (const char c : text) {
+    value = value * 10 + static_cast<std::uint64_t>(c - '0');
+    if (value > max_id) {
+      report(what + " " + std::string(text) + " is out of range; " + id_hint(kind));
+      return std::nullopt;
+    }
+  }
+  const auto id = static_cast<std::uint32_t>(value);
+  if (id == 0 || id == overflow_id) {
+    report(what + " " + std::to_string(id) + " " + reserved_id_reason(id, kind) + "; " +
+           id_hint(kind));
+    return std::nullopt;
+  }
+  return id;
+}
+
+UserItem parse_user_item(const Item& item, Problems& out) {
+  const Report report(item, out);
+  const std::vector<std::string_view> fields = split(item.text, ':');
+  UserItem result;
+  if (!fields[0].empty()) result.name = std::string(fields[0]);
+  if (fields.size() < 2 || fields.size() > 3) {
+    report("expected " + std::string(user_shape) + ", found " + std::to_string(fields.size()) +
+           (fields.size() == 1 ? " field" : " fields"));
+    return result;
+  }
+  check_user_name(fields[0], report);
+  result.uid = parse_id(fields[1], IdKind::uid, report);
+  const std::optional<std::uint32_t> gid =
+      fields.size() == 3 ? parse_id(fields[2], IdKind::gid, report) : result.uid;
+  if (report.clean()) result.user = User{std::string(fields[0]), *result.uid, *gid};
+  return result;
+}
+
+}  // namespace gw::mapping::detail

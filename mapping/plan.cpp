@@ -1,0 +1,56 @@
+#include "plan.hpp"
+
+#include <algorithm>
+
+namespace gw::mapping {
+
+namespace {
+
+// base + "/" + name with exactly one slash between them; the directories come
+// from configuration and may end in '/', the names never start with one.
+std::string join_path(std::string_view base, std::string_view name) {
+  if (name.empty()) return std::string(base);
+  while (base.size() > 1 && base.back() == '/') base.remove_suffix(1);
+  if (base.empty()) return std::string(name);
+  return std::string(base) + (base.back() == '/' ? "" : "/") + std::string(name);
+}
+
+MountPlan plan_mount(const Rule& rule, const Paths& paths) {
+  return MountPlan{
+      .name = rule.mount,
+      .volume = rule.volume,
+      .subdir = rule.subdir,
+      .backing = join_path(join_path(paths.volumes_dir, rule.volume), rule.subdir),
+      .access = rule.access,
+      .owner = rule.owner,
+      .symlinks = rule.symlinks,
+      .atomic = rule.atomic,
+  };
+}
+
+}  // namespace
+
+const UserPlan* Plan::find(std::string_view user) const {
+  const auto it = std::find_if(users.begin(), users.end(),
+                               [&](const UserPlan& plan) { return plan.user.name == user; });
+  return it == users.end() ? nullptr : &*it;
+}
+
+Plan make_plan(const Model& model, const Paths& paths) {
+  Plan plan;
+  for (const User& user : model.users) {
+    UserPlan& entry = plan.users.emplace_back();
+    entry.user = user;
+    entry.chroot = "data/" + user.name + "-chroot";
+    entry.home = entry.chroot + "/" + user.name;
+    entry.home_backing = join_path(paths.data_dir, user.name);
+    // Mounts keep the order of the rules, so what `gateway check` prints
+    // follows the list the admin wrote.
+    for (const Rule& rule : model.rules) {
+      if (rule.user == user.name) entry.mounts.push_back(plan_mount(rule, paths));
+    }
+  }
+  return plan;
+}
+
+}  // namespace gw::mapping

@@ -1,0 +1,132 @@
+// Parsing what admins write: lists, users, rules and their options, and the
+// one-line form of a problem.
+#include "mapping_support.hpp"
+#include "support/catch.hpp"
+
+using namespace gw::mapping;
+using gw::test::all_lines;
+using gw::test::make_rule;
+using gw::test::parse_env;
+
+namespace {
+
+Rule parse_one_rule(std::string_view rule) {
+  const Parsed parsed = parse_env("ryan:54321", rule);
+  INFO(all_lines(parsed));
+  REQUIRE(parsed.ok());
+  REQUIRE(parsed.model.rules.size() == 1);
+  return parsed.model.rules.front();
+}
+
+}  // namespace
+
+TEST_CASE("split_list labels the non-empty items from 1 and trims blanks", "[mapping][parse]") {
+  const auto items = split_list(" ryan:1 ,, \tgary:2\t,\n,", "SFTP_USERS");
+  REQUIRE(items.size() == 2);
+  CHECK(items[0].text == "ryan:1");
+  CHECK(items[0].source == "SFTP_USERS item 1");
+  CHECK(items[1].text == "gary:2");
+  CHECK(items[1].source == "SFTP_USERS item 2");
+  CHECK(split_list("", "SFTP_USERS").empty());
+  CHECK(split_list(" , ,", "SFTP_USERS").empty());
+}
+
+TEST_CASE("the seed's own example parses to the expected model", "[mapping][parse]") {
+  const Parsed parsed =
+      parse_env("ryan:54321,gary:1001", "thttpd_files:ryan:web,music_stuff:gary:music");
+  INFO(all_lines(parsed));
+  REQUIRE(parsed.ok());
+  const Model expected{
+      .users = {User{"ryan", 54321, 54321}, User{"gary", 1001, 1001}},
+      .rules = {make_rule("thttpd_files", "ryan", "web"),
+                make_rule("music_stuff", "gary", "music")},
+  };
+  CHECK(parsed.model == expected);
+  CHECK(parsed.model.rules[0].access == Access::read_write);
+  CHECK(parsed.model.rules[0].atomic);
+  CHECK_FALSE(parsed.model.rules[0].symlinks);
+  CHECK_FALSE(parsed.model.rules[0].owner);
+}
+
+TEST_CASE("a user's gid defaults to the uid and may be given", "[mapping][parse]") {
+  const Parsed parsed = parse_env("ryan:54321,gary:1001:100,_svc-1:4294967294", "");
+  INFO(all_lines(parsed));
+  REQUIRE(parsed.ok());
+  CHECK(parsed.model.users == std::vector<User>{User{"ryan", 54321, 54321},
+                                                User{"gary", 1001, 100},
+                                                User{"_svc-1", 4294967294u, 4294967294u}});
+}
+
+TEST_CASE("a rule may map a subdir of a volume", "[mapping][parse]") {
+  CHECK(parse_one_rule("site/public:ryan:web").subdir == "public");
+  CHECK(parse_one_rule("site/a/b.c/d-e:ryan:web").subdir == "a/b.c/d-e");
+  CHECK(parse_one_rule("site/public/:ryan:web").subdir == "public");
+  CHECK(parse_one_rule("site/:ryan:web").subdir.empty());
+  CHECK(parse_one_rule("site/My Files:ryan:web").subdir == "My Files");
+  CHECK(parse_one_rule("site/a/b:ryan:web").volume == "site");
+}
+
+TEST_CASE("rule options", "[mapping][parse]") {
+  SECTION("rw and atomic are the defaults, and may be said") {
+    const Rule rule = parse_one_rule("v:ryan:web:rw:atomic");
+    CHECK(rule.access == Access::read_write);
+    CHECK(rule.atomic);
+    CHECK(rule == parse_one_rule("v:ryan:web"));
+  }
+  SECTION("ro") { CHECK(parse_one_rule("v:ryan:web:ro").access == Access::read_only); }
+  SECTION("symlinks") { CHECK(parse_one_rule("v:ryan:web:symlinks").symlinks); }
+  SECTION("noatomic") { CHECK_FALSE(parse_one_rule("v:ryan:web:noatomic").atomic); }
+  SECTION("owner=UID:GID keeps its own ':' apart from the option separator") {
+    CHECK(parse_one_rule("v:ryan:web:owner=33:34").owner == Owner{33, 34});
+    const Rule rule = parse_one_rule("v:ryan:web:ro:owner=33:34:symlinks");
+    CHECK(rule.owner == Owner{33, 34});
+    CHECK(rule.access == Access::read_only);
+    CHECK(rule.symlinks);
+  }
+  SECTION("order does not matter") {
+    CHECK(parse_one_rule("v:ryan:web:noatomic:symlinks:owner=1:2:ro") ==
+          parse_one_rule("v:ryan:web:ro:owner=1:2:symlinks:noatomic"));
+  }
+  SECTION("repeating an option that cannot conflict is harmless") {
+    CHECK(parse_one_rule("v:ryan:web:ro:ro").access == Access::read_only);
+  }
+}
+
+TEST_CASE("Docker volume names are accepted as Docker accepts them", "[mapping][parse]") {
+  CHECK(parse_one_rule("a:ryan:web").volume == "a");
+  CHECK(parse_one_rule("0My_vol.1-x:ryan:web").volume == "0My_vol.1-x");
+  CHECK(parse_one_rule("compose_project_data:ryan:web").volume == "compose_project_data");
+}
+
+TEST_CASE("mount names may be any plain folder name", "[mapping][parse]") {
+  CHECK(parse_one_rule("v:ryan:.hidden").mount == ".hidden");
+  CHECK(parse_one_rule("v:ryan:Web Site").mount == "Web Site");
+  CHECK(parse_one_rule("v:ryan:Müsik").mount == "Müsik");
+  CHECK(parse_one_rule("v:ryan:" + std::string(255, 'm')).mount.size() == 255);
+}
+
+TEST_CASE("a problem is one line: source, text, message", "[mapping][problem]") {
+  const Problem problem{"SFTP_USERS item 2", "root:0", "user name 'root' is reserved"};
+  CHECK(problem.line() == "SFTP_USERS item 2: 'root:0': user name 'root' is reserved");
+}
+
+TEST_CASE("a problem line escapes what could end or forge a line", "[mapping][problem]") {
+  using namespace std::string_literals;
+  const Problem problem{"gateway.conf line 3", "v:ryan:a\nb\0c"s, "bad \x1b[31mname"};
+  CHECK(problem.line() == "gateway.conf line 3: 'v:ryan:a\\nb\\x00c': bad \\x1b[31mname");
+  CHECK(printable("tab\there\r") == "tab\\there\\r");
+  CHECK(printable("back\\slash") == "back\\\\slash");
+  CHECK(printable("\x7f") == "\\x7f");
+  SECTION("well-formed UTF-8 stays readable") {
+    CHECK(printable("Müsik 音楽 🎵") == "Müsik 音楽 🎵");
+  }
+  SECTION("broken UTF-8, line separators and bidi controls are escaped bytewise") {
+    CHECK(printable("a\xff" "b") == "a\\xffb");
+    CHECK(printable("\xc3") == "\\xc3");              // truncated sequence
+    CHECK(printable("\xc0\xaf") == "\\xc0\\xaf");     // overlong '/'
+    CHECK(printable("\xed\xa0\x80") == "\\xed\\xa0\\x80");  // a surrogate
+    CHECK(printable("a\xe2\x80\xa8" "b") == "a\\xe2\\x80\\xa8b");  // U+2028
+    CHECK(printable("\xe2\x80\xae") == "\\xe2\\x80\\xae");  // U+202E right-to-left override
+    CHECK(printable("\xc2\x85") == "\\xc2\\x85");           // U+0085 next line
+  }
+}
