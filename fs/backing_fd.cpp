@@ -1,0 +1,51 @@
+#include "fs/backing_fd.hpp"
+
+#include <fcntl.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace gw::fs {
+
+sys::Result<BackingFd> open_child(const BackingFd& dir, const Name& name, dev_t dev) {
+  auto r = sys::openat(dir.get(), name.c_str(), O_PATH | O_NOFOLLOW);
+  if (!r.ok()) return {BackingFd{UniqueFd{}}, r.err};
+  struct stat st {};
+  if (const int e = sys::fstat(r.value.get(), &st)) return {BackingFd{UniqueFd{}}, e};
+  if (st.st_dev != dev) return {BackingFd{UniqueFd{}}, EXDEV};
+  return {BackingFd{std::move(r.value)}, 0};
+}
+
+sys::Result<BackingFd> open_by_handle(int mount_fd, const FileHandle& handle) {
+  // open_by_handle_at takes a non-const handle; work on a copy.
+  std::vector<unsigned char> copy = handle.bytes;
+  const int fd = ::open_by_handle_at(mount_fd, reinterpret_cast<struct file_handle*>(copy.data()),
+                                     O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return {BackingFd{UniqueFd{}}, errno};
+  return {BackingFd{UniqueFd{fd}}, 0};
+}
+
+sys::Result<BackingFd> open_trusted_root(const std::string& path) {
+  auto r = sys::openat(AT_FDCWD, path.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW);
+  if (!r.ok()) return {BackingFd{UniqueFd{}}, r.err};
+  return {BackingFd{std::move(r.value)}, 0};
+}
+
+FileHandle handle_of(int fd) {
+  FileHandle h;
+  h.bytes.resize(sizeof(struct file_handle) + MAX_HANDLE_SZ);
+  auto* fh = reinterpret_cast<struct file_handle*>(h.bytes.data());
+  fh->handle_bytes = MAX_HANDLE_SZ;
+  int mount_id = 0;
+  if (::name_to_handle_at(fd, "", fh, &mount_id, AT_EMPTY_PATH) != 0) return {};
+  h.bytes.resize(sizeof(struct file_handle) + fh->handle_bytes);
+  return h;
+}
+
+sys::Result<BackingFd> path_fd_of(int proc_self_fd, int open_fd) {
+  auto r = sys::reopen(proc_self_fd, open_fd, O_PATH);
+  if (!r.ok()) return {BackingFd{UniqueFd{}}, r.err};
+  return {BackingFd{std::move(r.value)}, 0};
+}
+
+}  // namespace gw::fs

@@ -1,0 +1,68 @@
+// Confinement as a type. A BackingFd is an O_PATH descriptor of an object
+// inside a mapped backing folder. It can only be made by:
+//   - open_child: one checked Name below a BackingFd, never following a
+//     symlink and never crossing into another filesystem;
+//   - open_by_handle: re-opening an object we reached that way before;
+//   - open_trusted_root: the mapping's root, from the administrator's
+//     configuration, at start-up and reload only.
+// Op code therefore cannot open a backing object by an arbitrary path.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fs/name.hpp"
+#include "fs/sys.hpp"
+#include "fs/unique_fd.hpp"
+
+namespace gw::fs {
+
+// The kernel's file handle of a backing object (name_to_handle_at), so an
+// inode the kernel remembers costs memory, not an open descriptor.
+struct FileHandle {
+  std::vector<unsigned char> bytes;  // struct file_handle, header included
+  bool empty() const { return bytes.empty(); }
+};
+
+class BackingFd {
+ public:
+  int get() const { return fd_.get(); }
+  BackingFd(BackingFd&&) = default;
+  BackingFd& operator=(BackingFd&&) = default;
+
+ private:
+  explicit BackingFd(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;
+
+  friend sys::Result<BackingFd> open_child(const BackingFd& dir, const Name& name, dev_t dev);
+  friend sys::Result<BackingFd> open_by_handle(int mount_fd, const FileHandle& handle);
+  friend sys::Result<BackingFd> open_trusted_root(const std::string& path);
+  friend sys::Result<BackingFd> path_fd_of(int proc_self_fd, int open_fd);
+};
+
+using SharedFd = std::shared_ptr<const BackingFd>;
+
+// O_PATH|O_NOFOLLOW of `name` in `dir`; EXDEV when the object lives on a
+// filesystem other than `dev` (a mount inside a volume is never entered).
+sys::Result<BackingFd> open_child(const BackingFd& dir, const Name& name, dev_t dev);
+
+// Needs CAP_DAC_READ_SEARCH: call it with the gateway's own identity.
+// `mount_fd` is a real (not O_PATH) fd on the same filesystem: the kernel
+// refuses O_PATH fds there.
+sys::Result<BackingFd> open_by_handle(int mount_fd, const FileHandle& handle);
+
+// A directory named by trusted configuration; refuses a symlink as the last
+// component so a planted link cannot redirect a whole mapping.
+sys::Result<BackingFd> open_trusted_root(const std::string& path);
+
+// The handle of the object behind any fd of it, or an empty handle when the
+// filesystem cannot make one (the caller then keeps an O_PATH fd instead).
+FileHandle handle_of(int fd);
+
+// An O_PATH fd of an object the worker just created and holds open.
+sys::Result<BackingFd> path_fd_of(int proc_self_fd, int open_fd);
+
+}  // namespace gw::fs

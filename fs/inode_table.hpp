@@ -1,0 +1,57 @@
+// FUSE ids and their lookup counts. The kernel holds a reference for every
+// successful lookup/create/readdirplus entry and returns them with FORGET;
+// an inode leaves the table exactly when its count reaches zero.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <tuple>
+#include <unordered_map>
+
+#include "fs/inode.hpp"
+
+namespace gw::fs {
+
+class InodeTable {
+ public:
+  InodeTable();
+
+  InodePtr get(fuse_ino_t id) const;
+
+  // Pinned inodes (synthetic nodes, mapping roots) are never forgotten.
+  fuse_ino_t next_id() { return next_id_.fetch_add(1); }
+  void pin(const InodePtr& node);
+  void unpin(fuse_ino_t id);
+
+  // The inode for a backing object seen through `mapping`, added if new;
+  // counts one kernel reference. `handle` and `fd` are used only when the
+  // object is new (fd is kept only if the filesystem gave no handle).
+  InodePtr remember(const std::shared_ptr<const MappingRoot>& mapping, const struct stat& st,
+                    FileHandle handle, SharedFd fd);
+  // Counts one more kernel reference on an inode already in the table.
+  void add_reference(const InodePtr& node);
+
+  // Returns true when the inode left the table.
+  bool forget(fuse_ino_t id, std::uint64_t count);
+
+  std::size_t size() const;
+
+ private:
+  using Key = std::tuple<std::uint64_t, dev_t, ino_t>;  // (mapping id, dev, ino)
+  struct Entry {
+    InodePtr node;
+    std::uint64_t lookups = 0;
+    bool pinned = false;
+  };
+  // Guards both maps and every Entry. Never held across a syscall or a
+  // fuse_reply_*: callers copy the shared_ptr out and let go.
+  mutable std::mutex mu_;
+  std::unordered_map<fuse_ino_t, Entry> by_id_;
+  std::map<Key, fuse_ino_t> by_key_;
+  std::atomic<fuse_ino_t> next_id_{FUSE_ROOT_ID + 1};
+};
+
+}  // namespace gw::fs

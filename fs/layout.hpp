@@ -1,0 +1,31 @@
+// Builds the served tree from a mapping plan: the synthetic chroot skeleton
+// (data/, data/<user>-chroot/) and, for every user, the home and mounted
+// folders opened through the trusted opener. All or nothing: any problem
+// (a missing volume folder, a root-owned volume without owner=) fails the
+// whole build, with one line per problem.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "fs/view.hpp"
+#include "mapping/plan.hpp"
+
+namespace gw::fs {
+
+struct LayoutResult {
+  Layout layout;
+  std::vector<std::string> problems;
+  bool ok() const { return problems.empty(); }
+};
+
+// Extra read-only files to show in the view, by path ("etc/ssh/sshd_config").
+struct SyntheticFile {
+  std::string path;
+  std::string content;
+  mode_t mode = 0444;
+};
+
+LayoutResult build_layout(const mapping::Plan& plan, const std::vector<SyntheticFile>& files, View& view);
+
+}  // namespace gw::fs

@@ -1,0 +1,73 @@
+#include "fs/op_table.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "fs/ops.hpp"
+
+namespace gw::fs {
+namespace {
+
+constexpr unsigned kMaxRequest = 1u << 20;  // 1 MiB reads and writes
+
+void init(void*, struct fuse_conn_info* conn) {
+  const unsigned wanted = FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE |
+                          FUSE_CAP_READDIRPLUS | FUSE_CAP_PARALLEL_DIROPS | FUSE_CAP_AUTO_INVAL_DATA |
+                          FUSE_CAP_ASYNC_READ | FUSE_CAP_ASYNC_DIO;
+  conn->want |= wanted & conn->capable;
+  // Always readdirplus: listing a folder also answers the stat of every
+  // entry that sftp's ls -l and sshfs ask for next.
+  conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+  // Keep the kernel applying the caller's umask.
+  conn->want &= ~FUSE_CAP_DONT_MASK;
+  conn->max_write = kMaxRequest;
+  conn->max_readahead = kMaxRequest;
+  spdlog::debug("fuse: protocol {}.{}, capable {:#x}, want {:#x}", conn->proto_major, conn->proto_minor,
+                conn->capable, conn->want);
+}
+
+struct fuse_lowlevel_ops make_operations() {
+  struct fuse_lowlevel_ops o {};
+  o.init = init;
+  o.lookup = ops::lookup;
+  o.forget = ops::forget;
+  o.forget_multi = ops::forget_multi;
+  o.getattr = ops::getattr;
+  o.setattr = ops::setattr;
+  o.readlink = ops::readlink;
+  o.statfs = ops::statfs;
+  o.opendir = ops::opendir;
+  o.readdir = ops::readdir;
+  o.readdirplus = ops::readdirplus;
+  o.releasedir = ops::releasedir;
+  o.fsyncdir = ops::fsyncdir;
+  o.open = ops::open;
+  o.read = ops::read;
+  o.write_buf = ops::write_buf;
+  o.flush = ops::flush;
+  o.release = ops::release;
+  o.fsync = ops::fsync;
+  o.fallocate = ops::fallocate;
+  o.lseek = ops::lseek;
+  o.create = ops::create;
+  o.mkdir = ops::mkdir;
+  o.mknod = ops::mknod;
+  o.symlink = ops::symlink;
+  o.link = ops::link;
+  o.unlink = ops::unlink;
+  o.rmdir = ops::rmdir;
+  o.rename = ops::rename;
+  o.setxattr = ops::setxattr;
+  o.getxattr = ops::getxattr;
+  o.listxattr = ops::listxattr;
+  o.removexattr = ops::removexattr;
+  return o;
+}
+
+}  // namespace
+
+const struct fuse_lowlevel_ops& operations() {
+  static const struct fuse_lowlevel_ops table = make_operations();
+  return table;
+}
+
+}  // namespace gw::fs

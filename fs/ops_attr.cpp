@@ -1,0 +1,144 @@
+#include <spdlog/spdlog.h>
+
+#include "fs/open_file.hpp"
+#include "fs/ops.hpp"
+
+namespace gw::fs::ops {
+
+void getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info*) {
+  guarded(req, "getattr", [&] {
+    View& view = view_of(req);
+    const InodePtr node = view.inodes().get(ino);
+    if (!node) return ESTALE;
+    if (const int e = view.policy().check(*node, Op::getattr, caller_of(req))) return e;
+    struct stat st {};
+    if (const int e = attributes(view, *node, &st)) return e;
+    fuse_reply_attr(req, &st, view.timeout());
+    return 0;
+  });
+}
+
+namespace {
+
+// chown/chgrp: only to the sftp user (stored as the stored owner); the
+// backing ids are what lands on disk.
+int owner_change(const Inode& node, const struct stat& attr, int to_set, uid_t* uid, gid_t* gid) {
+  const MappingRoot& m = *node.mapping;
+  *uid = static_cast<uid_t>(-1);
+  *gid = static_cast<gid_t>(-1);
+  if (to_set & FUSE_SET_ATTR_UID) {
+    if (attr.st_uid != m.user.uid) return EPERM;
+    *uid = m.stored.uid;
+  }
+  if (to_set & FUSE_SET_ATTR_GID) {
+    if (attr.st_gid != m.user.gid) return EPERM;
+    *gid = m.stored.gid;
+  }
+  return 0;
+}
+
+int set_times(View& view, int fd, const struct stat& attr, int to_set) {
+  struct timespec times[2];
+  times[0].tv_nsec = UTIME_OMIT;
+  times[1].tv_nsec = UTIME_OMIT;
+  if (to_set & FUSE_SET_ATTR_ATIME_NOW) times[0].tv_nsec = UTIME_NOW;
+  else if (to_set & FUSE_SET_ATTR_ATIME) times[0] = attr.st_atim;
+  if (to_set & FUSE_SET_ATTR_MTIME_NOW) times[1].tv_nsec = UTIME_NOW;
+  else if (to_set & FUSE_SET_ATTR_MTIME) times[1] = attr.st_mtim;
+  return sys::utimens_via_proc(view.proc_fd(), fd, times);
+}
+
+int truncate(View& view, int path_fd, off_t size, struct fuse_file_info* fi) {
+  if (fi) return sys::ftruncate(OpenFile::of(fi).fd.get(), size);
+  auto w = sys::reopen(view.proc_fd(), path_fd, O_WRONLY);
+  if (!w.ok()) return w.err;
+  return sys::ftruncate(w.value.get(), size);
+}
+
+// Applies the changes as the stored owner, in the order chown, chmod (so a
+// chown cannot undo the mode), size, times.
+int apply(View& view, const Inode& node, const struct stat& attr, int to_set, struct fuse_file_info* fi,
+          const Caller& who) {
+  auto fd = node_fd(view, node);
+  if (!fd.ok()) return fd.err;
+  const int path_fd = fd.value->get();
+  AsIdentity as(node.mapping->stored.uid, node.mapping->stored.gid);
+  if (as.error()) return as.error();
+  if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+    uid_t uid;
+    gid_t gid;
+    if (owner_change(node, attr, to_set, &uid, &gid))
+      return view.policy().refuse(node, Op::setattr, who, EPERM, "chown/chgrp to anyone but the user");
+    if (const int e = sys::fchown_fd(path_fd, uid, gid)) return e;
+  }
+  if (to_set & FUSE_SET_ATTR_MODE) {
+    const mode_t mode = attr.st_mode & 07777;
+    if (mode & 07000) spdlog::info("{}: stripped special mode bits {:o} (inode {})", node.mapping->label, mode & 07000, node.id);
+    if (S_ISLNK(node.type)) return EOPNOTSUPP;
+    if (const int e = sys::fchmod_via_proc(view.proc_fd(), path_fd, mode & 0777)) return e;
+  }
+  if (to_set & FUSE_SET_ATTR_SIZE) {
+    if (!S_ISREG(node.type)) return S_ISDIR(node.type) ? EISDIR : EINVAL;
+    if (const int e = truncate(view, path_fd, attr.st_size, fi)) return e;
+  }
+  if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW)) {
+    if (S_ISLNK(node.type)) return EOPNOTSUPP;
+    if (const int e = set_times(view, path_fd, attr, to_set)) return e;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, struct fuse_file_info* fi) {
+  guarded(req, "setattr", [&] {
+    View& view = view_of(req);
+    const InodePtr node = view.inodes().get(ino);
+    if (!node) return ESTALE;
+    const Caller who = caller_of(req);
+    if (const int e = view.policy().check(*node, Op::setattr, who)) return e;
+    if (const int e = apply(view, *node, *attr, to_set, fi, who)) return e;
+    struct stat st {};
+    if (const int e = attributes(view, *node, &st)) return e;
+    fuse_reply_attr(req, &st, view.timeout());
+    return 0;
+  });
+}
+
+void readlink(fuse_req_t req, fuse_ino_t ino) {
+  guarded(req, "readlink", [&] {
+    View& view = view_of(req);
+    const InodePtr node = view.inodes().get(ino);
+    if (!node) return ESTALE;
+    if (const int e = view.policy().check(*node, Op::readlink, caller_of(req))) return e;
+    if (!node->is_backed() || !S_ISLNK(node->type)) return EINVAL;
+    auto fd = node_fd(view, *node);
+    if (!fd.ok()) return fd.err;
+    auto target = sys::readlink_fd(fd.value->get());
+    if (!target.ok()) return target.err;
+    fuse_reply_readlink(req, target.value.c_str());
+    return 0;
+  });
+}
+
+void statfs(fuse_req_t req, fuse_ino_t ino) {
+  guarded(req, "statfs", [&] {
+    View& view = view_of(req);
+    const InodePtr node = view.inodes().get(ino);
+    if (!node) return ESTALE;
+    if (const int e = view.policy().check(*node, Op::statfs, caller_of(req))) return e;
+    struct statvfs st {};
+    if (node->is_backed()) {
+      auto fd = node_fd(view, *node);
+      if (!fd.ok()) return fd.err;
+      if (const int e = sys::fstatvfs(fd.value->get(), &st)) return e;
+    } else {
+      st.f_bsize = st.f_frsize = 4096;
+      st.f_namemax = 255;
+    }
+    fuse_reply_statfs(req, &st);
+    return 0;
+  });
+}
+
+}  // namespace gw::fs::ops

@@ -1,0 +1,147 @@
+#include <memory>
+
+#include "fs/open_file.hpp"
+#include "fs/ops.hpp"
+
+namespace gw::fs::ops {
+namespace {
+
+// Common preamble of every op that adds a name to a directory: the parent
+// exists and is writable for this caller, the name is a single component and
+// does not collide with a mapped folder shown in a home.
+int check_new_name(View& view, const InodePtr& parent, const char* name, Op op, const Caller& who,
+                   std::optional<Name>* checked) {
+  if (const int e = view.policy().check(*parent, op, who)) return e;
+  if (parent->mounts && parent->mounts->count(name)) return EEXIST;
+  *checked = Name::from(name);
+  if (!*checked) return view.policy().refuse(*parent, op, who, EINVAL, "invalid name");
+  return 0;
+}
+
+// Replies with the entry for a name just made in `parent`.
+int reply_new_entry(fuse_req_t req, View& view, const InodePtr& parent, const char* name) {
+  InodePtr child;
+  struct stat attr {};
+  if (const int e = lookup_child(view, parent, name, &child, &attr)) return e;
+  reply_entry(req, view, child, attr);
+  return 0;
+}
+
+// Runs `make(parent_fd)` as the mapping's stored owner, so the new object is
+// owned by the stored owner from its first instant.
+template <class Make>
+int make_as_owner(View& view, const Inode& parent, Make&& make) {
+  auto dir = node_fd(view, parent);
+  if (!dir.ok()) return dir.err;
+  AsIdentity as(parent.mapping->stored.uid, parent.mapping->stored.gid);
+  if (as.error()) return as.error();
+  return make(dir.value->get());
+}
+
+}  // namespace
+
+void create(fuse_req_t req, fuse_ino_t parent_id, const char* name, mode_t mode, struct fuse_file_info* fi) {
+  guarded(req, "create", [&] {
+    View& view = view_of(req);
+    const InodePtr parent = view.inodes().get(parent_id);
+    if (!parent) return ESTALE;
+    std::optional<Name> checked;
+    if (const int e = check_new_name(view, parent, name, Op::create, caller_of(req), &checked)) return e;
+    auto file = std::make_unique<OpenFile>();
+    const int flags = (fi->flags | O_CREAT | O_NOFOLLOW) & ~O_NOCTTY;
+    if (const int e = make_as_owner(view, *parent, [&](int dir) {
+          // Special bits never reach the backing store.
+          auto fd = sys::openat(dir, checked->c_str(), flags, mode & 0777);
+          file->fd = std::move(fd.value);
+          return fd.err;
+        }))
+      return e;
+    struct stat st {};
+    if (const int e = sys::fstat(file->fd.get(), &st)) return e;
+    if (!S_ISREG(st.st_mode)) return EEXIST;  // raced with another writer: never open a non-file
+    SharedFd pinned;
+    FileHandle handle = handle_of(file->fd.get());
+    if (handle.empty()) {
+      auto p = path_fd_of(view.proc_fd(), file->fd.get());
+      if (!p.ok()) return p.err;
+      pinned = std::make_shared<const BackingFd>(std::move(p.value));
+    }
+    file->node = view.inodes().remember(parent->mapping, st, std::move(handle), pinned);
+    fuse_entry_param e{};
+    e.ino = file->node->id;
+    e.attr = present(*file->node, st);
+    e.attr_timeout = e.entry_timeout = view.timeout();
+    fi->fh = OpenFile::to_fh(file.get());
+    fi->keep_cache = 1;
+    const fuse_ino_t id = file->node->id;
+    if (fuse_reply_create(req, &e, fi) == 0) file.release();
+    else view.inodes().forget(id, 1);
+    return 0;
+  });
+}
+
+void mkdir(fuse_req_t req, fuse_ino_t parent_id, const char* name, mode_t mode) {
+  guarded(req, "mkdir", [&] {
+    View& view = view_of(req);
+    const InodePtr parent = view.inodes().get(parent_id);
+    if (!parent) return ESTALE;
+    std::optional<Name> checked;
+    if (const int e = check_new_name(view, parent, name, Op::mkdir, caller_of(req), &checked)) return e;
+    if (const int e = make_as_owner(view, *parent, [&](int dir) { return sys::mkdirat(dir, checked->c_str(), mode & 0777); }))
+      return e;
+    return reply_new_entry(req, view, parent, name);
+  });
+}
+
+void mknod(fuse_req_t req, fuse_ino_t parent_id, const char*, mode_t, dev_t) {
+  guarded(req, "mknod", [&] {
+    View& view = view_of(req);
+    const InodePtr parent = view.inodes().get(parent_id);
+    if (!parent) return ESTALE;
+    return view.policy().check(*parent, Op::mknod, caller_of(req));  // always a refusal
+  });
+}
+
+void symlink(fuse_req_t req, const char* target, fuse_ino_t parent_id, const char* name) {
+  guarded(req, "symlink", [&] {
+    View& view = view_of(req);
+    const InodePtr parent = view.inodes().get(parent_id);
+    if (!parent) return ESTALE;
+    const Caller who = caller_of(req);
+    std::optional<Name> checked;
+    if (const int e = check_new_name(view, parent, name, Op::symlink, who, &checked)) return e;
+    if (!parent->mapping->symlinks)
+      return view.policy().refuse(*parent, Op::symlink, who, EPERM, "symlinks are off for this mapping");
+    // The target is stored verbatim; the gateway itself never follows it.
+    if (const int e = make_as_owner(view, *parent, [&](int dir) { return sys::symlinkat(target, dir, checked->c_str()); }))
+      return e;
+    return reply_new_entry(req, view, parent, name);
+  });
+}
+
+void link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_id, const char* newname) {
+  guarded(req, "link", [&] {
+    View& view = view_of(req);
+    const InodePtr node = view.inodes().get(ino);
+    const InodePtr parent = view.inodes().get(newparent_id);
+    if (!node || !parent) return ESTALE;
+    const Caller who = caller_of(req);
+    std::optional<Name> checked;
+    if (const int e = check_new_name(view, parent, newname, Op::link, who, &checked)) return e;
+    if (!node->is_backed() || node->mapping->id != parent->mapping->id)
+      return view.policy().refuse(*node, Op::link, who, EXDEV, "hard link across mappings");
+    struct stat st {};
+    if (const int e = attributes(view, *node, &st)) return e;
+    if (S_ISDIR(st.st_mode) || st.st_uid != node->mapping->user.uid)
+      return view.policy().refuse(*node, Op::link, who, EPERM, "hard link to a file the user does not own");
+    auto fd = node_fd(view, *node);
+    if (!fd.ok()) return fd.err;
+    if (const int e = make_as_owner(view, *parent, [&](int dir) {
+          return sys::linkat_fd(view.proc_fd(), fd.value->get(), dir, checked->c_str());
+        }))
+      return e;
+    return reply_new_entry(req, view, parent, newname);
+  });
+}
+
+}  // namespace gw::fs::ops

@@ -1,0 +1,147 @@
+#include <dirent.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fs/ops.hpp"
+
+namespace gw::fs::ops {
+namespace {
+
+struct DirEntry {
+  std::string name;
+  mode_t type = 0;
+  ino_t ino = 0;
+};
+
+// An open directory. Its entries are read in full when reading starts at
+// offset 0, so offsets are plain indexes: stable, and free to mix the
+// mapped folders of a home in with the backing entries.
+struct DirHandle {
+  InodePtr node;
+  std::vector<DirEntry> entries;
+
+  static DirHandle& of(const struct fuse_file_info* fi) { return *reinterpret_cast<DirHandle*>(fi->fh); }
+};
+
+int load_synthetic(DirHandle& d) {
+  d.entries = {{".", S_IFDIR, d.node->id}, {"..", S_IFDIR, 0}};
+  for (const auto& [name, child] : d.node->synthetic->entries) {
+    const mode_t mode = child->synthetic ? child->synthetic->mode : child->type;
+    d.entries.push_back({name, static_cast<mode_t>(mode & S_IFMT), child->id});
+  }
+  return 0;
+}
+
+int load_backed(View& view, DirHandle& d) {
+  auto path = node_fd(view, *d.node);
+  if (!path.ok()) return path.err;
+  sys::Result<UniqueFd> fd;
+  {
+    AsIdentity as(d.node->mapping->stored.uid, d.node->mapping->stored.gid);
+    if (as.error()) return as.error();
+    fd = sys::reopen(view.proc_fd(), path.value->get(), O_RDONLY | O_DIRECTORY);
+  }
+  if (!fd.ok()) return fd.err;
+  DIR* dir = ::fdopendir(fd.value.get());
+  if (!dir) return errno;
+  fd.value.release();  // owned by dir now
+  d.entries.clear();
+  while (const struct dirent* e = ::readdir(dir)) {
+    if (d.node->mounts && d.node->mounts->count(e->d_name)) continue;  // hidden by a mapped folder
+    d.entries.push_back({e->d_name, static_cast<mode_t>(DTTOIF(e->d_type)), e->d_ino});
+  }
+  ::closedir(dir);
+  if (d.node->mounts) {
+    for (const auto& [name, child] : *d.node->mounts) d.entries.push_back({name, S_IFDIR, child->id});
+  }
+  return 0;
+}
+
+int load(View& view, DirHandle& d) { return d.node->synthetic ? load_synthetic(d) : load_backed(view, d); }
+
+bool is_dot(const std::string& name) { return name == "." || name == ".."; }
+
+// Adds one readdirplus entry; returns its size, 0 when it did not fit or -1
+// to skip it (it vanished or may not be entered).
+long add_plus(fuse_req_t req, View& view, const DirHandle& d, const DirEntry& ent, char* buf, std::size_t room,
+              off_t next) {
+  fuse_entry_param e{};
+  if (is_dot(ent.name)) {
+    e.attr.st_ino = ent.ino;
+    e.attr.st_mode = ent.type;  // ino 0: the kernel makes no dentry for it
+    const std::size_t n = fuse_add_direntry_plus(req, buf, room, ent.name.c_str(), &e, next);
+    return n > room ? 0 : static_cast<long>(n);
+  }
+  if (fuse_add_direntry_plus(req, nullptr, 0, ent.name.c_str(), nullptr, 0) > room) return 0;
+  InodePtr child;
+  if (lookup_child(view, d.node, ent.name.c_str(), &child, &e.attr) != 0) return -1;
+  e.ino = child->id;
+  e.attr_timeout = e.entry_timeout = view.timeout();
+  return static_cast<long>(fuse_add_direntry_plus(req, buf, room, ent.name.c_str(), &e, next));
+}
+
+void list(fuse_req_t req, std::size_t size, off_t off, struct fuse_file_info* fi, bool plus) {
+  guarded(req, plus ? "readdirplus" : "readdir", [&] {
+    View& view = view_of(req);
+    DirHandle& d = DirHandle::of(fi);
+    if (off == 0)
+      if (const int e = load(view, d)) return e;
+    std::vector<char> buf(size);
+    std::size_t used = 0;
+    for (auto i = static_cast<std::size_t>(off); i < d.entries.size(); ++i) {
+      const DirEntry& ent = d.entries[i];
+      const auto next = static_cast<off_t>(i + 1);
+      if (plus) {
+        const long n = add_plus(req, view, d, ent, buf.data() + used, size - used, next);
+        if (n == 0) break;
+        if (n > 0) used += static_cast<std::size_t>(n);
+        continue;
+      }
+      struct stat st {};
+      st.st_ino = ent.ino;
+      st.st_mode = ent.type;
+      const std::size_t n = fuse_add_direntry(req, buf.data() + used, size - used, ent.name.c_str(), &st, next);
+      if (n > size - used) break;
+      used += n;
+    }
+    fuse_reply_buf(req, buf.data(), used);
+    return 0;
+  });
+}
+
+}  // namespace
+
+void opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {
+  guarded(req, "opendir", [&] {
+    View& view = view_of(req);
+    const InodePtr node = view.inodes().get(ino);
+    if (!node) return ESTALE;
+    if (const int e = view.policy().check(*node, Op::readdir, caller_of(req))) return e;
+    const bool dir = node->synthetic ? S_ISDIR(node->synthetic->mode) : S_ISDIR(node->type);
+    if (!dir) return ENOTDIR;
+    auto handle = std::make_unique<DirHandle>();
+    handle->node = node;
+    fi->fh = reinterpret_cast<std::uint64_t>(handle.get());
+    if (fuse_reply_open(req, fi) == 0) handle.release();
+    return 0;
+  });
+}
+
+void readdir(fuse_req_t req, fuse_ino_t, std::size_t size, off_t off, struct fuse_file_info* fi) {
+  list(req, size, off, fi, false);
+}
+
+void readdirplus(fuse_req_t req, fuse_ino_t, std::size_t size, off_t off, struct fuse_file_info* fi) {
+  list(req, size, off, fi, true);
+}
+
+void releasedir(fuse_req_t req, fuse_ino_t, struct fuse_file_info* fi) {
+  delete &DirHandle::of(fi);
+  fuse_reply_err(req, 0);
+}
+
+void fsyncdir(fuse_req_t req, fuse_ino_t, int, struct fuse_file_info*) { fuse_reply_err(req, 0); }
+
+}  // namespace gw::fs::ops

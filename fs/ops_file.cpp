@@ -1,0 +1,136 @@
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include "fs/open_file.hpp"
+#include "fs/ops.hpp"
+
+namespace gw::fs::ops {
+namespace {
+
+bool opens_for_write(int flags) { return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC); }
+
+}  // namespace
+
+void open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {
+  guarded(req, "open", [&] {
+    View& view = view_of(req);
+    const InodePtr node = view.inodes().get(ino);
+    if (!node) return ESTALE;
+    const Caller who = caller_of(req);
+    const Op op = opens_for_write(fi->flags) ? Op::open_write : Op::open_read;
+    if (const int e = view.policy().check(*node, op, who)) return e;
+    if (node->synthetic) {
+      if (S_ISDIR(node->synthetic->mode)) return EISDIR;
+      fi->fh = 0;  // read() serves the rendered content
+      fuse_reply_open(req, fi);
+      return 0;
+    }
+    // Only regular files are opened: a fifo or device planted in a volume by
+    // another container must neither block a worker nor reach a device.
+    if (!S_ISREG(node->type)) return view.policy().refuse(*node, op, who, EACCES, "not a regular file");
+    auto path = node_fd(view, *node);
+    if (!path.ok()) return path.err;
+    auto file = std::make_unique<OpenFile>();
+    file->node = node;
+    {
+      AsIdentity as(node->mapping->stored.uid, node->mapping->stored.gid);
+      if (as.error()) return as.error();
+      auto fd = sys::reopen(view.proc_fd(), path.value->get(), fi->flags & ~O_NOCTTY);
+      if (!fd.ok()) return fd.err;
+      file->fd = std::move(fd.value);
+    }
+    fi->fh = OpenFile::to_fh(file.get());
+    // Keep the page cache across opens; the kernel drops it when it sees the
+    // size or mtime change (auto_inval_data), e.g. after another writer.
+    fi->keep_cache = 1;
+    if (fuse_reply_open(req, fi) == 0) file.release();
+    return 0;
+  });
+}
+
+namespace {
+
+int read_synthetic(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t off) {
+  const InodePtr node = view_of(req).inodes().get(ino);
+  if (!node || !node->synthetic) return ESTALE;
+  const std::string& text = node->synthetic->content;
+  const auto start = std::min(static_cast<std::size_t>(off), text.size());
+  const auto count = std::min(size, text.size() - start);
+  fuse_reply_buf(req, text.data() + start, count);
+  return 0;
+}
+
+}  // namespace
+
+void read(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t off, struct fuse_file_info* fi) {
+  guarded(req, "read", [&] {
+    if (fi->fh == 0) return read_synthetic(req, ino, size, off);
+    struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+    buf.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
+    buf.buf[0].fd = OpenFile::of(fi).fd.get();
+    buf.buf[0].pos = off;
+    fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+    return 0;
+  });
+}
+
+void write_buf(fuse_req_t req, fuse_ino_t, struct fuse_bufvec* in, off_t off, struct fuse_file_info* fi) {
+  guarded(req, "write", [&] {
+    OpenFile& file = OpenFile::of(fi);
+    struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in));
+    out.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
+    out.buf[0].fd = file.fd.get();
+    out.buf[0].pos = off;
+    ssize_t written = 0;
+    {
+      // As the stored owner: root's reserved blocks and limits must not
+      // apply to what a user writes.
+      AsIdentity as(file.node->mapping->stored.uid, file.node->mapping->stored.gid);
+      if (as.error()) return as.error();
+      written = fuse_buf_copy(&out, in, FUSE_BUF_SPLICE_NONBLOCK);
+    }
+    if (written < 0) return static_cast<int>(-written);
+    fuse_reply_write(req, static_cast<std::size_t>(written));
+    return 0;
+  });
+}
+
+void flush(fuse_req_t req, fuse_ino_t, struct fuse_file_info*) { fuse_reply_err(req, 0); }
+
+void release(fuse_req_t req, fuse_ino_t, struct fuse_file_info* fi) {
+  if (fi->fh != 0) delete &OpenFile::of(fi);
+  fuse_reply_err(req, 0);
+}
+
+void fsync(fuse_req_t req, fuse_ino_t, int datasync, struct fuse_file_info* fi) {
+  guarded(req, "fsync", [&] {
+    if (const int e = sys::fsync(OpenFile::of(fi).fd.get(), datasync != 0)) return e;
+    fuse_reply_err(req, 0);
+    return 0;
+  });
+}
+
+void fallocate(fuse_req_t req, fuse_ino_t, int mode, off_t offset, off_t length, struct fuse_file_info* fi) {
+  guarded(req, "fallocate", [&] {
+    View& view = view_of(req);
+    OpenFile& file = OpenFile::of(fi);
+    if (const int e = view.policy().check(*file.node, Op::fallocate, caller_of(req))) return e;
+    AsIdentity as(file.node->mapping->stored.uid, file.node->mapping->stored.gid);
+    if (as.error()) return as.error();
+    if (const int e = sys::fallocate(file.fd.get(), mode, offset, length)) return e;
+    fuse_reply_err(req, 0);
+    return 0;
+  });
+}
+
+void lseek(fuse_req_t req, fuse_ino_t, off_t off, int whence, struct fuse_file_info* fi) {
+  guarded(req, "lseek", [&] {
+    auto r = sys::lseek(OpenFile::of(fi).fd.get(), off, whence);
+    if (!r.ok()) return r.err;
+    fuse_reply_lseek(req, r.value);
+    return 0;
+  });
+}
+
+}  // namespace gw::fs::ops

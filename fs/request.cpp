@@ -1,0 +1,112 @@
+#include "fs/request.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+
+namespace gw::fs {
+
+void log_exception(const char* op, const char* what) noexcept {
+  try {
+    spdlog::error("{}: internal error: {}", op, what);
+  } catch (...) {
+  }
+}
+
+Caller caller_of(fuse_req_t req) {
+  const fuse_ctx* ctx = fuse_req_ctx(req);
+  return Caller{ctx->uid, ctx->gid, ctx->pid};
+}
+
+struct stat present(const Inode& node, const struct stat& backing) {
+  struct stat st = backing;
+  const MappingRoot& m = *node.mapping;
+  if (st.st_uid == m.stored.uid) st.st_uid = m.user.uid;
+  if (st.st_gid == m.stored.gid) st.st_gid = m.user.gid;
+  st.st_ino = node.id;
+  return st;
+}
+
+struct stat synthetic_attr(const Inode& node) {
+  struct stat st {};
+  const Synthetic& s = *node.synthetic;
+  st.st_ino = node.id;
+  st.st_mode = s.mode;
+  st.st_nlink = S_ISDIR(s.mode) ? 2 : 1;
+  st.st_size = S_ISDIR(s.mode) ? 4096 : static_cast<off_t>(s.content.size());
+  st.st_blksize = 4096;
+  st.st_blocks = (st.st_size + 511) / 512;
+  // uid/gid 0 and no group/other write bits: OpenSSH requires exactly that
+  // of every component of a ChrootDirectory.
+  return st;
+}
+
+sys::Result<SharedFd> node_fd(View& view, const Inode& node) { return view.fds().get(node); }
+
+int attributes(View& view, const Inode& node, struct stat* out) {
+  if (node.synthetic) {
+    *out = synthetic_attr(node);
+    return 0;
+  }
+  auto fd = node_fd(view, node);
+  if (!fd.ok()) return fd.err;
+  struct stat st {};
+  if (const int e = sys::fstat(fd.value->get(), &st)) return e;
+  *out = present(node, st);
+  return 0;
+}
+
+namespace {
+
+int lookup_synthetic(View& view, const InodePtr& parent, const char* name, InodePtr* child, struct stat* attr) {
+  const auto& entries = parent->synthetic->entries;
+  const auto it = entries.find(name);
+  if (it == entries.end()) return ENOENT;
+  if (const int e = attributes(view, *it->second, attr)) return e;
+  view.inodes().add_reference(it->second);
+  *child = it->second;
+  return 0;
+}
+
+}  // namespace
+
+int lookup_child(View& view, const InodePtr& parent, const char* name, InodePtr* child, struct stat* attr) {
+  if (parent->synthetic) return lookup_synthetic(view, parent, name, child, attr);
+  if (parent->mounts) {
+    if (const auto it = parent->mounts->find(name); it != parent->mounts->end()) {
+      if (const int e = attributes(view, *it->second, attr)) return e;
+      view.inodes().add_reference(it->second);
+      *child = it->second;
+      return 0;
+    }
+  }
+  const auto checked = Name::from(name);
+  if (!checked) return ENOENT;
+  auto dir = node_fd(view, *parent);
+  if (!dir.ok()) return dir.err;
+  auto fd = open_child(*dir.value, *checked, parent->mapping->dev);
+  if (fd.err == EXDEV) return ENOENT;  // another filesystem mounted inside a volume: never entered
+  if (!fd.ok()) return fd.err;
+  struct stat st {};
+  if (const int e = sys::fstat(fd.value.get(), &st)) return e;
+  auto shared = std::make_shared<const BackingFd>(std::move(fd.value));
+  auto node = view.inodes().remember(parent->mapping, st, handle_of(shared->get()), shared);
+  if (!node->pinned) view.fds().put(node->id, shared);
+  *attr = present(*node, st);
+  *child = std::move(node);
+  return 0;
+}
+
+void reply_entry(fuse_req_t req, View& view, const InodePtr& node, const struct stat& attr) {
+  fuse_entry_param e{};
+  e.ino = node->id;
+  e.attr = attr;
+  e.attr_timeout = view.timeout();
+  e.entry_timeout = view.timeout();
+  if (fuse_reply_entry(req, &e) == -ENOENT) {
+    // The request was interrupted: the kernel did not take the reference.
+    view.inodes().forget(node->id, 1);
+  }
+}
+
+}  // namespace gw::fs

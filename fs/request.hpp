@@ -1,0 +1,58 @@
+// What every request handler shares: the exception firewall that guarantees
+// exactly one reply, the caller's identity, attribute presentation and the
+// confined lookup of one name.
+#pragma once
+
+#include <exception>
+#include <utility>
+
+#include "fs/identity.hpp"
+#include "fs/view.hpp"
+
+namespace gw::fs {
+
+// Runs `body`, which either replies itself and returns 0, or returns an errno
+// for the guard to reply with. An exception becomes EIO and a log line; a
+// body must therefore reply last, after anything that can throw.
+template <class Body>
+void guarded(fuse_req_t req, const char* op, Body&& body) noexcept;
+
+Caller caller_of(fuse_req_t req);
+
+// Attributes as the user sees them: objects stored as the mapping's stored
+// owner are presented as the sftp user's; others keep their real owner.
+struct stat present(const Inode& node, const struct stat& backing);
+struct stat synthetic_attr(const Inode& node);
+
+// Current attributes of any node (fstat of the backing object), presented.
+int attributes(View& view, const Inode& node, struct stat* out);
+
+// The node called `name` in directory `parent`, counting one kernel
+// reference; fills the presented attributes.
+int lookup_child(View& view, const InodePtr& parent, const char* name, InodePtr* child, struct stat* attr);
+
+// The O_PATH fd of a backed node (with the gateway's own identity).
+sys::Result<SharedFd> node_fd(View& view, const Inode& node);
+
+void reply_entry(fuse_req_t req, View& view, const InodePtr& node, const struct stat& attr);
+
+void log_exception(const char* op, const char* what) noexcept;
+
+template <class Body>
+void guarded(fuse_req_t req, const char* op, Body&& body) noexcept {
+  int err = 0;
+  try {
+    err = std::forward<Body>(body)();
+  } catch (const std::bad_alloc&) {
+    err = ENOMEM;
+  } catch (const std::exception& e) {
+    log_exception(op, e.what());
+    err = EIO;
+  } catch (...) {
+    log_exception(op, "unknown exception");
+    err = EIO;
+  }
+  if (err != 0) fuse_reply_err(req, err);
+}
+
+}  // namespace gw::fs

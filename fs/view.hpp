@@ -1,0 +1,61 @@
+// The filesystem object: everything a request handler needs, reached through
+// fuse_req_userdata (no globals).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "fs/fd_cache.hpp"
+#include "fs/inode_table.hpp"
+#include "fs/policy.hpp"
+#include "fs/unique_fd.hpp"
+
+namespace gw::fs {
+
+struct ViewOptions {
+  double cache_timeout = 1.0;      // kernel attribute/entry cache, seconds
+  std::size_t fd_cache = 4096;     // O_PATH fds kept for known inodes
+};
+
+// The synthetic tree and the pinned inodes of one plan.
+struct Layout {
+  InodePtr root;
+  std::vector<InodePtr> pinned;
+};
+
+class View {
+ public:
+  explicit View(ViewOptions options);
+
+  InodeTable& inodes() { return inodes_; }
+  FdCache& fds() { return fds_; }
+  const Policy& policy() const { return policy_; }
+  int proc_fd() const { return proc_self_fd_.get(); }
+  double timeout() const { return options_.cache_timeout; }
+  std::uint64_t next_mapping_id() { return next_mapping_id_.fetch_add(1); }
+
+  // Makes `layout` the served tree (its root becomes FUSE_ROOT_ID). Inodes of
+  // the previous layout stay valid for as long as the kernel holds them.
+  void install(Layout layout);
+  InodePtr root() const;
+
+  void set_session(struct fuse_session* se) { session_.store(se); }
+  struct fuse_session* session() const { return session_.load(); }
+
+ private:
+  ViewOptions options_;
+  InodeTable inodes_;
+  FdCache fds_;
+  Policy policy_;
+  UniqueFd proc_self_fd_;  // opened once: reopen-by-fd without path lookups later
+  std::atomic<std::uint64_t> next_mapping_id_{1};
+  std::atomic<struct fuse_session*> session_{nullptr};
+  mutable std::mutex layout_mu_;  // guards layout_; never held across a syscall
+  Layout layout_;
+};
+
+View& view_of(fuse_req_t req);
+
+}  // namespace gw::fs
