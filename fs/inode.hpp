@@ -8,6 +8,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "fs/backing_fd.hpp"
@@ -18,11 +19,26 @@ namespace gw::fs {
 struct Inode;
 
 // A synthetic directory or file of the view (data/, the chroots, etc/...).
+// Directories are immutable once built (a reload builds new ones); files
+// keep their inode across reloads and get new content, so a bind mount of
+// one (sshd's /etc/passwd in host mode) sees the change.
 struct Synthetic {
   mode_t mode = S_IFDIR | 0755;  // always root-owned, never writable
   std::map<std::string, std::shared_ptr<Inode>> entries;
-  std::string content;           // for files
   uid_t only_uid = 0;            // non-zero: only this uid (and root) may look inside
+
+  std::string content() const {
+    std::lock_guard lock(mu);
+    return text;
+  }
+  void set_content(std::string t) {
+    std::lock_guard lock(mu);
+    text = std::move(t);
+  }
+
+ private:
+  mutable std::mutex mu;  // guards text
+  std::string text;
 };
 
 struct Inode {

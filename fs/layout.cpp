@@ -108,6 +108,18 @@ struct Builder {
     return chroot;
   }
 
+  // The node at `names` in the currently served tree, to keep file inodes
+  // stable across reloads.
+  InodePtr served_file(const std::vector<std::string>& names) {
+    InodePtr node = view.root();
+    for (const auto& n : names) {
+      if (!node || !node->synthetic) return nullptr;
+      const auto it = node->synthetic->entries.find(n);
+      node = it == node->synthetic->entries.end() ? nullptr : it->second;
+    }
+    return node && node->synthetic && S_ISREG(node->synthetic->mode) ? node : nullptr;
+  }
+
   void add_file(const InodePtr& root, const SyntheticFile& f) {
     std::istringstream parts(f.path);
     std::string part;
@@ -123,11 +135,15 @@ struct Builder {
       }
       dir = slot;
     }
-    auto file = std::make_shared<Inode>();
-    file->id = view.inodes().next_id();
-    file->synthetic = std::make_shared<Synthetic>();
-    file->synthetic->mode = S_IFREG | (f.mode & 0777);
-    file->synthetic->content = f.content;
+    InodePtr file = served_file(names);
+    if (!file || file->synthetic->mode != (S_IFREG | (f.mode & 0777)) || file->synthetic->only_uid != f.only_uid) {
+      file = std::make_shared<Inode>();
+      file->id = view.inodes().next_id();
+      file->synthetic = std::make_shared<Synthetic>();
+      file->synthetic->mode = S_IFREG | (f.mode & 0777);
+      file->synthetic->only_uid = f.only_uid;
+    }
+    file->synthetic->set_content(f.content);
     dir->synthetic->entries[names.back()] = file;
     result.layout.pinned.push_back(file);
   }

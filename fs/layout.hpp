@@ -24,6 +24,7 @@ struct SyntheticFile {
   std::string path;
   std::string content;
   mode_t mode = 0444;
+  uid_t only_uid = 0;  // non-zero: readable by root and this uid only
 };
 
 LayoutResult build_layout(const mapping::Plan& plan, const std::vector<SyntheticFile>& files, View& view);

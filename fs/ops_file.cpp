@@ -23,6 +23,7 @@ void open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {
     if (node->synthetic) {
       if (S_ISDIR(node->synthetic->mode)) return EISDIR;
       fi->fh = 0;  // read() serves the rendered content
+      fi->direct_io = 1;  // no page cache: a reload's new content shows at once
       fuse_reply_open(req, fi);
       return 0;
     }
@@ -54,7 +55,7 @@ namespace {
 int read_synthetic(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t off) {
   const InodePtr node = view_of(req).inodes().get(ino);
   if (!node || !node->synthetic) return ESTALE;
-  const std::string& text = node->synthetic->content;
+  const std::string text = node->synthetic->content();
   const auto start = std::min(static_cast<std::size_t>(off), text.size());
   const auto count = std::min(size, text.size() - start);
   fuse_reply_buf(req, text.data() + start, count);

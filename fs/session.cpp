@@ -63,9 +63,10 @@ Session::~Session() {
   fuse_session_destroy(se_);
 }
 
-int Session::run(unsigned max_threads) {
+int Session::run(unsigned max_threads, const std::function<void()>& ready) {
   if (fuse_set_signal_handlers(se_) != 0) return 1;
   signals_ = true;
+  ready();
   struct fuse_loop_config* cfg = fuse_loop_cfg_create();
   fuse_loop_cfg_set_max_threads(cfg, max_threads);
   fuse_loop_cfg_set_clone_fd(cfg, 1);

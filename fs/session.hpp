@@ -1,6 +1,7 @@
 // Mounting the view and running its request loop.
 #pragma once
 
+#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -22,8 +23,10 @@ class Session {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  // Serves requests on up to `max_threads` threads until exit() or SIGTERM/SIGINT.
-  int run(unsigned max_threads);
+  // Serves requests on up to `max_threads` threads until exit() or
+  // SIGTERM/SIGINT/SIGHUP. `ready` runs once libfuse's signal handlers are in
+  // place (a caller may then take over SIGHUP for itself).
+  int run(unsigned max_threads, const std::function<void()>& ready);
   void exit();
 
  private:

@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 
+#include <set>
 #include <stdexcept>
+#include <string>
 
 namespace gw::fs {
 
@@ -13,17 +15,38 @@ View::View(ViewOptions options) : options_(options), fds_(options.fd_cache) {
 }
 
 void View::install(Layout layout) {
+  std::set<fuse_ino_t> kept;
+  for (const auto& n : layout.pinned) {
+    inodes_.pin(n);
+    kept.insert(n->id);
+  }
   Layout old;
   {
     std::lock_guard lock(layout_mu_);
-    old = std::exchange(layout_, Layout{});
+    old = std::exchange(layout_, std::move(layout));
   }
-  for (const auto& n : layout.pinned) inodes_.pin(n);
-  for (const auto& n : old.pinned) {
-    if (n->id != FUSE_ROOT_ID) inodes_.unpin(n->id);
+  for (const auto& n : old.pinned)
+    if (!kept.count(n->id)) inodes_.unpin(n->id);
+  invalidate(old);
+}
+
+// Tells the kernel to forget what it cached of the old tree: the top-level
+// names (so the next lookup of data/ or etc/ finds the new tree) and the
+// attributes of every synthetic file (their size may have changed).
+void View::invalidate(const Layout& old) const {
+  struct fuse_session* se = session_.load();
+  if (!se || !old.root) return;
+  std::set<std::string> names;
+  for (const auto& [name, node] : old.root->synthetic->entries) names.insert(name);
+  for (const auto& [name, node] : root()->synthetic->entries) names.insert(name);
+  for (const auto& name : names) fuse_lowlevel_notify_inval_entry(se, FUSE_ROOT_ID, name.c_str(), name.size());
+  std::vector<fuse_ino_t> files;
+  {
+    std::lock_guard lock(layout_mu_);
+    for (const auto& n : layout_.pinned)
+      if (n->synthetic && S_ISREG(n->synthetic->mode)) files.push_back(n->id);
   }
-  std::lock_guard lock(layout_mu_);
-  layout_ = std::move(layout);
+  for (const fuse_ino_t id : files) fuse_lowlevel_notify_inval_inode(se, id, 0, 0);
 }
 
 InodePtr View::root() const {

@@ -45,6 +45,8 @@ class View {
   struct fuse_session* session() const { return session_.load(); }
 
  private:
+  void invalidate(const Layout& old) const;
+
   ViewOptions options_;
   InodeTable inodes_;
   FdCache fds_;

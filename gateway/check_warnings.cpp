@@ -1,0 +1,130 @@
+// Warnings about the real backing folders. None of them stops `check` (exit
+// stays 0): they describe the disk as it is now, which may change before
+// serve starts, while problems in the configuration itself are errors.
+#include <algorithm>
+#include <functional>
+
+#include "gateway/check_report.hpp"
+
+namespace gw::gateway {
+namespace {
+
+using Warn = std::function<void(std::string)>;
+
+std::string uid_text(std::uint32_t uid) { return "uid " + std::to_string(uid) + (uid == 0 ? " (root)" : ""); }
+
+void home_owner_warning(const NodeReport& node, const Warn& warn) {
+  if (node.folder.uid != node.stored.uid) {
+    warn("home folder " + node.backing + " is owned by " + uid_text(node.folder.uid) + ", not by " +
+         node.presented_name + " (uid " + std::to_string(node.stored.uid) + ")");
+  }
+}
+
+std::string owner_text(std::uint32_t uid, std::uint32_t gid) { return std::to_string(uid) + ":" + std::to_string(gid); }
+
+void mount_owner_warning(const NodeReport& node, const Warn& warn) {
+  const auto& owner = node.mount->owner;
+  const FolderState& folder = node.folder;
+  if (!owner && (folder.uid == 0 || folder.gid == 0)) {
+    // Without owner= uploads would be stored as root; serve refuses that
+    // rather than guess an owner.
+    warn("backing folder " + node.backing + " is owned by " + owner_text(folder.uid, folder.gid) +
+         " (root) and the rule has no owner=; serve will refuse it: add owner=UID:GID");
+  } else if (owner && folder.uid != owner->uid) {
+    warn("the rule says owner=" + owner_text(owner->uid, owner->gid) + " but " + node.backing + " is owned by " +
+         uid_text(folder.uid) + "; new files will be stored as " + std::to_string(owner->uid) +
+         ", existing ones keep their owner");
+  }
+}
+
+// parent: the data-dir for a home, the volumes-dir for a mount.
+void node_warnings(const NodeReport& node, const FolderState& parent, const std::string& parent_path,
+                   std::vector<Warning>& out) {
+  const Warn warn = [&](std::string message) { out.push_back(Warning{node.path, std::move(message)}); };
+  const FolderState& folder = node.folder;
+  const bool home = node.kind == NodeKind::home;
+  if (!folder.error.empty()) {
+    warn("cannot inspect " + node.backing + ": " + folder.error);
+    return;
+  }
+  if (!folder.exists) {
+    warn(home ? "home folder " + node.backing + " is missing; serve will create it"
+              : "backing folder " + node.backing + " is missing; serve will refuse to start without it");
+    return;
+  }
+  if (!folder.is_directory) {
+    warn(node.backing + " is not a directory; serve will refuse to start");
+    return;
+  }
+  if (home) home_owner_warning(node, warn);
+  else mount_owner_warning(node, warn);
+  // Another filesystem usually means a forgotten or stale mount under the
+  // folder; the view would serve whatever happens to be mounted there.
+  if (parent.exists && parent.device != folder.device) {
+    warn(node.backing + " is on another filesystem than " + parent_path);
+  }
+}
+
+// Two read-write mappings overlap when they reach the same folder: the same
+// volume and one subdir equal to, or inside, the other.
+bool overlaps(const mapping::MountPlan& a, const mapping::MountPlan& b) {
+  if (a.volume != b.volume) return false;
+  const auto inside = [](const std::string& inner, const std::string& outer) {
+    return outer.empty() || inner == outer || inner.starts_with(outer + "/");
+  };
+  return inside(a.subdir, b.subdir) || inside(b.subdir, a.subdir);
+}
+
+struct RwUse {
+  const std::string* user;
+  const mapping::MountPlan* mount;
+};
+
+std::vector<RwUse> read_write_uses(const CheckReport& report) {
+  std::vector<RwUse> uses;
+  for (const UserReport& user : report.users) {
+    for (const NodeReport& node : user.nodes) {
+      if (node.mount && node.mount->access == mapping::Access::read_write) uses.push_back({&user.user.name, node.mount});
+    }
+  }
+  return uses;
+}
+
+// Several users writing one folder can overwrite each other's files; often
+// intended (a shared drop folder), so a warning, not an error.
+void shared_write_warnings(const CheckReport& report, std::vector<Warning>& out) {
+  const std::vector<RwUse> uses = read_write_uses(report);
+  std::vector<std::string> warned_volumes;
+  for (const RwUse& use : uses) {
+    const std::string& volume = use.mount->volume;
+    if (std::find(warned_volumes.begin(), warned_volumes.end(), volume) != warned_volumes.end()) continue;
+    std::vector<std::string> users;
+    for (const RwUse& other : uses) {
+      if (!overlaps(*use.mount, *other.mount)) continue;
+      if (std::find(users.begin(), users.end(), *other.user) == users.end()) users.push_back(*other.user);
+    }
+    if (users.size() < 2) continue;
+    warned_volumes.push_back(volume);
+    std::string names;
+    for (const std::string& name : users) names += (names.empty() ? "" : ", ") + name;
+    out.push_back(Warning{"volume " + volume, "mapped read-write to several users (" + names + ")"});
+  }
+}
+
+}  // namespace
+
+std::vector<Warning> folder_warnings(const CheckReport& report, const mapping::Paths& paths) {
+  const FolderState data_dir = probe_folder(paths.data_dir);
+  const FolderState volumes_dir = probe_folder(paths.volumes_dir);
+  std::vector<Warning> out;
+  for (const UserReport& user : report.users) {
+    for (const NodeReport& node : user.nodes) {
+      if (node.kind == NodeKind::home) node_warnings(node, data_dir, paths.data_dir, out);
+      if (node.kind == NodeKind::mount) node_warnings(node, volumes_dir, paths.volumes_dir, out);
+    }
+  }
+  shared_write_warnings(report, out);
+  return out;
+}
+
+}  // namespace gw::gateway

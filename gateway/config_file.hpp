@@ -1,0 +1,39 @@
+// The config file (--config): `key = value` lines, `#` comments. Boost parses
+// the values; this scan of the same text keeps what Boost drops, the line
+// numbers, so errors can say "gateway.conf line 7".
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gw::gateway {
+
+struct ConfigEntry {
+  int line = 0;  // 1-based
+  std::string key;
+  std::string value;
+};
+
+struct ConfigFile {
+  std::string path;
+  std::string name;  // the file's basename, as messages name it
+  std::string text;
+  std::vector<ConfigEntry> entries;  // in file order, one per `key = value` line
+
+  // The line of the n-th (0-based) entry with this key; 0 when there is none.
+  int line_of(std::string_view key, std::size_t occurrence = 0) const;
+  // "gateway.conf line 7"
+  std::string where(int line) const;
+};
+
+// Scans text with the rules Boost applies (strip from `#`, trim blanks, skip
+// empty lines). Throws UsageError for a line Boost would reject or misread
+// (no `=`, empty key, a `[section]` header), naming the line.
+ConfigFile scan_config(std::string path, std::string text);
+
+// Reads and scans a file; a missing or unreadable file is a UsageError.
+ConfigFile read_config_file(const std::string& path);
+
+}  // namespace gw::gateway

@@ -1,0 +1,38 @@
+#include "gateway/etc_tree.hpp"
+
+#include <fstream>
+#include <sstream>
+
+namespace gw::gateway {
+namespace {
+
+std::string authorized_keys(const std::string& state_dir, const std::string& user) {
+  std::ifstream in(state_dir + "/authorized_keys/" + user);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+std::vector<fs::SyntheticFile> render_etc(const EtcInput& in) {
+  std::vector<fs::SyntheticFile> files;
+  SshdConfigInput sshd = in.sshd;
+  sshd.host_keys.clear();
+  for (const auto& k : in.host_keys) {
+    sshd.host_keys.push_back(k.file);
+    // Private keys: root only (the kernel enforces the mode for everyone else).
+    files.push_back({"etc/ssh/" + k.file, k.private_key, 0600, 0});
+    files.push_back({"etc/ssh/" + k.file + ".pub", k.public_line + "\n", 0644, 0});
+  }
+  files.push_back({"etc/ssh/sshd_config", render_sshd_config(sshd), 0644, 0});
+  files.push_back({"etc/passwd", render_passwd(in.users, in.privsep), 0644, 0});
+  files.push_back({"etc/group", render_group(in.users, in.privsep), 0644, 0});
+  // sshd reads a user's keys after switching to that user's uid: 0644 and
+  // readable by root and that user only.
+  for (const auto& u : in.users)
+    files.push_back({"etc/ssh/authorized_keys/" + u.name, authorized_keys(in.state_dir, u.name), 0644, u.uid});
+  return files;
+}
+
+}  // namespace gw::gateway

@@ -1,0 +1,97 @@
+#include "gateway/host_keys.hpp"
+
+#include <libssh/libssh.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "gateway/exit_codes.hpp"
+
+namespace gw::gateway {
+namespace {
+
+struct KeyFree {
+  void operator()(ssh_key k) const { ssh_key_free(k); }
+};
+using Key = std::unique_ptr<std::remove_pointer_t<ssh_key>, KeyFree>;
+
+struct Spec {
+  const char* file;
+  enum ssh_keytypes_e type;
+  int bits;
+};
+
+constexpr Spec kSpecs[] = {{"ssh_host_ed25519_key", SSH_KEYTYPE_ED25519, 0},
+                           {"ssh_host_rsa_key", SSH_KEYTYPE_RSA, 4096}};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Writes under a temporary name and renames: a crash never leaves half a key.
+void generate(const Spec& spec, const std::string& path) {
+  ssh_key raw = nullptr;
+  if (ssh_pki_generate(spec.type, spec.bits, &raw) != SSH_OK)
+    throw ExitError(exit_code::failure, std::string("cannot generate host key ") + spec.file);
+  const Key key(raw);
+  const std::string tmp = path + ".new";
+  const mode_t old = ::umask(077);
+  const int rc = ssh_pki_export_privkey_file(key.get(), nullptr, nullptr, nullptr, tmp.c_str());
+  ::umask(old);
+  if (rc != SSH_OK || ::chmod(tmp.c_str(), 0600) != 0 || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw ExitError(exit_code::failure, "cannot write host key " + path);
+  }
+  spdlog::info("generated host key {}", path);
+}
+
+HostKey load(const Spec& spec, const std::string& path) {
+  ssh_key raw = nullptr;
+  if (ssh_pki_import_privkey_file(path.c_str(), nullptr, nullptr, nullptr, &raw) != SSH_OK)
+    throw ExitError(exit_code::failure, "cannot read host key " + path);
+  const Key key(raw);
+  HostKey h;
+  h.file = spec.file;
+  h.private_key = read_file(path);
+  char* b64 = nullptr;
+  if (ssh_pki_export_pubkey_base64(key.get(), &b64) != SSH_OK) throw ExitError(exit_code::failure, "bad host key " + path);
+  h.public_line = std::string(ssh_key_type_to_char(ssh_key_type(key.get()))) + " " + b64;
+  ssh_string_free_char(b64);
+  unsigned char* hash = nullptr;
+  size_t len = 0;
+  if (ssh_get_publickey_hash(key.get(), SSH_PUBLICKEY_HASH_SHA256, &hash, &len) == 0) {
+    char* fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, len);
+    h.fingerprint = fp;
+    ssh_string_free_char(fp);
+    ssh_clean_pubkey_hash(&hash);
+  }
+  return h;
+}
+
+}  // namespace
+
+std::vector<HostKey> ensure_host_keys(const std::string& state_dir) {
+  const std::string dir = state_dir + "/host_keys";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || ::chmod(state_dir.c_str(), 0700) != 0 || ::chmod(dir.c_str(), 0700) != 0)
+    throw ExitError(exit_code::failure, "cannot create the state folder " + dir);
+  std::vector<HostKey> keys;
+  for (const Spec& spec : kSpecs) {
+    const std::string path = dir + "/" + spec.file;
+    if (::access(path.c_str(), F_OK) != 0) generate(spec, path);
+    keys.push_back(load(spec, path));
+  }
+  return keys;
+}
+
+}  // namespace gw::gateway

@@ -1,0 +1,22 @@
+// The sshd host keys: generated with libssh on first start into the state
+// folder (never inside a user's reach), never regenerated, served read-only
+// in the view's etc/ssh.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace gw::gateway {
+
+struct HostKey {
+  std::string file;         // "ssh_host_ed25519_key"
+  std::string private_key;  // the key file's content
+  std::string public_line;  // "ssh-ed25519 AAAA..."
+  std::string fingerprint;  // "SHA256:..."
+};
+
+// Loads <state_dir>/host_keys/{ssh_host_ed25519_key,ssh_host_rsa_key},
+// generating what is missing (ed25519, RSA 4096). Throws ExitError on failure.
+std::vector<HostKey> ensure_host_keys(const std::string& state_dir);
+
+}  // namespace gw::gateway

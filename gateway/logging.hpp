@@ -1,0 +1,14 @@
+// Logging set-up. Only gateway/ configures sinks; the other libraries just
+// call spdlog::info() and friends on the default logger.
+#pragma once
+
+#include <string_view>
+
+namespace gw::gateway {
+
+// Makes spdlog's default logger write to stderr (coloured only on a
+// terminal) at the given level: trace, debug, info, warn or error.
+// Containers and systemd collect stderr, so no file sink.
+void setup_logging(std::string_view level);
+
+}  // namespace gw::gateway

@@ -1,0 +1,175 @@
+#include "gateway/options.hpp"
+
+#include <array>
+#include <boost/program_options/variables_map.hpp>
+#include <cmath>
+#include <sstream>
+#include <utility>
+
+#include "gateway/exit_codes.hpp"
+#include "gateway/option_sources.hpp"
+#include "gateway/option_table.hpp"
+#include "gateway/version.hpp"
+
+namespace po = boost::program_options;
+
+namespace gw::gateway {
+namespace {
+
+constexpr std::array<std::pair<Command, std::string_view>, 6> command_names{{
+    {Command::check, "check"},
+    {Command::serve, "serve"},
+    {Command::keys, "keys"},
+    {Command::reload, "reload"},
+    {Command::status, "status"},
+    {Command::compose_override, "compose-override"},
+}};
+
+constexpr std::string_view top_help =
+    "Usage: gateway COMMAND [options]\n"
+    "\n"
+    "Commands:\n"
+    "  check   validate users and mappings, print each user's tree with owners and modes\n"
+    "  serve   mount the view and serve it over sftp\n"
+    "  (keys, reload, status and compose-override are reserved for later versions)\n"
+    "\n"
+    "Run 'gateway COMMAND --help' for a command's options.\n"
+    "Exit codes: 0 ok, 1 runtime failure, 2 configuration or usage error,\n"
+    "            3 backing folder unusable, 4 mount failure.\n";
+
+std::string command_help(Command command, const po::options_description& desc) {
+  std::ostringstream out;
+  out << "Usage: gateway " << command_name(command) << " [options]\n" << desc;
+  return out.str();
+}
+
+Invocation print(std::string text) {
+  Invocation invocation;
+  invocation.action = Invocation::Action::print;
+  invocation.text = std::move(text);
+  return invocation;
+}
+
+bool asks_for_help(const po::parsed_options& parsed) {
+  for (const po::option& o : parsed.options) {
+    if (o.string_key == "help") return true;
+  }
+  return false;
+}
+
+std::string path_value(const po::variables_map& vm, const Sources& sources, const std::string& key) {
+  std::string value = vm[key].as<std::string>();
+  if (value.empty()) throw UsageError(where(sources, key) + ": " + key + " must not be empty");
+  return value;
+}
+
+std::uint16_t port_value(const po::variables_map& vm, const Sources& sources) {
+  const int port = vm["port"].as<int>();
+  if (port < 1 || port > 65535) {
+    throw UsageError(where(sources, "port") + ": " + std::to_string(port) + " is not a TCP port (1-65535)");
+  }
+  return static_cast<std::uint16_t>(port);
+}
+
+double seconds_value(const po::variables_map& vm, const Sources& sources, const std::string& key) {
+  const double seconds = vm[key].as<double>();
+  if (!std::isfinite(seconds) || seconds < 0) {
+    throw UsageError(where(sources, key) + ": " + key + " must be a number of seconds >= 0");
+  }
+  return seconds;
+}
+
+std::string choice_value(const po::variables_map& vm, const Sources& sources, const std::string& key,
+                         std::initializer_list<std::string_view> choices) {
+  const std::string value = vm[key].as<std::string>();
+  std::string valid;
+  for (std::string_view choice : choices) {
+    if (value == choice) return value;
+    valid += (valid.empty() ? "" : ", ") + std::string(choice);
+  }
+  throw UsageError(where(sources, key) + ": '" + value + "' is not a valid " + key + " (" + valid + ")");
+}
+
+Settings settings_from(const po::variables_map& vm, const Sources& sources, Command command) {
+  Settings s;
+  s.command = command;
+  s.input.users = source_items(sources, "users");
+  s.input.rules = source_items(sources, "map");
+  s.paths.data_dir = path_value(vm, sources, "data-dir");
+  s.paths.volumes_dir = path_value(vm, sources, "volumes-dir");
+  s.mountpoint = path_value(vm, sources, "mountpoint");
+  s.state_dir = path_value(vm, sources, "state-dir");
+  s.port = port_value(vm, sources);
+  s.cache_timeout = seconds_value(vm, sources, "cache-timeout");
+  s.log_level = choice_value(vm, sources, "log-level", {"trace", "debug", "info", "warn", "error"});
+  if (vm.count("format") != 0) {
+    s.format = choice_value(vm, sources, "format", {"text", "json"}) == "json" ? Format::json : Format::text;
+  }
+  if (vm.count("config") != 0) s.config_file = vm["config"].as<std::string>();
+  s.run_sshd = vm["run-sshd"].as<bool>();
+  if (vm.count("listen") != 0) s.listen = vm["listen"].as<std::vector<std::string>>();
+  s.openssh_version = vm["openssh-version"].as<std::string>();
+  if (vm.count("sshd-view") != 0) s.sshd_view = vm["sshd-view"].as<std::string>();
+  s.sshd_uid = vm["sshd-uid"].as<int>();
+  s.sshd_binary = vm["sshd"].as<std::string>();
+  for (const auto& item : mapping::split_list(vm["sshd-capabilities"].as<std::string>(), "sshd-capabilities"))
+    s.sshd_capabilities.push_back(item.text);
+  return s;
+}
+
+// Resolves a command's options from all sources. The descriptions live here
+// because the parsed options in `sources` point at them.
+Invocation resolve(Command command, const std::vector<std::string>& args) {
+  const po::options_description cli_desc = command_description(command);
+  const po::options_description config_desc = config_description();
+  Sources sources;
+  sources.cli = parse_cli(args, cli_desc);
+  if (asks_for_help(*sources.cli)) return print(command_help(command, cli_desc));
+  po::variables_map vm;
+  store_source(sources, Source::cli, vm);  // first: Boost keeps the first value stored
+  if (vm.count("config") != 0) sources.config = read_config_file(vm["config"].as<std::string>());
+  sources.env = parse_env(config_desc);
+  if (sources.config) sources.file = parse_file(*sources.config, config_desc);
+  store_source(sources, Source::env, vm);
+  store_source(sources, Source::file, vm);
+  Invocation invocation;
+  invocation.settings = settings_from(vm, sources, command);
+  invocation.settings.args = args;
+  return invocation;
+}
+
+}  // namespace
+
+std::string_view command_name(Command command) {
+  for (const auto& [c, name] : command_names) {
+    if (c == command) return name;
+  }
+  return "?";
+}
+
+std::optional<Command> find_command(std::string_view name) {
+  for (const auto& [command, n] : command_names) {
+    if (n == name) return command;
+  }
+  return std::nullopt;
+}
+
+bool is_implemented(Command command) { return command == Command::check || command == Command::serve; }
+
+Invocation parse_invocation(const std::vector<std::string>& args) {
+  if (args.empty()) throw UsageError("missing command (check or serve); see 'gateway --help'");
+  const std::string& first = args.front();
+  if (first == "--help" || first == "-h" || first == "help") return print(std::string(top_help));
+  if (first == "--version") return print("gateway " + std::string(version()) + "\n");
+  const std::optional<Command> command = find_command(first);
+  if (!command) {
+    if (first.starts_with('-')) throw UsageError("the command comes first: gateway check|serve [options]");
+    throw UsageError("unknown command '" + first + "' (check or serve); see 'gateway --help'");
+  }
+  if (!is_implemented(*command)) {
+    throw ExitError(exit_code::failure, "'" + first + "' is not available in this build");
+  }
+  return resolve(*command, {args.begin() + 1, args.end()});
+}
+
+}  // namespace gw::gateway

@@ -1,0 +1,34 @@
+// From settings to the tree the view serves: the validated plan, the etc/
+// files for sshd, and the layout built over the real backing folders. Used at
+// start and on every reload, so both take exactly the same path.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "fs/layout.hpp"
+#include "gateway/host_keys.hpp"
+#include "gateway/options.hpp"
+#include "gateway/sshd_config.hpp"
+
+namespace gw::gateway {
+
+struct ServedTree {
+  mapping::Plan plan;
+  fs::Layout layout;
+  std::vector<std::string> problems;  // one line each; with exit_code
+  int exit_code = 0;                  // usage (2) or backing_unusable (3) when problems
+};
+
+// What stays fixed for the life of the process.
+struct ServeContext {
+  std::vector<HostKey> host_keys;
+  OpensshVersion openssh;
+  unsigned privsep_uid = 0;
+  unsigned privsep_gid = 0;
+};
+
+ServeContext make_context(const Settings& settings);
+ServedTree build_tree(const Settings& settings, const ServeContext& context, fs::View& view);
+
+}  // namespace gw::gateway

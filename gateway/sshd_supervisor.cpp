@@ -1,0 +1,122 @@
+#include "gateway/sshd_supervisor.hpp"
+
+#include <sched.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/capability.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstring>
+
+#include "gateway/exit_codes.hpp"
+
+namespace gw::gateway {
+namespace {
+
+using namespace std::chrono_literals;
+
+// In the child, between fork and exec: a private mount namespace in which the
+// view's passwd and group stand in for the host's (sshd resolves the sftp
+// users through them), then every capability outside `keep` leaves the
+// bounding set, so sshd, although uid 0, starts with exactly `keep`.
+[[noreturn]] void exec_sshd(const SshdLaunch& launch, const std::vector<int>& keep, cap_t caps) {
+  const std::string passwd = launch.view + "/etc/passwd";
+  const std::string group = launch.view + "/etc/group";
+  const std::string config = launch.view + "/etc/ssh/sshd_config";
+  if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0 ||
+      ::mount(passwd.c_str(), "/etc/passwd", nullptr, MS_BIND, nullptr) != 0 ||
+      ::mount(group.c_str(), "/etc/group", nullptr, MS_BIND, nullptr) != 0) {
+    ::perror("gateway: sshd namespace");
+    ::_exit(127);
+  }
+  for (int c = 0; c <= CAP_LAST_CAP; ++c)
+    if (std::find(keep.begin(), keep.end(), c) == keep.end() && cap_drop_bound(c) != 0 && errno != EINVAL) {
+      ::perror("gateway: cap_drop_bound");
+      ::_exit(127);
+    }
+  if (cap_set_proc(caps) != 0 || ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    ::perror("gateway: capabilities");
+    ::_exit(127);
+  }
+  const char* argv[] = {launch.sshd.c_str(), "-D", "-e", "-f", config.c_str(), nullptr};
+  ::execv(argv[0], const_cast<char* const*>(argv));
+  ::perror("gateway: exec sshd");
+  ::_exit(127);
+}
+
+}  // namespace
+
+std::vector<int> capability_values(const std::vector<std::string>& names) {
+  std::vector<int> values;
+  for (const auto& n : names) {
+    std::string lower;
+    for (char ch : n) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
+    if (lower.rfind("cap_", 0) != 0) lower = "cap_" + lower;
+    cap_value_t v = 0;
+    if (cap_from_name(lower.c_str(), &v) != 0) throw UsageError("unknown capability '" + n + "'");
+    values.push_back(v);
+  }
+  return values;
+}
+
+SshdSupervisor::SshdSupervisor(SshdLaunch launch)
+    : launch_(std::move(launch)), keep_(capability_values(launch_.capabilities)) {}
+
+SshdSupervisor::~SshdSupervisor() { stop(); }
+
+pid_t SshdSupervisor::spawn() {
+  ::mkdir("/run/sshd", 0755);  // sshd's privilege separation chroot
+  // Prepared before fork: the child only makes syscalls.
+  cap_t caps = cap_init();
+  if (!keep_.empty()) {
+    std::vector<cap_value_t> list(keep_.begin(), keep_.end());
+    const int n = static_cast<int>(list.size());
+    cap_set_flag(caps, CAP_PERMITTED, n, list.data(), CAP_SET);
+    cap_set_flag(caps, CAP_EFFECTIVE, n, list.data(), CAP_SET);
+  }
+  const pid_t pid = ::fork();
+  if (pid == 0) exec_sshd(launch_, keep_, caps);
+  cap_free(caps);
+  if (pid < 0) throw ExitError(exit_code::failure, std::string("cannot start sshd: ") + std::strerror(errno));
+  std::string names;
+  for (const auto& c : launch_.capabilities) names += (names.empty() ? "" : ",") + c;
+  spdlog::info("started sshd (pid {}) with capabilities {}", pid, names.empty() ? "(none)" : names);
+  return pid;
+}
+
+void SshdSupervisor::start() {
+  pid_ = spawn();
+  thread_ = std::thread([this] { supervise(); });
+}
+
+void SshdSupervisor::supervise() {
+  while (!stopping_) {
+    int status = 0;
+    const pid_t pid = pid_.load();
+    if (::waitpid(pid, &status, 0) != pid) continue;
+    if (stopping_) break;
+    spdlog::error("sshd (pid {}) exited with status {}; restarting in 1 s", pid,
+                  WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    std::unique_lock lock(mu_);
+    if (wake_.wait_for(lock, 1s, [this] { return stopping_.load(); })) break;
+    pid_ = spawn();
+    ++restarts_;
+  }
+}
+
+void SshdSupervisor::stop() {
+  if (stopping_.exchange(true)) return;
+  wake_.notify_all();
+  if (const pid_t pid = pid_.load(); pid > 0) ::kill(pid, SIGTERM);
+  if (thread_.joinable()) thread_.join();
+  spdlog::info("stopped sshd");
+}
+
+}  // namespace gw::gateway
