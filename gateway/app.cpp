@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "gateway/check.hpp"
+#include "gateway/control_commands.hpp"
 #include "gateway/exit_codes.hpp"
 #include "gateway/logging.hpp"
 #include "gateway/options.hpp"
@@ -18,6 +19,8 @@ int dispatch(const Settings& settings) {
   switch (settings.command) {
     case Command::check: return run_check(settings, std::cout, std::cerr);
     case Command::serve: return serve(settings);
+    case Command::reload: return run_reload(settings, std::cout);
+    case Command::status: return run_status(settings, std::cout);
     default: break;  // parse_invocation refuses the reserved commands
   }
   throw ExitError(exit_code::failure, std::string(command_name(settings.command)) + " is not available in this build");

@@ -135,6 +135,7 @@ Invocation resolve(Command command, const std::vector<std::string>& args) {
   Invocation invocation;
   invocation.settings = settings_from(vm, sources, command);
   invocation.settings.args = args;
+  invocation.settings.args.insert(invocation.settings.args.begin(), std::string(command_name(command)));
   return invocation;
 }
 
@@ -154,7 +155,7 @@ std::optional<Command> find_command(std::string_view name) {
   return std::nullopt;
 }
 
-bool is_implemented(Command command) { return command == Command::check || command == Command::serve; }
+bool is_implemented(Command command) { return command != Command::compose_override; }
 
 Invocation parse_invocation(const std::vector<std::string>& args) {
   if (args.empty()) throw UsageError("missing command (check or serve); see 'gateway --help'");

@@ -46,7 +46,7 @@ struct Settings {
   int sshd_uid = -1;                     // -1: the local sshd account
   std::vector<std::string> sshd_capabilities;
   std::string sshd_binary = "/usr/sbin/sshd";
-  std::vector<std::string> args;         // the command line, to re-read on reload
+  std::vector<std::string> args;         // the command line (command first), to re-read on reload
 };
 
 // What the command line asks for: run a command, or print help/version text

@@ -77,7 +77,6 @@ class Server {
       sshd->start();
     }
     sshd_ = sshd.get();
-    write_pid_file(settings_.state_dir);
     publish("ok");
     std::vector<std::string> watched{settings_.state_dir + "/authorized_keys"};
     std::filesystem::create_directories(watched[0]);
@@ -88,7 +87,7 @@ class Server {
     reloader.stop();
     if (sshd) sshd->stop();
     sshd_ = nullptr;
-    remove_runtime_files(settings_.state_dir);
+    remove_runtime(settings_.state_dir);
     spdlog::info("unmounting {}", settings_.mountpoint);
     return rc == 0 ? exit_code::ok : exit_code::failure;
   }
@@ -117,17 +116,13 @@ class Server {
   }
 
   void publish(const std::string& last) {
-    StatusSnapshot s;
+    RuntimeState s;
     s.pid = ::getpid();
-    s.mountpoint = settings_.mountpoint;
+    s.sshd_pid = sshd_ ? sshd_->pid() : 0;
     s.reloads = reloads_;
     s.last_reload = last;
-    s.sshd_managed = sshd_ != nullptr;
-    s.sshd_pid = sshd_ ? sshd_->pid() : 0;
-    s.port = settings_.port;
-    s.plan = &plan_;
-    s.state_dir = settings_.state_dir;
-    write_status(s);
+    s.mountpoint = settings_.mountpoint;
+    write_runtime(settings_.state_dir, s);
   }
 
   const Settings& settings_;

@@ -1,34 +1,26 @@
-// What a running gateway tells `gateway status` and `gateway reload`:
-// <state-dir>/status.json (rewritten atomically at start and after every
-// reload) and <state-dir>/gateway.pid.
+// What a running gateway leaves for `gateway status` and `gateway reload`:
+// <state-dir>/runtime, `key=value` lines rewritten atomically at start and
+// after every reload, removed on a clean exit.
 #pragma once
 
-#include <string>
 #include <sys/types.h>
-#include <vector>
 
-#include "mapping/plan.hpp"
+#include <optional>
+#include <string>
 
 namespace gw::gateway {
 
-struct StatusSnapshot {
+struct RuntimeState {
   pid_t pid = 0;
+  pid_t sshd_pid = 0;        // 0 unless host mode
+  unsigned reloads = 0;      // reload attempts so far
+  std::string last_reload;   // "ok", or why the last reload was refused
   std::string mountpoint;
-  unsigned reloads = 0;
-  std::string last_reload;        // "ok" or the first problem of a refused reload
-  bool sshd_managed = false;
-  pid_t sshd_pid = 0;
-  unsigned port = 0;
-  const mapping::Plan* plan = nullptr;
-  std::string state_dir;          // to count each user's keys
 };
 
-void write_status(const StatusSnapshot& s);
-void write_pid_file(const std::string& state_dir);
-void remove_runtime_files(const std::string& state_dir);
-
-std::string status_path(const std::string& state_dir);
-std::string pid_path(const std::string& state_dir);
+void write_runtime(const std::string& state_dir, const RuntimeState& s);
+std::optional<RuntimeState> read_runtime(const std::string& state_dir);
+void remove_runtime(const std::string& state_dir);
 
 // Non-comment, non-blank lines of <state_dir>/authorized_keys/<user>.
 unsigned count_keys(const std::string& state_dir, const std::string& user);

@@ -1,0 +1,107 @@
+#include "gateway/control_commands.hpp"
+
+#include <signal.h>
+#include <sys/vfs.h>
+
+#include <chrono>
+#include <thread>
+
+#include "gateway/exit_codes.hpp"
+#include "gateway/json_writer.hpp"
+#include "gateway/status_file.hpp"
+#include "mapping/plan.hpp"
+
+namespace gw::gateway {
+namespace {
+
+bool alive(pid_t pid) { return pid > 0 && ::kill(pid, 0) == 0; }
+
+bool mounted(const std::string& path) {
+  struct statfs st {};
+  return ::statfs(path.c_str(), &st) == 0 && st.f_type == 0x65735546;  // FUSE
+}
+
+RuntimeState running_gateway(const Settings& s) {
+  const auto state = read_runtime(s.state_dir);
+  if (!state || !alive(state->pid))
+    throw ExitError(exit_code::failure, "no gateway is serving with state folder " + s.state_dir);
+  return *state;
+}
+
+struct Live {
+  std::optional<RuntimeState> state;
+  bool running = false;
+  bool view_mounted = false;
+  bool sshd_running = false;
+};
+
+Live look(const Settings& s) {
+  Live l;
+  l.state = read_runtime(s.state_dir);
+  l.running = l.state && alive(l.state->pid);
+  l.view_mounted = mounted(l.state ? l.state->mountpoint : s.mountpoint);
+  l.sshd_running = l.state && alive(l.state->sshd_pid);
+  return l;
+}
+
+void status_json(const Settings& s, const Live& l, const mapping::Plan& plan, std::ostream& out) {
+  JsonWriter j(out);
+  j.begin_object().field("running", l.running).field("pid", l.running ? l.state->pid : 0);
+  j.field("mountpoint", s.mountpoint).field("mounted", l.view_mounted);
+  j.field("sshd_managed", l.state && l.state->sshd_pid > 0).field("sshd_running", l.sshd_running);
+  j.field("reloads", l.state ? l.state->reloads : 0u).field("last_reload", l.state ? l.state->last_reload : "");
+  j.key("users").begin_array();
+  for (const auto& u : plan.users) {
+    j.begin_object().field("name", u.user.name).field("uid", u.user.uid).field("keys", count_keys(s.state_dir, u.user.name));
+    j.key("mounts").begin_array();
+    for (const auto& m : u.mounts)
+      j.begin_object().field("name", m.name).field("backing", m.backing)
+          .field("access", m.access == mapping::Access::read_only ? "ro" : "rw").end_object();
+    j.end_array().end_object();
+  }
+  j.end_array().end_object();
+  j.finish();
+}
+
+void status_text(const Settings& s, const Live& l, const mapping::Plan& plan, std::ostream& out) {
+  out << "gateway: " << (l.running ? "running (pid " + std::to_string(l.state->pid) + ")" : "not running") << '\n'
+      << "view: " << s.mountpoint << (l.view_mounted ? " (mounted)" : " (not mounted)") << '\n';
+  if (l.state && l.state->sshd_pid > 0) out << "sshd: " << (l.sshd_running ? "running" : "not running") << " (host mode)\n";
+  else out << "sshd: not managed by the gateway\n";
+  if (l.state) out << "reloads: " << l.state->reloads << ", last: " << l.state->last_reload << '\n';
+  for (const auto& u : plan.users) {
+    out << "user " << u.user.name << " (uid " << u.user.uid << "): " << count_keys(s.state_dir, u.user.name)
+        << " key(s), home " << u.home_backing << '\n';
+    for (const auto& m : u.mounts)
+      out << "  " << m.name << " -> " << m.backing << (m.access == mapping::Access::read_only ? " (ro)" : " (rw)") << '\n';
+  }
+}
+
+}  // namespace
+
+int run_reload(const Settings& s, std::ostream& out) {
+  const RuntimeState before = running_gateway(s);
+  if (::kill(before.pid, SIGHUP) != 0) throw ExitError(exit_code::failure, "cannot signal the gateway");
+  using namespace std::chrono;
+  const auto deadline = steady_clock::now() + seconds(5);
+  while (steady_clock::now() < deadline) {
+    const auto now = read_runtime(s.state_dir);
+    if (now && now->reloads > before.reloads) {
+      out << "reload: " << now->last_reload << '\n';
+      return now->last_reload == "ok" ? exit_code::ok : exit_code::failure;
+    }
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  throw ExitError(exit_code::failure, "the gateway did not report the reload within 5 s");
+}
+
+int run_status(const Settings& s, std::ostream& out) {
+  const mapping::Parsed parsed = mapping::parse(s.input);
+  const mapping::Plan plan = mapping::make_plan(parsed.model, s.paths);
+  const Live l = look(s);
+  if (s.format == Format::json) status_json(s, l, plan, out);
+  else status_text(s, l, plan, out);
+  return l.running && l.view_mounted ? exit_code::ok : exit_code::failure;
+}
+
+}  // namespace gw::gateway
