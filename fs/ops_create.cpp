@@ -48,7 +48,9 @@ void create(fuse_req_t req, fuse_ino_t parent_id, const char* name, mode_t mode,
     std::optional<Name> checked;
     if (const int e = check_new_name(view, parent, name, Op::create, caller_of(req), &checked)) return e;
     auto file = std::make_unique<OpenFile>();
-    const int flags = (fi->flags | O_CREAT | O_NOFOLLOW) & ~O_NOCTTY;
+    // O_NONBLOCK until the object is known to be a regular file: a fifo
+    // planted under this name since the kernel's lookup must not block.
+    const int flags = (fi->flags | O_CREAT | O_NOFOLLOW | O_NONBLOCK) & ~O_NOCTTY;
     if (const int e = make_as_owner(view, *parent, [&](int dir) {
           // Special bits never reach the backing store.
           auto fd = sys::openat(dir, checked->c_str(), flags, mode & 0777);
@@ -59,6 +61,8 @@ void create(fuse_req_t req, fuse_ino_t parent_id, const char* name, mode_t mode,
     struct stat st {};
     if (const int e = sys::fstat(file->fd.get(), &st)) return e;
     if (!S_ISREG(st.st_mode)) return EEXIST;  // raced with another writer: never open a non-file
+    if (!(fi->flags & O_NONBLOCK))
+      if (const int e = sys::set_status_flags(file->fd.get(), fi->flags & ~(O_CREAT | O_EXCL | O_TRUNC))) return e;
     SharedFd pinned;
     FileHandle handle = handle_of(file->fd.get());
     if (handle.empty()) {

@@ -81,6 +81,7 @@ int utimens_via_proc(int proc_self_fd, int fd, const struct timespec times[2]) {
 }
 
 int ftruncate(int fd, off_t size) { return status(::ftruncate(fd, size)); }
+int set_status_flags(int fd, int flags) { return status(::fcntl(fd, F_SETFL, flags)); }
 int fstatvfs(int fd, struct statvfs* st) { return status(::fstatvfs(fd, st)); }
 int fsync(int fd, bool datasync) { return status(datasync ? ::fdatasync(fd) : ::fsync(fd)); }
 int fallocate(int fd, int mode, off_t offset, off_t length) {

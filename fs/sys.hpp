@@ -35,6 +35,7 @@ int fchmod_via_proc(int proc_self_fd, int fd, mode_t mode);
 int fchown_fd(int fd, uid_t uid, gid_t gid);               // fchownat(fd, "", AT_EMPTY_PATH)
 int utimens_via_proc(int proc_self_fd, int fd, const struct timespec times[2]);
 int ftruncate(int fd, off_t size);
+int set_status_flags(int fd, int flags);                   // fcntl(F_SETFL)
 int fstatvfs(int fd, struct statvfs* st);
 int fsync(int fd, bool datasync);
 int fallocate(int fd, int mode, off_t offset, off_t length);
