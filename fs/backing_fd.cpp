@@ -1,6 +1,7 @@
 #include "fs/backing_fd.hpp"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 
 #include <cerrno>
 #include <cstring>
@@ -8,7 +9,12 @@
 namespace gw::fs {
 
 sys::Result<BackingFd> open_child(const BackingFd& dir, const Name& name, dev_t dev) {
-  auto r = sys::openat(dir.get(), name.c_str(), O_PATH | O_NOFOLLOW);
+  // RESOLVE_NO_XDEV also stops at a bind mount of a folder from the same
+  // filesystem (same st_dev, so the device check below cannot see it).
+  // RESOLVE_NO_SYMLINKS with O_PATH|O_NOFOLLOW still returns a trailing
+  // symlink itself, never its target.
+  auto r = sys::openat2(dir.get(), name.c_str(), O_PATH | O_NOFOLLOW,
+                        RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
   if (!r.ok()) return {BackingFd{UniqueFd{}}, r.err};
   struct stat st {};
   if (const int e = sys::fstat(r.value.get(), &st)) return {BackingFd{UniqueFd{}}, e};

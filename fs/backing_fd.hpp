@@ -46,7 +46,8 @@ class BackingFd {
 using SharedFd = std::shared_ptr<const BackingFd>;
 
 // O_PATH|O_NOFOLLOW of `name` in `dir`; EXDEV when the object lives on a
-// filesystem other than `dev` (a mount inside a volume is never entered).
+// filesystem other than `dev` or is a mount point of any kind, bind mounts
+// included (a mount inside a volume is never entered).
 sys::Result<BackingFd> open_child(const BackingFd& dir, const Name& name, dev_t dev);
 
 // Needs CAP_DAC_READ_SEARCH: call it with the gateway's own identity.

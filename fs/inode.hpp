@@ -59,6 +59,16 @@ struct Inode {
 
   bool is_backed() const { return mapping != nullptr; }
   bool is_root = false;          // the root of its mapping (home or mount)
+
+  // Where the object was last seen, for audit lines: the path in the user's
+  // view ("/ryan/web/a.txt"). A hard-linked object shows one of its names.
+  std::string path() const;
+  void set_place(std::shared_ptr<Inode> parent, std::string name);
+
+ private:
+  mutable std::mutex place_mu_;  // guards parent_ and name_
+  std::shared_ptr<Inode> parent_;
+  std::string name_;             // mapping roots: the whole path ("/ryan/web")
 };
 
 using InodePtr = std::shared_ptr<Inode>;

@@ -57,6 +57,14 @@ InodePtr InodeTable::remember(const std::shared_ptr<const MappingRoot>& mapping,
   return node;
 }
 
+InodePtr InodeTable::find(std::uint64_t mapping_id, dev_t dev, ino_t ino) const {
+  std::lock_guard lock(mu_);
+  const auto k = by_key_.find(Key{mapping_id, dev, ino});
+  if (k == by_key_.end()) return nullptr;
+  const auto it = by_id_.find(k->second);
+  return it == by_id_.end() ? nullptr : it->second.node;
+}
+
 void InodeTable::add_reference(const InodePtr& node) {
   std::lock_guard lock(mu_);
   if (const auto it = by_id_.find(node->id); it != by_id_.end()) ++it->second.lookups;

@@ -31,6 +31,9 @@ class InodeTable {
   // object is new (fd is kept only if the filesystem gave no handle).
   InodePtr remember(const std::shared_ptr<const MappingRoot>& mapping, const struct stat& st,
                     FileHandle handle, SharedFd fd);
+  // The inode of a backing object, if the kernel knows it (no reference counted).
+  InodePtr find(std::uint64_t mapping_id, dev_t dev, ino_t ino) const;
+
   // Counts one more kernel reference on an inode already in the table.
   void add_reference(const InodePtr& node);
 

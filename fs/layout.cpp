@@ -40,7 +40,8 @@ struct Builder {
   LayoutResult result;
 
   InodePtr mapping_root(const std::string& backing, const std::string& label, const mapping::User& user,
-                        std::optional<mapping::Owner> owner, const mapping::MountPlan* rule) {
+                        std::optional<mapping::Owner> owner, const mapping::MountPlan* rule,
+                        const std::string& view_path) {
     auto fd = open_trusted_root(backing);
     if (!fd.ok()) {
       result.problems.push_back(label + ": cannot open " + backing + ": " + errno_text(fd.err));
@@ -83,6 +84,7 @@ struct Builder {
     node->type = S_IFDIR;
     node->pinned = root->root;
     node->is_root = true;
+    node->set_place(nullptr, view_path);
     result.layout.pinned.push_back(node);
     return node;
   }
@@ -94,10 +96,11 @@ struct Builder {
       return nullptr;
     }
     auto home = mapping_root(up.home_backing, up.user.name + ":~", up.user,
-                             mapping::Owner{up.user.uid, up.user.gid}, nullptr);
+                             mapping::Owner{up.user.uid, up.user.gid}, nullptr, "/" + up.user.name);
     auto mounts = std::make_shared<std::map<std::string, InodePtr>>();
     for (const auto& m : up.mounts) {
-      auto node = mapping_root(m.backing, up.user.name + ":" + m.name, up.user, m.owner, &m);
+      auto node = mapping_root(m.backing, up.user.name + ":" + m.name, up.user, m.owner, &m,
+                               "/" + up.user.name + "/" + m.name);
       if (node) (*mounts)[m.name] = node;
     }
     if (!home) return nullptr;

@@ -1,9 +1,12 @@
 // An open regular file, kept in fuse_file_info::fh from open/create to release.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <string>
 
 #include "fs/inode.hpp"
+#include "fs/policy.hpp"
 #include "fs/unique_fd.hpp"
 
 namespace gw::fs {
@@ -11,6 +14,13 @@ namespace gw::fs {
 struct OpenFile {
   UniqueFd fd;
   InodePtr node;
+  std::atomic<std::uint64_t> written{0};  // bytes, for the audit line at close
+  Caller opener;                          // release carries no caller of its own
+  // An atomic upload: renamed from `temporary` to `final_name` in `parent`
+  // when this handle is released.
+  InodePtr parent;
+  std::string final_name;
+  std::string temporary;
 
   static OpenFile& of(const struct fuse_file_info* fi) { return *reinterpret_cast<OpenFile*>(fi->fh); }
   static std::uint64_t to_fh(OpenFile* f) { return reinterpret_cast<std::uint64_t>(f); }

@@ -97,7 +97,9 @@ void setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, stru
     if (!node) return ESTALE;
     const Caller who = caller_of(req);
     if (const int e = view.policy().check(*node, Op::setattr, who)) return e;
-    if (const int e = apply(view, *node, *attr, to_set, fi, who)) return e;
+    const int err = apply(view, *node, *attr, to_set, fi, who);
+    audit_node(req, *node, Op::setattr, err);
+    if (err) return err;
     struct stat st {};
     if (const int e = attributes(view, *node, &st)) return e;
     fuse_reply_attr(req, &st, view.timeout());

@@ -8,11 +8,15 @@ namespace {
 
 // Common preamble of every op that adds a name to a directory: the parent
 // exists and is writable for this caller, the name is a single component and
-// does not collide with a mapped folder shown in a home.
+// collides neither with a mapped folder shown in a home nor with a pending
+// upload, and is not one of the gateway's own temporary names.
 int check_new_name(View& view, const InodePtr& parent, const char* name, Op op, const Caller& who,
                    std::optional<Name>* checked) {
   if (const int e = view.policy().check(*parent, op, who)) return e;
   if (parent->mounts && parent->mounts->count(name)) return EEXIST;
+  if (PendingUploads::is_temporary(name))
+    return view.policy().refuse(*parent, op, who, EPERM, "name reserved for uploads in progress");
+  if (view.pending().temporary_of(parent->id, name)) return EEXIST;
   *checked = Name::from(name);
   if (!*checked) return view.policy().refuse(*parent, op, who, EINVAL, "invalid name");
   return 0;
@@ -38,6 +42,74 @@ int make_as_owner(View& view, const Inode& parent, Make&& make) {
   return make(dir.value->get());
 }
 
+// Creates and opens the file; in an atomic mapping under a temporary name,
+// registered as a pending upload of `name`.
+int create_file(View& view, const InodePtr& parent, const char* name, const Name& checked, mode_t mode, int flags,
+                OpenFile& file) {
+  std::optional<Name> temporary;
+  if (parent->mapping->atomic) {
+    temporary = Name::from(PendingUploads::new_temporary_name());
+    flags |= O_EXCL;
+  }
+  const Name& on_disk = temporary ? *temporary : checked;
+  // O_NONBLOCK until the object is known to be a regular file: a fifo
+  // planted under this name since the kernel's lookup must not block.
+  const int open_flags = (flags | O_CREAT | O_NOFOLLOW | O_NONBLOCK) & ~O_NOCTTY;
+  if (const int e = make_as_owner(view, *parent, [&](int dir) {
+        auto fd = sys::openat(dir, on_disk.c_str(), open_flags, mode & 0777);  // no special bits, ever
+        file.fd = std::move(fd.value);
+        return fd.err;
+      }))
+    return e;
+  if (temporary) {
+    view.pending().add(parent->id, name, temporary->str());
+    file.parent = parent;
+    file.final_name = name;
+    file.temporary = temporary->str();
+  }
+  return 0;
+}
+
+// Makes the inode of a file just created and open in `file`.
+int remember_created(View& view, const InodePtr& parent, const char* name, int flags, OpenFile& file,
+                     struct stat* st) {
+  if (const int e = sys::fstat(file.fd.get(), st)) return e;
+  if (!S_ISREG(st->st_mode)) return EEXIST;  // raced with another writer: never open a non-file
+  if (!(flags & O_NONBLOCK))
+    if (const int e = sys::set_status_flags(file.fd.get(), flags & ~(O_CREAT | O_EXCL | O_TRUNC))) return e;
+  SharedFd pinned;
+  FileHandle handle = handle_of(file.fd.get());
+  if (handle.empty()) {
+    auto p = path_fd_of(view.proc_fd(), file.fd.get());
+    if (!p.ok()) return p.err;
+    pinned = std::make_shared<const BackingFd>(std::move(p.value));
+  }
+  file.node = view.inodes().remember(parent->mapping, *st, std::move(handle), pinned);
+  file.node->set_place(parent, name);
+  return 0;
+}
+
+int do_create(fuse_req_t req, View& view, const InodePtr& parent, const char* name, mode_t mode,
+              struct fuse_file_info* fi) {
+  std::optional<Name> checked;
+  if (const int e = check_new_name(view, parent, name, Op::create, caller_of(req), &checked)) return e;
+  auto file = std::make_unique<OpenFile>();
+  file->opener = caller_of(req);
+  if (const int e = create_file(view, parent, name, *checked, mode, fi->flags, *file)) return e;
+  struct stat st {};
+  if (const int e = remember_created(view, parent, name, fi->flags, *file, &st)) return e;
+  fuse_entry_param e{};
+  e.ino = file->node->id;
+  e.attr = present(*file->node, st);
+  e.attr_timeout = e.entry_timeout = view.timeout();
+  fi->fh = OpenFile::to_fh(file.get());
+  fi->keep_cache = 1;
+  const fuse_ino_t id = file->node->id;
+  if (fuse_reply_create(req, &e, fi) == 0) file.release();
+  else view.inodes().forget(id, 1);
+  return 0;
+}
+
 }  // namespace
 
 void create(fuse_req_t req, fuse_ino_t parent_id, const char* name, mode_t mode, struct fuse_file_info* fi) {
@@ -45,42 +117,9 @@ void create(fuse_req_t req, fuse_ino_t parent_id, const char* name, mode_t mode,
     View& view = view_of(req);
     const InodePtr parent = view.inodes().get(parent_id);
     if (!parent) return ESTALE;
-    std::optional<Name> checked;
-    if (const int e = check_new_name(view, parent, name, Op::create, caller_of(req), &checked)) return e;
-    auto file = std::make_unique<OpenFile>();
-    // O_NONBLOCK until the object is known to be a regular file: a fifo
-    // planted under this name since the kernel's lookup must not block.
-    const int flags = (fi->flags | O_CREAT | O_NOFOLLOW | O_NONBLOCK) & ~O_NOCTTY;
-    if (const int e = make_as_owner(view, *parent, [&](int dir) {
-          // Special bits never reach the backing store.
-          auto fd = sys::openat(dir, checked->c_str(), flags, mode & 0777);
-          file->fd = std::move(fd.value);
-          return fd.err;
-        }))
-      return e;
-    struct stat st {};
-    if (const int e = sys::fstat(file->fd.get(), &st)) return e;
-    if (!S_ISREG(st.st_mode)) return EEXIST;  // raced with another writer: never open a non-file
-    if (!(fi->flags & O_NONBLOCK))
-      if (const int e = sys::set_status_flags(file->fd.get(), fi->flags & ~(O_CREAT | O_EXCL | O_TRUNC))) return e;
-    SharedFd pinned;
-    FileHandle handle = handle_of(file->fd.get());
-    if (handle.empty()) {
-      auto p = path_fd_of(view.proc_fd(), file->fd.get());
-      if (!p.ok()) return p.err;
-      pinned = std::make_shared<const BackingFd>(std::move(p.value));
-    }
-    file->node = view.inodes().remember(parent->mapping, st, std::move(handle), pinned);
-    fuse_entry_param e{};
-    e.ino = file->node->id;
-    e.attr = present(*file->node, st);
-    e.attr_timeout = e.entry_timeout = view.timeout();
-    fi->fh = OpenFile::to_fh(file.get());
-    fi->keep_cache = 1;
-    const fuse_ino_t id = file->node->id;
-    if (fuse_reply_create(req, &e, fi) == 0) file.release();
-    else view.inodes().forget(id, 1);
-    return 0;
+    const int err = do_create(req, view, parent, name, mode, fi);
+    audit_child(req, *parent, name, Op::create, err);
+    return err;
   });
 }
 
@@ -90,10 +129,11 @@ void mkdir(fuse_req_t req, fuse_ino_t parent_id, const char* name, mode_t mode) 
     const InodePtr parent = view.inodes().get(parent_id);
     if (!parent) return ESTALE;
     std::optional<Name> checked;
-    if (const int e = check_new_name(view, parent, name, Op::mkdir, caller_of(req), &checked)) return e;
-    if (const int e = make_as_owner(view, *parent, [&](int dir) { return sys::mkdirat(dir, checked->c_str(), mode & 0777); }))
-      return e;
-    return reply_new_entry(req, view, parent, name);
+    int err = check_new_name(view, parent, name, Op::mkdir, caller_of(req), &checked);
+    if (!err) err = make_as_owner(view, *parent, [&](int dir) { return sys::mkdirat(dir, checked->c_str(), mode & 0777); });
+    if (!err) err = reply_new_entry(req, view, parent, name);
+    audit_child(req, *parent, name, Op::mkdir, err);
+    return err;
   });
 }
 
@@ -117,11 +157,35 @@ void symlink(fuse_req_t req, const char* target, fuse_ino_t parent_id, const cha
     if (!parent->mapping->symlinks)
       return view.policy().refuse(*parent, Op::symlink, who, EPERM, "symlinks are off for this mapping");
     // The target is stored verbatim; the gateway itself never follows it.
-    if (const int e = make_as_owner(view, *parent, [&](int dir) { return sys::symlinkat(target, dir, checked->c_str()); }))
-      return e;
-    return reply_new_entry(req, view, parent, name);
+    int err = make_as_owner(view, *parent, [&](int dir) { return sys::symlinkat(target, dir, checked->c_str()); });
+    if (!err) err = reply_new_entry(req, view, parent, name);
+    audit_child(req, *parent, name, Op::symlink, err);
+    return err;
   });
 }
+
+namespace {
+
+int do_link(fuse_req_t req, View& view, const InodePtr& node, const InodePtr& parent, const char* newname) {
+  const Caller who = caller_of(req);
+  std::optional<Name> checked;
+  if (const int e = check_new_name(view, parent, newname, Op::link, who, &checked)) return e;
+  if (!node->is_backed() || node->mapping->id != parent->mapping->id)
+    return view.policy().refuse(*node, Op::link, who, EXDEV, "hard link across mappings");
+  struct stat st {};
+  if (const int e = attributes(view, *node, &st)) return e;
+  if (S_ISDIR(st.st_mode) || st.st_uid != node->mapping->user.uid)
+    return view.policy().refuse(*node, Op::link, who, EPERM, "hard link to a file the user does not own");
+  auto fd = node_fd(view, *node);
+  if (!fd.ok()) return fd.err;
+  if (const int e = make_as_owner(view, *parent, [&](int dir) {
+        return sys::linkat_fd(view.proc_fd(), fd.value->get(), dir, checked->c_str());
+      }))
+    return e;
+  return reply_new_entry(req, view, parent, newname);
+}
+
+}  // namespace
 
 void link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_id, const char* newname) {
   guarded(req, "link", [&] {
@@ -129,22 +193,9 @@ void link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_id, const char* n
     const InodePtr node = view.inodes().get(ino);
     const InodePtr parent = view.inodes().get(newparent_id);
     if (!node || !parent) return ESTALE;
-    const Caller who = caller_of(req);
-    std::optional<Name> checked;
-    if (const int e = check_new_name(view, parent, newname, Op::link, who, &checked)) return e;
-    if (!node->is_backed() || node->mapping->id != parent->mapping->id)
-      return view.policy().refuse(*node, Op::link, who, EXDEV, "hard link across mappings");
-    struct stat st {};
-    if (const int e = attributes(view, *node, &st)) return e;
-    if (S_ISDIR(st.st_mode) || st.st_uid != node->mapping->user.uid)
-      return view.policy().refuse(*node, Op::link, who, EPERM, "hard link to a file the user does not own");
-    auto fd = node_fd(view, *node);
-    if (!fd.ok()) return fd.err;
-    if (const int e = make_as_owner(view, *parent, [&](int dir) {
-          return sys::linkat_fd(view.proc_fd(), fd.value->get(), dir, checked->c_str());
-        }))
-      return e;
-    return reply_new_entry(req, view, parent, newname);
+    const int err = do_link(req, view, node, parent, newname);
+    audit_child(req, *parent, newname, Op::link, err);
+    return err;
   });
 }
 

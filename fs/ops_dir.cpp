@@ -48,9 +48,16 @@ int load_backed(View& view, DirHandle& d) {
   if (!dir) return errno;
   fd.value.release();  // owned by dir now
   d.entries.clear();
+  const auto pending = view.pending().in(d.node->id);  // temporary -> final name
   while (const struct dirent* e = ::readdir(dir)) {
     if (d.node->mounts && d.node->mounts->count(e->d_name)) continue;  // hidden by a mapped folder
-    d.entries.push_back({e->d_name, static_cast<mode_t>(DTTOIF(e->d_type)), e->d_ino});
+    std::string name = e->d_name;
+    if (PendingUploads::is_temporary(name)) {
+      const auto it = pending.find(name);
+      if (it == pending.end()) continue;  // not ours to show (an interrupted upload)
+      name = it->second;
+    }
+    d.entries.push_back({name, static_cast<mode_t>(DTTOIF(e->d_type)), e->d_ino});
   }
   ::closedir(dir);
   if (d.node->mounts) {

@@ -1,4 +1,7 @@
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -34,6 +37,7 @@ void open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {
     if (!path.ok()) return path.err;
     auto file = std::make_unique<OpenFile>();
     file->node = node;
+    file->opener = who;
     {
       AsIdentity as(node->mapping->stored.uid, node->mapping->stored.gid);
       if (as.error()) return as.error();
@@ -92,16 +96,62 @@ void write_buf(fuse_req_t req, fuse_ino_t, struct fuse_bufvec* in, off_t off, st
       written = fuse_buf_copy(&out, in, FUSE_BUF_SPLICE_NONBLOCK);
     }
     if (written < 0) return static_cast<int>(-written);
+    file.written += static_cast<std::uint64_t>(written);
     fuse_reply_write(req, static_cast<std::size_t>(written));
     return 0;
   });
 }
 
-void flush(fuse_req_t req, fuse_ino_t, struct fuse_file_info*) { fuse_reply_err(req, 0); }
+
+namespace {
+
+// The end of an atomic upload: the temporary name becomes the real one,
+// unless the upload was renamed or removed meanwhile.
+int publish_upload(View& view, const OpenFile& file) {
+  if (!view.pending().finish(file.parent->id, file.final_name, file.temporary)) return 0;
+  auto dir = node_fd(view, *file.parent);
+  if (!dir.ok()) return dir.err;
+  AsIdentity as(file.parent->mapping->stored.uid, file.parent->mapping->stored.gid);
+  if (as.error()) return as.error();
+  return sys::renameat2(dir.value->get(), file.temporary.c_str(), dir.value->get(), file.final_name.c_str(), 0);
+}
+
+}  // namespace
+
+// close(): an atomic upload takes its real name here, so a client that got
+// its close confirmed finds the file in place on the volume.
+void flush(fuse_req_t req, fuse_ino_t, struct fuse_file_info* fi) {
+  guarded(req, "flush", [&] {
+    if (fi->fh != 0) {
+      OpenFile& file = OpenFile::of(fi);
+      if (!file.temporary.empty())
+        if (const int e = publish_upload(view_of(req), file)) return e;
+    }
+    fuse_reply_err(req, 0);
+    return 0;
+  });
+}
 
 void release(fuse_req_t req, fuse_ino_t, struct fuse_file_info* fi) {
-  if (fi->fh != 0) delete &OpenFile::of(fi);
+  if (fi->fh == 0) {
+    fuse_reply_err(req, 0);
+    return;
+  }
+  std::unique_ptr<OpenFile> file(&OpenFile::of(fi));
+  View& view = view_of(req);
+  int err = 0;
+  try {
+    if (!file->temporary.empty()) err = publish_upload(view, *file);
+    if (err) spdlog::error("{}: upload of {} could not be published: {}", file->node->mapping->label,
+                           file->node->path(), std::strerror(err));
+  } catch (const std::exception& e) {
+    log_exception("release", e.what());
+    err = EIO;
+  }
+  // release's reply cannot fail the close; the outcome is in the audit line.
   fuse_reply_err(req, 0);
+  if ((file->written > 0 || err) && audit_enabled())
+    audit({file->node.get(), "write", file->node->path(), err, file->written, file->opener, {}});
 }
 
 void fsync(fuse_req_t req, fuse_ino_t, int datasync, struct fuse_file_info* fi) {

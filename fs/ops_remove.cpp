@@ -6,39 +6,92 @@ namespace {
 // A mapped folder shown in a home cannot be removed or renamed through it.
 bool is_mount_name(const Inode& dir, const char* name) { return dir.mounts && dir.mounts->count(name) > 0; }
 
-int remove(fuse_req_t req, fuse_ino_t parent_id, const char* name, Op op) {
+// The name on disk for `name` in `dir`: a pending upload's temporary name,
+// which stops being pending once renamed or removed through the view.
+std::optional<Name> disk_name(View& view, const Inode& dir, const char* name, bool* was_pending) {
+  *was_pending = false;
+  if (PendingUploads::is_temporary(name)) return std::nullopt;
+  if (const auto tmp = view.pending().temporary_of(dir.id, name)) {
+    *was_pending = true;
+    return Name::from(*tmp);
+  }
+  return Name::from(name);
+}
+
+int remove(fuse_req_t req, const InodePtr& parent, const char* name, Op op) {
   View& view = view_of(req);
-  const InodePtr parent = view.inodes().get(parent_id);
-  if (!parent) return ESTALE;
   const Caller who = caller_of(req);
   if (const int e = view.policy().check(*parent, op, who)) return e;
   if (is_mount_name(*parent, name)) return view.policy().refuse(*parent, op, who, EBUSY, "a mapped folder");
-  const auto checked = Name::from(name);
-  if (!checked) return EINVAL;
+  bool pending = false;
+  const auto checked = disk_name(view, *parent, name, &pending);
+  if (!checked) return ENOENT;
   auto dir = node_fd(view, *parent);
   if (!dir.ok()) return dir.err;
   AsIdentity as(parent->mapping->stored.uid, parent->mapping->stored.gid);
   if (as.error()) return as.error();
-  return sys::unlinkat(dir.value->get(), checked->c_str(), op == Op::rmdir ? AT_REMOVEDIR : 0);
+  const int err = sys::unlinkat(dir.value->get(), checked->c_str(), op == Op::rmdir ? AT_REMOVEDIR : 0);
+  if (!err && pending) view.pending().finish(parent->id, name, checked->str());
+  return err;
+}
+
+void remove_op(fuse_req_t req, fuse_ino_t parent_id, const char* name, Op op) {
+  guarded(req, info(op).name.data(), [&] {
+    const InodePtr parent = view_of(req).inodes().get(parent_id);
+    if (!parent) return ESTALE;
+    const int err = remove(req, parent, name, op);
+    audit_child(req, *parent, name, op, err);
+    if (err) return err;
+    fuse_reply_err(req, 0);
+    return 0;
+  });
+}
+
+// After a rename the moved inode (if the kernel knows it) carries its new
+// place, for audit paths.
+void update_place(View& view, const InodePtr& to, int dir_fd, const Name& newname) {
+  struct stat st {};
+  if (sys::fstatat_nofollow(dir_fd, newname.c_str(), &st) != 0) return;
+  if (const InodePtr moved = view.inodes().find(to->mapping->id, st.st_dev, st.st_ino))
+    moved->set_place(to, newname.str());
+}
+
+int do_rename(fuse_req_t req, const InodePtr& from, const char* name, const InodePtr& to, const char* newname,
+              unsigned int flags) {
+  View& view = view_of(req);
+  const Caller who = caller_of(req);
+  if (const int e = view.policy().check(*from, Op::rename, who)) return e;
+  if (const int e = view.policy().check(*to, Op::rename, who)) return e;
+  // Never a silent copy: the client sees the failure.
+  if (from->mapping->id != to->mapping->id)
+    return view.policy().refuse(*from, Op::rename, who, EXDEV, "rename across mappings");
+  if (is_mount_name(*from, name) || is_mount_name(*to, newname))
+    return view.policy().refuse(*from, Op::rename, who, EBUSY, "a mapped folder");
+  if (PendingUploads::is_temporary(newname))
+    return view.policy().refuse(*to, Op::rename, who, EPERM, "name reserved for uploads in progress");
+  if (flags & RENAME_WHITEOUT) return EINVAL;
+  bool pending = false;
+  const auto old_name = disk_name(view, *from, name, &pending);
+  const auto new_name = Name::from(newname);
+  if (!old_name || !new_name) return old_name ? EINVAL : ENOENT;
+  auto old_dir = node_fd(view, *from);
+  if (!old_dir.ok()) return old_dir.err;
+  auto new_dir = node_fd(view, *to);
+  if (!new_dir.ok()) return new_dir.err;
+  AsIdentity as(from->mapping->stored.uid, from->mapping->stored.gid);
+  if (as.error()) return as.error();
+  if (const int e = sys::renameat2(old_dir.value->get(), old_name->c_str(), new_dir.value->get(), new_name->c_str(), flags))
+    return e;
+  if (pending) view.pending().finish(from->id, name, old_name->str());  // renamed: it has its real name now
+  update_place(view, to, new_dir.value->get(), *new_name);
+  return 0;
 }
 
 }  // namespace
 
-void unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
-  guarded(req, "unlink", [&] {
-    if (const int e = remove(req, parent, name, Op::unlink)) return e;
-    fuse_reply_err(req, 0);
-    return 0;
-  });
-}
+void unlink(fuse_req_t req, fuse_ino_t parent, const char* name) { remove_op(req, parent, name, Op::unlink); }
 
-void rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
-  guarded(req, "rmdir", [&] {
-    if (const int e = remove(req, parent, name, Op::rmdir)) return e;
-    fuse_reply_err(req, 0);
-    return 0;
-  });
-}
+void rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) { remove_op(req, parent, name, Op::rmdir); }
 
 void rename(fuse_req_t req, fuse_ino_t parent_id, const char* name, fuse_ino_t newparent_id, const char* newname,
             unsigned int flags) {
@@ -47,29 +100,9 @@ void rename(fuse_req_t req, fuse_ino_t parent_id, const char* name, fuse_ino_t n
     const InodePtr from = view.inodes().get(parent_id);
     const InodePtr to = view.inodes().get(newparent_id);
     if (!from || !to) return ESTALE;
-    const Caller who = caller_of(req);
-    if (const int e = view.policy().check(*from, Op::rename, who)) return e;
-    if (const int e = view.policy().check(*to, Op::rename, who)) return e;
-    // Never a silent copy: the client sees the failure.
-    if (from->mapping->id != to->mapping->id)
-      return view.policy().refuse(*from, Op::rename, who, EXDEV, "rename across mappings");
-    if (is_mount_name(*from, name) || is_mount_name(*to, newname))
-      return view.policy().refuse(*from, Op::rename, who, EBUSY, "a mapped folder");
-    if (flags & RENAME_WHITEOUT) return EINVAL;
-    const auto old_name = Name::from(name);
-    const auto new_name = Name::from(newname);
-    if (!old_name || !new_name) return EINVAL;
-    auto old_dir = node_fd(view, *from);
-    if (!old_dir.ok()) return old_dir.err;
-    auto new_dir = node_fd(view, *to);
-    if (!new_dir.ok()) return new_dir.err;
-    {
-      AsIdentity as(from->mapping->stored.uid, from->mapping->stored.gid);
-      if (as.error()) return as.error();
-      if (const int e = sys::renameat2(old_dir.value->get(), old_name->c_str(), new_dir.value->get(),
-                                       new_name->c_str(), flags))
-        return e;
-    }
+    const int err = do_rename(req, from, name, to, newname, flags);
+    audit_child(req, *from, name, Op::rename, err);
+    if (err) return err;
     fuse_reply_err(req, 0);
     return 0;
   });

@@ -37,7 +37,9 @@ void setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* valu
       return view_of(req).policy().refuse(*t.node, Op::setxattr, caller_of(req), EPERM, "xattr outside user.*");
     AsIdentity as(t.node->mapping->stored.uid, t.node->mapping->stored.gid);
     if (as.error()) return as.error();
-    if (const int e = sys::setxattr_fd(t.fd->get(), name, value, size, flags)) return e;
+    const int err = sys::setxattr_fd(t.fd->get(), name, value, size, flags);
+    audit_node(req, *t.node, Op::setxattr, err);
+    if (err) return err;
     fuse_reply_err(req, 0);
     return 0;
   });
@@ -51,7 +53,9 @@ void removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
       return view_of(req).policy().refuse(*t.node, Op::removexattr, caller_of(req), EPERM, "xattr outside user.*");
     AsIdentity as(t.node->mapping->stored.uid, t.node->mapping->stored.gid);
     if (as.error()) return as.error();
-    if (const int e = sys::removexattr_fd(t.fd->get(), name)) return e;
+    const int err = sys::removexattr_fd(t.fd->get(), name);
+    audit_node(req, *t.node, Op::removexattr, err);
+    if (err) return err;
     fuse_reply_err(req, 0);
     return 0;
   });

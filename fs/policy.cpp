@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "fs/audit.hpp"
+
 #include <array>
 #include <cstring>
 #include <cerrno>
@@ -48,6 +50,10 @@ int Policy::check(const Inode& node, Op op, const Caller& caller) const {
 }
 
 int Policy::refuse(const Inode& node, Op op, const Caller& caller, int err, std::string_view reason) const {
+  if (audit_enabled()) {
+    audit({&node, info(op).name, node.path(), err, 0, caller, reason});
+    mark_refusal_audited();
+  }
   spdlog::info("refused {} on {} (inode {}) for uid {} pid {}: {} ({})", info(op).name, where(node), node.id,
                caller.uid, caller.pid, reason, std::strerror(err));
   return err;

@@ -4,11 +4,29 @@
 
 #include <cerrno>
 
+#include "fs/audit.hpp"
+
 namespace gw::fs {
 
 void log_exception(const char* op, const char* what) noexcept {
   try {
     spdlog::error("{}: internal error: {}", op, what);
+  } catch (...) {
+  }
+}
+
+void audit_child(fuse_req_t req, const Inode& dir, const char* name, Op op, int err) noexcept {
+  try {
+    if (audit_enabled() && !(err && refusal_audited()))
+      audit({&dir, info(op).name, child_path(dir, name), err, 0, caller_of(req), {}});
+  } catch (...) {
+  }
+}
+
+void audit_node(fuse_req_t req, const Inode& node, Op op, int err, std::uint64_t bytes) noexcept {
+  try {
+    if (audit_enabled() && !(err && refusal_audited()))
+      audit({&node, info(op).name, node.path(), err, bytes, caller_of(req), {}});
   } catch (...) {
   }
 }
@@ -24,6 +42,16 @@ struct stat present(const Inode& node, const struct stat& backing) {
   if (st.st_uid == m.stored.uid) st.st_uid = m.user.uid;
   if (st.st_gid == m.stored.gid) st.st_gid = m.user.gid;
   st.st_ino = node.id;
+  // A fifo, socket or device planted in a volume is shown as an empty file:
+  // the client's kernel would open a fifo locally (blocking the sftp
+  // session) without asking us; a regular file's open reaches open(), which
+  // refuses anything that is not one.
+  if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode)) {
+    st.st_mode = S_IFREG | (st.st_mode & 07777);
+    st.st_size = 0;
+    st.st_blocks = 0;
+    st.st_rdev = 0;
+  }
   return st;
 }
 
@@ -80,7 +108,11 @@ int lookup_child(View& view, const InodePtr& parent, const char* name, InodePtr*
       return 0;
     }
   }
-  const auto checked = Name::from(name);
+  // Temporary names of atomic uploads are the gateway's own; a pending
+  // upload is found under its final name.
+  if (PendingUploads::is_temporary(name)) return ENOENT;
+  const auto pending = view.pending().temporary_of(parent->id, name);
+  const auto checked = Name::from(pending ? *pending : std::string(name));
   if (!checked) return ENOENT;
   auto dir = node_fd(view, *parent);
   if (!dir.ok()) return dir.err;
@@ -92,6 +124,7 @@ int lookup_child(View& view, const InodePtr& parent, const char* name, InodePtr*
   auto shared = std::make_shared<const BackingFd>(std::move(fd.value));
   auto node = view.inodes().remember(parent->mapping, st, handle_of(shared->get()), shared);
   if (!node->pinned) view.fds().put(node->id, shared);
+  node->set_place(parent, name);
   *attr = present(*node, st);
   *child = std::move(node);
   return 0;

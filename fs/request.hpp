@@ -6,6 +6,7 @@
 #include <exception>
 #include <utility>
 
+#include "fs/audit.hpp"
 #include "fs/identity.hpp"
 #include "fs/view.hpp"
 
@@ -38,9 +39,15 @@ void reply_entry(fuse_req_t req, View& view, const InodePtr& node, const struct 
 
 void log_exception(const char* op, const char* what) noexcept;
 
+// Audit lines for an operation on `name` in `dir`, or on `node` itself.
+// Never throw: they run after the reply.
+void audit_child(fuse_req_t req, const Inode& dir, const char* name, Op op, int err) noexcept;
+void audit_node(fuse_req_t req, const Inode& node, Op op, int err, std::uint64_t bytes = 0) noexcept;
+
 template <class Body>
 void guarded(fuse_req_t req, const char* op, Body&& body) noexcept {
   int err = 0;
+  begin_request_audit();
   try {
     err = std::forward<Body>(body)();
   } catch (const std::bad_alloc&) {

@@ -6,6 +6,7 @@
 #include <sys/vfs.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <vector>
 
@@ -39,6 +40,9 @@ bool is_dead_mount(const std::string& path) {
 
 Session::Session(View& view, const std::string& mountpoint) : view_(view) {
   prepare_mountpoint(mountpoint);
+  // The kernel already applied the caller's umask to every mode it sends
+  // (FUSE_CAP_DONT_MASK stays off); the gateway's own must not apply again.
+  ::umask(0);
   std::vector<std::string> argv_text = {
       "gateway", "-o",
       "allow_other,default_permissions,nosuid,nodev,fsname=sftp-gateway,subtype=sftp-gateway"};
@@ -72,6 +76,9 @@ int Session::run(unsigned max_threads, const std::function<void()>& ready) {
   fuse_loop_cfg_set_clone_fd(cfg, 1);
   const int rc = fuse_session_loop_mt(se_, cfg);
   fuse_loop_cfg_destroy(cfg);
+  // libfuse returns the number of the signal that ended the loop: a
+  // requested stop is a clean exit, not a failure.
+  if (rc == SIGTERM || rc == SIGINT) return 0;
   return rc;
 }
 

@@ -1,6 +1,8 @@
 #include "fs/sys.hpp"
 
+#include <linux/openat2.h>
 #include <sys/file.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -31,6 +33,15 @@ Result<UniqueFd> openat(int dirfd, const char* name, int flags, mode_t mode) {
   const int fd = ::openat(dirfd, name, flags | O_CLOEXEC, mode);
   if (fd < 0) return {UniqueFd{}, errno};
   return {UniqueFd{fd}, 0};
+}
+
+Result<UniqueFd> openat2(int dirfd, const char* name, int flags, unsigned long long resolve) {
+  struct open_how how {};
+  how.flags = static_cast<unsigned long long>(flags | O_CLOEXEC);
+  how.resolve = resolve;
+  const long fd = ::syscall(SYS_openat2, dirfd, name, &how, sizeof how);
+  if (fd < 0) return {UniqueFd{}, errno};
+  return {UniqueFd{static_cast<int>(fd)}, 0};
 }
 
 int fstat(int fd, struct stat* st) { return status(::fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)); }

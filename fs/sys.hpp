@@ -23,6 +23,9 @@ struct Result {
 };
 
 Result<UniqueFd> openat(int dirfd, const char* name, int flags, mode_t mode = 0);
+// openat2(2) (raw syscall: glibc 2.36 has no wrapper) with `resolve` flags
+// (RESOLVE_*). Fails closed: ENOSYS on kernels without it, never a fallback.
+Result<UniqueFd> openat2(int dirfd, const char* name, int flags, unsigned long long resolve);
 int fstat(int fd, struct stat* st);                        // fstatat(fd, "", AT_EMPTY_PATH)
 int fstatat_nofollow(int dirfd, const char* name, struct stat* st);
 int mkdirat(int dirfd, const char* name, mode_t mode);

@@ -9,6 +9,7 @@
 
 #include "fs/fd_cache.hpp"
 #include "fs/inode_table.hpp"
+#include "fs/pending_uploads.hpp"
 #include "fs/policy.hpp"
 #include "fs/unique_fd.hpp"
 
@@ -32,6 +33,7 @@ class View {
   InodeTable& inodes() { return inodes_; }
   FdCache& fds() { return fds_; }
   const Policy& policy() const { return policy_; }
+  PendingUploads& pending() { return pending_; }
   int proc_fd() const { return proc_self_fd_.get(); }
   double timeout() const { return options_.cache_timeout; }
   std::uint64_t next_mapping_id() { return next_mapping_id_.fetch_add(1); }
@@ -51,6 +53,7 @@ class View {
   InodeTable inodes_;
   FdCache fds_;
   Policy policy_;
+  PendingUploads pending_;
   UniqueFd proc_self_fd_;  // opened once: reopen-by-fd without path lookups later
   std::atomic<std::uint64_t> next_mapping_id_{1};
   std::atomic<struct fuse_session*> session_{nullptr};

@@ -6,8 +6,10 @@
 #include <iostream>
 
 #include "gateway/check.hpp"
+#include "gateway/compose_override.hpp"
 #include "gateway/control_commands.hpp"
 #include "gateway/exit_codes.hpp"
+#include "gateway/keys_command.hpp"
 #include "gateway/logging.hpp"
 #include "gateway/options.hpp"
 #include "gateway/serve.hpp"
@@ -21,6 +23,8 @@ int dispatch(const Settings& settings) {
     case Command::serve: return serve(settings);
     case Command::reload: return run_reload(settings, std::cout);
     case Command::status: return run_status(settings, std::cout);
+    case Command::compose_override: return run_compose_override(settings, std::cout, std::cerr);
+    case Command::keys: return run_keys(settings, std::cin, std::cout);
     default: break;  // parse_invocation refuses the reserved commands
   }
   throw ExitError(exit_code::failure, std::string(command_name(settings.command)) + " is not available in this build");

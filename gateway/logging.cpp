@@ -1,6 +1,8 @@
 #include "gateway/logging.hpp"
 
+#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <memory>
@@ -22,6 +24,22 @@ void setup_logging(std::string_view level) {
   logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
   logger->set_level(parsed);
   spdlog::set_default_logger(std::move(logger));
+}
+
+void setup_audit(const std::string& target) {
+  spdlog::drop("audit");
+  if (target == "off") return;
+  spdlog::sink_ptr sink;
+  try {
+    if (target == "-") sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
+    else sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(target, false);
+  } catch (const spdlog::spdlog_ex& e) {
+    throw UsageError("audit-log: cannot open '" + target + "': " + e.what());
+  }
+  auto logger = std::make_shared<spdlog::logger>("audit", std::move(sink));
+  logger->set_pattern("%v");  // the line is the JSON object, nothing around it
+  logger->flush_on(spdlog::level::info);
+  spdlog::register_logger(std::move(logger));
 }
 
 }  // namespace gw::gateway

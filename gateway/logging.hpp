@@ -11,4 +11,8 @@ namespace gw::gateway {
 // Containers and systemd collect stderr, so no file sink.
 void setup_logging(std::string_view level);
 
+// The audit trail (fs/audit.hpp): JSON lines to `target`, a file (appended),
+// "-" for stdout, or "off". Registers the spdlog logger named "audit".
+void setup_audit(const std::string& target);
+
 }  // namespace gw::gateway

@@ -48,6 +48,8 @@ po::options_description config_description() {
      "how long the kernel may cache names and attributes")
     ("log-level", po::value<std::string>()->default_value(defaults::log_level)->value_name("LEVEL"),
      "trace, debug, info, warn or error")
+    ("audit-log", po::value<std::string>()->default_value("-")->value_name("FILE"),
+     "audit trail, one JSON line per change and per refusal: a file, - (stdout) or off")
     ("run-sshd", po::bool_switch(),
      "host mode: also run the system's sshd on the rendered config (serve)")
     ("listen", po::value<Strings>()->value_name("ADDR"),
@@ -71,10 +73,14 @@ po::options_description command_description(Command command) {
     ("help,h", "show this help and exit")
     ("config", po::value<std::string>()->value_name("FILE"),
      "read `key = value` lines from FILE (keys as the long options below)");
-  if (command == Command::check || command == Command::status) {
+  if (command == Command::check || command == Command::status || command == Command::keys) {
     general.add_options()
       ("format", po::value<std::string>()->default_value(defaults::format)->value_name("FORMAT"),
        "text or json");
+  }
+  if (command == Command::keys) {
+    general.add_options()
+      ("user", po::value<std::string>()->value_name("USER"), "the user whose keys to change (list: default every user)");
   }
   po::options_description all(line_length);
   all.add(general).add(config_description());

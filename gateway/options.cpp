@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "gateway/exit_codes.hpp"
+#include "gateway/keys_command.hpp"
 #include "gateway/option_sources.hpp"
 #include "gateway/option_table.hpp"
 #include "gateway/version.hpp"
@@ -31,7 +32,8 @@ constexpr std::string_view top_help =
     "Commands:\n"
     "  check   validate users and mappings, print each user's tree with owners and modes\n"
     "  serve   mount the view and serve it over sftp\n"
-    "  (keys, reload, status and compose-override are reserved for later versions)\n"
+    "  keys    add, list, remove or clear a user's authorized keys\n"
+    "  (reload, status and compose-override are reserved for later versions)\n"
     "\n"
     "Run 'gateway COMMAND --help' for a command's options.\n"
     "Exit codes: 0 ok, 1 runtime failure, 2 configuration or usage error,\n"
@@ -39,7 +41,8 @@ constexpr std::string_view top_help =
 
 std::string command_help(Command command, const po::options_description& desc) {
   std::ostringstream out;
-  out << "Usage: gateway " << command_name(command) << " [options]\n" << desc;
+  if (command == Command::keys) out << keys_usage() << desc;
+  else out << "Usage: gateway " << command_name(command) << " [options]\n" << desc;
   return out.str();
 }
 
@@ -107,6 +110,7 @@ Settings settings_from(const po::variables_map& vm, const Sources& sources, Comm
   }
   if (vm.count("config") != 0) s.config_file = vm["config"].as<std::string>();
   s.run_sshd = vm["run-sshd"].as<bool>();
+  s.audit_log = vm["audit-log"].as<std::string>();
   if (vm.count("listen") != 0) s.listen = vm["listen"].as<std::vector<std::string>>();
   s.openssh_version = vm["openssh-version"].as<std::string>();
   if (vm.count("sshd-view") != 0) s.sshd_view = vm["sshd-view"].as<std::string>();
@@ -155,7 +159,7 @@ std::optional<Command> find_command(std::string_view name) {
   return std::nullopt;
 }
 
-bool is_implemented(Command command) { return command != Command::compose_override; }
+bool is_implemented(Command) { return true; }
 
 Invocation parse_invocation(const std::vector<std::string>& args) {
   if (args.empty()) throw UsageError("missing command (check or serve); see 'gateway --help'");
@@ -170,7 +174,11 @@ Invocation parse_invocation(const std::vector<std::string>& args) {
   if (!is_implemented(*command)) {
     throw ExitError(exit_code::failure, "'" + first + "' is not available in this build");
   }
-  return resolve(*command, {args.begin() + 1, args.end()});
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  const KeysRequest keys = *command == Command::keys ? take_keys_request(rest) : KeysRequest{};
+  Invocation invocation = resolve(*command, rest);
+  invocation.settings.keys = keys;
+  return invocation;
 }
 
 }  // namespace gw::gateway

@@ -24,6 +24,13 @@ std::string_view command_name(Command command);
 std::optional<Command> find_command(std::string_view name);
 bool is_implemented(Command command);
 
+// `gateway keys ACTION [--user USER] [OPERAND]` (keys_command.hpp).
+struct KeysRequest {
+  std::string action;                 // add, list, remove or clear
+  std::string user;                   // --user; empty: every user (list)
+  std::vector<std::string> operands;  // add: FILE or -; remove: FINGERPRINT
+};
+
 // Everything a command needs, resolved from all sources and validated as far
 // as options go (users and rules are validated by mapping::parse).
 struct Settings {
@@ -37,6 +44,9 @@ struct Settings {
   std::string log_level;     // trace, debug, info, warn or error
   Format format = Format::text;
   std::string config_file;   // empty without --config
+  KeysRequest keys;          // the keys command's action, user and operands
+
+  std::string audit_log = "-";           // file, "-" (stdout) or "off"
 
   // Serving (sshd side).
   bool run_sshd = false;                 // host mode

@@ -16,6 +16,7 @@
 #include "fs/session.hpp"
 #include "gateway/banner.hpp"
 #include "gateway/exit_codes.hpp"
+#include "gateway/logging.hpp"
 #include "gateway/reloader.hpp"
 #include "gateway/served_tree.hpp"
 #include "gateway/sshd_supervisor.hpp"
@@ -138,6 +139,7 @@ class Server {
 
 int serve(const Settings& settings) {
   log_banner(settings);
+  setup_audit(settings.audit_log);
   if (const int e = fs::drop_supplementary_groups())
     throw ExitError(exit_code::failure, std::string("cannot drop supplementary groups: ") + std::strerror(e));
   Server server(settings);

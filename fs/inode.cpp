@@ -1,0 +1,31 @@
+#include "fs/inode.hpp"
+
+#include <vector>
+
+namespace gw::fs {
+
+void Inode::set_place(std::shared_ptr<Inode> parent, std::string name) {
+  std::lock_guard lock(place_mu_);
+  parent_ = std::move(parent);
+  name_ = std::move(name);
+}
+
+std::string Inode::path() const {
+  std::vector<std::string> parts;
+  const Inode* node = this;
+  std::shared_ptr<Inode> hold;  // keeps each parent alive while we read it
+  for (int depth = 0; node && depth < 4096; ++depth) {
+    std::lock_guard lock(node->place_mu_);
+    parts.push_back(node->name_);
+    hold = node->parent_;
+    node = hold.get();
+  }
+  std::string out;
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+    if (it != parts.rbegin()) out += '/';
+    out += *it;
+  }
+  return out.empty() ? "/" : out;
+}
+
+}  // namespace gw::fs
