@@ -2,6 +2,8 @@
 
 #include <libssh/libssh.h>
 
+#include <algorithm>
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <memory>
@@ -128,9 +130,15 @@ std::optional<std::string> sha256_fingerprint(ssh_key key) {
   return fingerprint;
 }
 
+// Key types OpenSSH knows that a libssh build may not (0.11 dropped DSA),
+// so the refusal names them the same on every build.
+constexpr std::array<std::string_view, 4> kOtherOpenSshTypes{
+    "ssh-dss", "ssh-dss-cert-v01@openssh.com", "ssh-xmss@openssh.com", "ssh-xmss-cert-v01@openssh.com"};
+
 bool is_type_name(std::string_view token) {
   const std::string name(token);
-  return ssh_key_type_from_name(name.c_str()) != SSH_KEYTYPE_UNKNOWN || token.starts_with("rsa-sha2-");
+  return ssh_key_type_from_name(name.c_str()) != SSH_KEYTYPE_UNKNOWN || token.starts_with("rsa-sha2-") ||
+         std::find(kOtherOpenSshTypes.begin(), kOtherOpenSshTypes.end(), token) != kOtherOpenSshTypes.end();
 }
 
 // Why a first word other than the two accepted type names is refused. Only

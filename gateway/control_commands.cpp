@@ -33,6 +33,7 @@ struct Live {
   bool running = false;
   bool view_mounted = false;
   bool sshd_running = false;
+  pid_t sshd_pid = 0;  // host mode only
 };
 
 Live look(const Settings& s) {
@@ -40,7 +41,8 @@ Live look(const Settings& s) {
   l.state = read_runtime(s.state_dir);
   l.running = l.state && alive(l.state->pid);
   l.view_mounted = mounted(l.state ? l.state->mountpoint : s.mountpoint);
-  l.sshd_running = l.state && alive(l.state->sshd_pid);
+  l.sshd_pid = read_sshd_pid(s.state_dir);
+  l.sshd_running = alive(l.sshd_pid);
   return l;
 }
 
@@ -48,7 +50,7 @@ void status_json(const Settings& s, const Live& l, const mapping::Plan& plan, st
   JsonWriter j(out);
   j.begin_object().field("running", l.running).field("pid", l.running ? l.state->pid : 0);
   j.field("mountpoint", s.mountpoint).field("mounted", l.view_mounted);
-  j.field("sshd_managed", l.state && l.state->sshd_pid > 0).field("sshd_running", l.sshd_running);
+  j.field("sshd_managed", l.sshd_pid > 0).field("sshd_running", l.sshd_running).field("sshd_pid", l.sshd_pid);
   j.field("reloads", l.state ? l.state->reloads : 0u).field("last_reload", l.state ? l.state->last_reload : "");
   j.key("users").begin_array();
   for (const auto& u : plan.users) {
@@ -66,7 +68,7 @@ void status_json(const Settings& s, const Live& l, const mapping::Plan& plan, st
 void status_text(const Settings& s, const Live& l, const mapping::Plan& plan, std::ostream& out) {
   out << "gateway: " << (l.running ? "running (pid " + std::to_string(l.state->pid) + ")" : "not running") << '\n'
       << "view: " << s.mountpoint << (l.view_mounted ? " (mounted)" : " (not mounted)") << '\n';
-  if (l.state && l.state->sshd_pid > 0) out << "sshd: " << (l.sshd_running ? "running" : "not running") << " (host mode)\n";
+  if (l.sshd_pid > 0) out << "sshd: " << (l.sshd_running ? "running" : "not running") << " (host mode)\n";
   else out << "sshd: not managed by the gateway\n";
   if (l.state) out << "reloads: " << l.state->reloads << ", last: " << l.state->last_reload << '\n';
   for (const auto& u : plan.users) {

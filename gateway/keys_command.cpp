@@ -31,6 +31,8 @@ constexpr std::string_view kOperand = "keys-operand";
 // Far more than any list of public keys; stops `keys add < /dev/zero`.
 constexpr std::size_t kMaxInputBytes = 1024 * 1024;
 
+bool is_action(const std::string& word) { return std::find(kActions.begin(), kActions.end(), word) != kActions.end(); }
+
 bool asks_for_help(const std::vector<std::string>& args) {
   return std::any_of(args.begin(), args.end(), [](const std::string& a) { return a == "--help" || a == "-h"; });
 }
@@ -151,10 +153,13 @@ int list(const Settings& settings, const std::vector<mapping::User>& users, std:
 KeysRequest take_keys_request(std::vector<std::string>& args) {
   KeysRequest request;
   if (asks_for_help(args)) return request;  // the shared parser prints the help
-  if (args.empty() || args.front().starts_with('-'))
+  if (args.empty() || args.front().starts_with('-')) {
+    if (std::any_of(args.begin(), args.end(), is_action))
+      throw UsageError("keys: the action comes first: gateway keys add|list|remove|clear [options]");
     throw UsageError("keys: missing action (add, list, remove or clear); see 'gateway keys --help'");
+  }
   request.action = args.front();
-  if (std::find(kActions.begin(), kActions.end(), request.action) == kActions.end()) {
+  if (!is_action(request.action)) {
     throw UsageError("unknown keys action '" + mapping::printable(request.action) +
                      "' (add, list, remove or clear); see 'gateway keys --help'");
   }
@@ -191,7 +196,8 @@ int run_keys(const Settings& settings, std::istream& in, std::ostream& out) {
   KeyStore store(settings.state_dir, required_user(r), users);
   if (r.action == "add") return add(store, r, in, out);
   if (r.action == "remove") {
-    out << "removed " << store.user() << ' ' << describe(store.remove(r.operands.front())) << '\n';
+    const AuthorizedKey removed = store.remove(r.operands.front());  // before any output: it may throw
+    out << "removed " << store.user() << ' ' << describe(removed) << '\n';
     return exit_code::ok;
   }
   if (r.action == "clear") {

@@ -73,6 +73,11 @@ po::options_description command_description(Command command) {
     ("help,h", "show this help and exit")
     ("config", po::value<std::string>()->value_name("FILE"),
      "read `key = value` lines from FILE (keys as the long options below)");
+  if (command == Command::serve) {
+    general.add_options()
+      ("worker-fd", po::value<int>()->default_value(-1)->value_name("FD"),
+       "internal: run as the FUSE worker of a supervising gateway, reporting readiness on FD");
+  }
   if (command == Command::check || command == Command::status || command == Command::keys) {
     general.add_options()
       ("format", po::value<std::string>()->default_value(defaults::format)->value_name("FORMAT"),

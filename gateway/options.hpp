@@ -46,6 +46,7 @@ struct Settings {
   std::string config_file;   // empty without --config
   KeysRequest keys;          // the keys command's action, user and operands
 
+  int worker_fd = -1;                    // >= 0: this process is a supervised FUSE worker
   std::string audit_log = "-";           // file, "-" (stdout) or "off"
 
   // Serving (sshd side).

@@ -1,149 +1,174 @@
 #include "gateway/serve.hpp"
 
+#include <signal.h>
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <iostream>
 #include <memory>
-#include <mutex>
-#include <optional>
+#include <poll.h>
 
-#include "fs/identity.hpp"
 #include "fs/session.hpp"
 #include "gateway/banner.hpp"
 #include "gateway/exit_codes.hpp"
 #include "gateway/logging.hpp"
-#include "gateway/reloader.hpp"
-#include "gateway/served_tree.hpp"
+#include "gateway/mount_propagation.hpp"
 #include "gateway/sshd_supervisor.hpp"
 #include "gateway/status_file.hpp"
+#include "gateway/watchdog.hpp"
+#include "gateway/worker.hpp"
 
 namespace gw::gateway {
 namespace {
 
-constexpr unsigned kWorkerThreads = 16;
+using namespace std::chrono_literals;
 
-// The open-file limit bounds cached backing fds plus open files.
-std::size_t prepare_fd_limit() {
-  struct rlimit lim {};
-  ::getrlimit(RLIMIT_NOFILE, &lim);
-  if (lim.rlim_cur < lim.rlim_max) {
-    lim.rlim_cur = lim.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &lim);
+constexpr auto kWatchdogTimeout = 3s;
+constexpr auto kStartTimeout = 60s;
+
+// The worker is this binary again (exec, not just fork: the supervisor has
+// threads, and a forked copy of a threaded process may inherit held locks).
+pid_t spawn_worker(const Settings& s, int* ready_read) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) throw ExitError(exit_code::failure, "pipe failed");
+  std::vector<std::string> args{"gateway"};
+  args.insert(args.end(), s.args.begin(), s.args.end());
+  args.push_back("--worker-fd=" + std::to_string(p[1]));
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive the supervisor
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::fcntl(p[1], F_SETFD, 0);  // the ready pipe crosses exec
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv("/proc/self/exe", argv.data());
+    ::_exit(127);
   }
-  // A quarter for cached O_PATH fds; the rest for open files and folders.
-  return std::clamp<std::size_t>(lim.rlim_cur / 4, 64, 8192);
+  ::close(p[1]);
+  if (pid < 0) throw ExitError(exit_code::failure, std::string("cannot start the worker: ") + std::strerror(errno));
+  *ready_read = p[0];
+  return pid;
 }
 
-void ensure_mountpoint(const std::string& path) {
-  if (fs::is_dead_mount(path)) return;  // the Session replaces it
-  std::error_code ec;
-  std::filesystem::create_directories(path, ec);
-  if (ec) throw ExitError(exit_code::mount_failed, path + ": " + ec.message());
+// Waits for the worker's "mounted" byte. Returns 0 when ready, else the
+// worker's exit code (it exited before mounting).
+int await_ready(pid_t pid, int ready_read) {
+  struct pollfd pfd {ready_read, POLLIN, 0};
+  const int n = ::poll(&pfd, 1, static_cast<int>(std::chrono::milliseconds(kStartTimeout).count()));
+  char byte = 0;
+  const bool ready = n == 1 && ::read(ready_read, &byte, 1) == 1 && byte == 'R';
+  ::close(ready_read);
+  if (ready) return 0;
+  if (n == 0) ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) != 0 ? WEXITSTATUS(status) : exit_code::failure;
 }
 
-class Server {
+class Supervisor {
  public:
-  explicit Server(const Settings& s) : settings_(s), view_(fs::ViewOptions{s.cache_timeout, prepare_fd_limit()}) {}
+  explicit Supervisor(const Settings& s) : settings_(s) {}
 
   int run() {
-    context_ = make_context(settings_);
-    for (const auto& k : context_.host_keys) spdlog::info("host key {}: {}", k.file, k.fingerprint);
-    ServedTree tree = build_tree(settings_, context_, view_);
-    if (!tree.problems.empty()) {
-      for (const auto& p : tree.problems) std::cerr << p << '\n';
-      throw ExitError(tree.exit_code, std::to_string(tree.problems.size()) + " problem(s); nothing was mounted");
+    block_signals();
+    if (settings_.run_sshd) make_mountpoint_shared(settings_.mountpoint);
+    if (const int rc = start_worker()) return rc;  // 2, 3 or 4: the worker said why
+    if (settings_.run_sshd) {
+      sshd_ = std::make_unique<SshdSupervisor>(SshdLaunch{settings_.sshd_binary, settings_.mountpoint,
+                                                          settings_.sshd_capabilities, settings_.state_dir + "/sshd-etc"});
+      sshd_->start();
+      write_sshd_pid(settings_.state_dir, sshd_->pid());
     }
-    plan_ = tree.plan;
-    view_.install(std::move(tree.layout));
-    ensure_mountpoint(settings_.mountpoint);
-    try {
-      fs::Session session(view_, settings_.mountpoint);
-      return serve(session);
-    } catch (const fs::MountError& e) {
-      throw ExitError(exit_code::mount_failed, e.what());
-    }
+    watchdog_ = std::make_unique<Watchdog>(settings_.mountpoint, kWatchdogTimeout, [] { ::kill(::getpid(), SIGUSR1); });
+    watchdog_->start();
+    const int rc = loop();
+    shutdown();
+    return rc;
   }
 
  private:
-  int serve(fs::Session& session) {
-    std::unique_ptr<SshdSupervisor> sshd;
-    if (settings_.run_sshd) {
-      sshd = std::make_unique<SshdSupervisor>(SshdLaunch{settings_.sshd_binary, settings_.mountpoint,
-                                                         settings_.sshd_capabilities});
-      sshd->start();
-    }
-    sshd_ = sshd.get();
-    publish("ok");
-    std::vector<std::string> watched{settings_.state_dir + "/authorized_keys"};
-    std::filesystem::create_directories(watched[0]);
-    if (!settings_.config_file.empty()) watched.push_back(settings_.config_file);
-    Reloader reloader([this] { reload(); }, watched);
-    spdlog::info("serving {} user(s) at {}", plan_.users.size(), settings_.mountpoint);
-    const int rc = session.run(kWorkerThreads, [&] { reloader.start(); });
-    reloader.stop();
-    if (sshd) sshd->stop();
-    sshd_ = nullptr;
-    remove_runtime(settings_.state_dir);
-    spdlog::info("unmounting {}", settings_.mountpoint);
-    return rc == 0 ? exit_code::ok : exit_code::failure;
+  static void block_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (const int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1}) sigaddset(&set, sig);
+    ::pthread_sigmask(SIG_BLOCK, &set, nullptr);  // threads made later inherit it; sigwait takes them
   }
 
-  // Re-reads the configuration exactly as at start; on any problem the
-  // served tree stays as it was and the problem is logged.
-  void reload() {
-    std::lock_guard lock(reload_mu_);
-    ++reloads_;
-    try {
-      Settings fresh = parse_invocation(settings_.args).settings;
-      ServedTree tree = build_tree(fresh, context_, view_);
-      if (!tree.problems.empty()) {
-        for (const auto& p : tree.problems) spdlog::error("reload refused: {}", p);
-        publish(tree.problems.front());
-        return;
+  int start_worker() {
+    int ready = -1;
+    worker_ = spawn_worker(settings_, &ready);
+    const int rc = await_ready(worker_, ready);
+    if (rc) worker_ = 0;
+    return rc;
+  }
+
+  int loop() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (const int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1}) sigaddset(&set, sig);
+    for (;;) {
+      int sig = 0;
+      if (::sigwait(&set, &sig) != 0) continue;
+      if (sig == SIGTERM || sig == SIGINT) return exit_code::ok;
+      if (sig == SIGHUP && worker_ > 0) ::kill(worker_, SIGHUP);
+      if (sig == SIGUSR1 && worker_ > 0) {
+        spdlog::error("worker {} is hung; killing it", worker_);
+        ::kill(worker_, SIGKILL);
       }
-      plan_ = tree.plan;
-      view_.install(std::move(tree.layout));
-      spdlog::info("reloaded: {} user(s)", plan_.users.size());
-      publish("ok");
-    } catch (const std::exception& e) {
-      spdlog::error("reload refused: {}", e.what());
-      publish(e.what());
+      if (sig == SIGCHLD) reap_and_restart();
     }
   }
 
-  void publish(const std::string& last) {
-    RuntimeState s;
-    s.pid = ::getpid();
-    s.sshd_pid = sshd_ ? sshd_->pid() : 0;
-    s.reloads = reloads_;
-    s.last_reload = last;
-    s.mountpoint = settings_.mountpoint;
-    write_runtime(settings_.state_dir, s);
+  void reap_and_restart() {
+    int status = 0;
+    if (worker_ <= 0 || ::waitpid(worker_, &status, WNOHANG) != worker_) return;
+    spdlog::error("worker {} ended ({}); restarting it", worker_,
+                  WIFSIGNALED(status) ? std::string("signal ") + strsignal(WTERMSIG(status))
+                                      : "exit " + std::to_string(WEXITSTATUS(status)));
+    worker_ = 0;
+    for (auto delay = 100ms; worker_ == 0; delay = std::min<std::chrono::milliseconds>(delay * 2, 5s)) {
+      if (start_worker() == 0) break;
+      spdlog::error("worker failed to start; retrying in {} ms", delay.count());
+      std::this_thread::sleep_for(delay);
+    }
+    ++restarts_;
+    spdlog::info("worker {} serving again (restart {})", worker_, restarts_);
+  }
+
+  void shutdown() {
+    if (watchdog_) watchdog_->stop();
+    if (sshd_) sshd_->stop();
+    remove_sshd_pid(settings_.state_dir);
+    if (worker_ > 0) {
+      ::kill(worker_, SIGTERM);  // it unmounts
+      int status = 0;
+      ::waitpid(worker_, &status, 0);
+    }
   }
 
   const Settings& settings_;
-  fs::View view_;
-  ServeContext context_;
-  mapping::Plan plan_;
-  SshdSupervisor* sshd_ = nullptr;
-  std::mutex reload_mu_;  // one reload at a time
-  unsigned reloads_ = 0;
+  pid_t worker_ = 0;
+  unsigned restarts_ = 0;
+  std::unique_ptr<SshdSupervisor> sshd_;
+  std::unique_ptr<Watchdog> watchdog_;
 };
 
 }  // namespace
 
 int serve(const Settings& settings) {
-  log_banner(settings);
   setup_audit(settings.audit_log);
-  if (const int e = fs::drop_supplementary_groups())
-    throw ExitError(exit_code::failure, std::string("cannot drop supplementary groups: ") + std::strerror(e));
-  Server server(settings);
-  return server.run();
+  if (settings.worker_fd >= 0) return run_worker(settings, settings.worker_fd);
+  log_banner(settings);
+  Supervisor supervisor(settings);
+  return supervisor.run();
 }
 
 }  // namespace gw::gateway

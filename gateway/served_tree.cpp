@@ -70,6 +70,8 @@ ServedTree build_tree(const Settings& s, const ServeContext& c, fs::View& view) 
   etc.host_keys = c.host_keys;
   etc.users = parsed.model.users;
   etc.state_dir = s.state_dir;
+  t.passwd = render_passwd(etc.users, etc.privsep);
+  t.group = render_group(etc.users, etc.privsep);
   fs::LayoutResult built = fs::build_layout(t.plan, render_etc(etc), view);
   if (!built.ok()) {
     t.problems = std::move(built.problems);

@@ -16,6 +16,7 @@ namespace gw::gateway {
 struct ServedTree {
   mapping::Plan plan;
   fs::Layout layout;
+  std::string passwd, group;          // as rendered into etc/
   std::vector<std::string> problems;  // one line each; with exit_code
   int exit_code = 0;                  // usage (2) or backing_unusable (3) when problems
 };

@@ -27,8 +27,10 @@ using namespace std::chrono_literals;
 // users through them), then every capability outside `keep` leaves the
 // bounding set, so sshd, although uid 0, starts with exactly `keep`.
 [[noreturn]] void exec_sshd(const SshdLaunch& launch, const std::vector<int>& keep, cap_t caps) {
-  const std::string passwd = launch.view + "/etc/passwd";
-  const std::string group = launch.view + "/etc/group";
+  // Real files, not the view's: a bind mount of a file inside the view
+  // would stay on a dead mount after a worker restart.
+  const std::string passwd = launch.etc_dir + "/passwd";
+  const std::string group = launch.etc_dir + "/group";
   const std::string config = launch.view + "/etc/ssh/sshd_config";
   if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0 ||
       ::mount(passwd.c_str(), "/etc/passwd", nullptr, MS_BIND, nullptr) != 0 ||

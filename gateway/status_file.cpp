@@ -26,7 +26,7 @@ void write_runtime(const std::string& state_dir, const RuntimeState& s) {
   const std::string tmp = path + ".new";
   {
     std::ofstream out(tmp, std::ios::trunc);
-    out << "pid=" << s.pid << "\nsshd_pid=" << s.sshd_pid << "\nreloads=" << s.reloads
+    out << "pid=" << s.pid << "\nreloads=" << s.reloads
         << "\nlast_reload=" << s.last_reload << "\nmountpoint=" << s.mountpoint << "\n";
   }
   std::rename(tmp.c_str(), path.c_str());  // readers never see half a file
@@ -42,7 +42,6 @@ std::optional<RuntimeState> read_runtime(const std::string& state_dir) {
     const std::string key = line.substr(0, eq), value = line.substr(eq + 1);
     try {
       if (key == "pid") s.pid = static_cast<pid_t>(std::stol(value));
-      else if (key == "sshd_pid") s.sshd_pid = static_cast<pid_t>(std::stol(value));
       else if (key == "reloads") s.reloads = static_cast<unsigned>(std::stoul(value));
       else if (key == "last_reload") s.last_reload = value;
       else if (key == "mountpoint") s.mountpoint = value;
@@ -54,5 +53,18 @@ std::optional<RuntimeState> read_runtime(const std::string& state_dir) {
 }
 
 void remove_runtime(const std::string& state_dir) { std::remove(runtime_path(state_dir).c_str()); }
+
+void write_sshd_pid(const std::string& state_dir, pid_t pid) {
+  std::ofstream(state_dir + "/sshd.pid", std::ios::trunc) << pid << "\n";
+}
+
+pid_t read_sshd_pid(const std::string& state_dir) {
+  std::ifstream in(state_dir + "/sshd.pid");
+  long pid = 0;
+  in >> pid;
+  return static_cast<pid_t>(pid);
+}
+
+void remove_sshd_pid(const std::string& state_dir) { std::remove((state_dir + "/sshd.pid").c_str()); }
 
 }  // namespace gw::gateway

@@ -11,8 +11,7 @@
 namespace gw::gateway {
 
 struct RuntimeState {
-  pid_t pid = 0;
-  pid_t sshd_pid = 0;        // 0 unless host mode
+  pid_t pid = 0;             // the FUSE worker
   unsigned reloads = 0;      // reload attempts so far
   std::string last_reload;   // "ok", or why the last reload was refused
   std::string mountpoint;
@@ -21,6 +20,11 @@ struct RuntimeState {
 void write_runtime(const std::string& state_dir, const RuntimeState& s);
 std::optional<RuntimeState> read_runtime(const std::string& state_dir);
 void remove_runtime(const std::string& state_dir);
+
+// Host mode: the supervisor's record of the sshd it runs (<state-dir>/sshd.pid).
+void write_sshd_pid(const std::string& state_dir, pid_t pid);
+pid_t read_sshd_pid(const std::string& state_dir);
+void remove_sshd_pid(const std::string& state_dir);
 
 // Non-comment, non-blank lines of <state_dir>/authorized_keys/<user>.
 unsigned count_keys(const std::string& state_dir, const std::string& user);

@@ -1,0 +1,158 @@
+#include "gateway/worker.hpp"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+
+#include "fs/identity.hpp"
+#include "fs/session.hpp"
+#include "gateway/accounts.hpp"
+#include "gateway/exit_codes.hpp"
+#include "gateway/reloader.hpp"
+#include "gateway/served_tree.hpp"
+#include "gateway/status_file.hpp"
+
+namespace gw::gateway {
+namespace {
+
+constexpr unsigned kWorkerThreads = 16;
+
+// The open-file limit bounds cached backing fds plus open files.
+std::size_t prepare_fd_limit() {
+  struct rlimit lim {};
+  ::getrlimit(RLIMIT_NOFILE, &lim);
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+  }
+  // A quarter for cached O_PATH fds; the rest for open files and folders.
+  return std::clamp<std::size_t>(lim.rlim_cur / 4, 64, 8192);
+}
+
+void ensure_mountpoint(const std::string& path) {
+  if (fs::is_dead_mount(path)) return;  // the Session replaces it
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (ec) throw ExitError(exit_code::mount_failed, path + ": " + ec.message());
+}
+
+// Host mode: sshd's /etc/passwd and /etc/group are bind mounts of these
+// files, so they are rewritten in place (a rename would leave the bind mount
+// on the old file) and outlive a worker restart.
+void write_in_place(const std::string& path, const std::string& text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw ExitError(exit_code::failure, "cannot write " + path + ": " + std::strerror(errno));
+  const bool ok = ::pwrite(fd, text.data(), text.size(), 0) == static_cast<ssize_t>(text.size()) &&
+                  ::ftruncate(fd, static_cast<off_t>(text.size())) == 0;
+  ::close(fd);
+  if (!ok) throw ExitError(exit_code::failure, "cannot write " + path);
+}
+
+class Worker {
+ public:
+  explicit Worker(const Settings& s) : settings_(s), view_(fs::ViewOptions{s.cache_timeout, prepare_fd_limit()}) {}
+
+  int run(int ready_fd) {
+    context_ = make_context(settings_);
+    ServedTree tree = build_tree(settings_, context_, view_);
+    if (!tree.problems.empty()) {
+      for (const auto& p : tree.problems) std::cerr << p << '\n';
+      throw ExitError(tree.exit_code, std::to_string(tree.problems.size()) + " problem(s); nothing was mounted");
+    }
+    install(std::move(tree));
+    ensure_mountpoint(settings_.mountpoint);
+    try {
+      fs::Session session(view_, settings_.mountpoint);
+      return serve(session, ready_fd);
+    } catch (const fs::MountError& e) {
+      throw ExitError(exit_code::mount_failed, e.what());
+    }
+  }
+
+ private:
+  int serve(fs::Session& session, int ready_fd) {
+    publish("ok");
+    std::vector<std::string> watched{settings_.state_dir + "/authorized_keys"};
+    std::filesystem::create_directories(watched[0]);
+    if (!settings_.config_file.empty()) watched.push_back(settings_.config_file);
+    Reloader reloader([this] { reload(); }, watched);
+    spdlog::info("serving {} user(s) at {}", plan_.users.size(), settings_.mountpoint);
+    const int rc = session.run(kWorkerThreads, [&] {
+      reloader.start();
+      const char ready = 'R';
+      [[maybe_unused]] auto n = ::write(ready_fd, &ready, 1);
+      ::close(ready_fd);
+    });
+    reloader.stop();
+    remove_runtime(settings_.state_dir);
+    spdlog::info("unmounting {}", settings_.mountpoint);
+    return rc == 0 ? exit_code::ok : exit_code::failure;
+  }
+
+  void install(ServedTree tree) {
+    plan_ = tree.plan;
+    if (settings_.run_sshd) {
+      const std::string dir = settings_.state_dir + "/sshd-etc";
+      std::filesystem::create_directories(dir);
+      write_in_place(dir + "/passwd", tree.passwd);
+      write_in_place(dir + "/group", tree.group);
+    }
+    view_.install(std::move(tree.layout));
+  }
+
+  // Re-reads the configuration exactly as at start; on any problem the
+  // served tree stays as it was and the problem is logged.
+  void reload() {
+    std::lock_guard lock(reload_mu_);
+    ++reloads_;
+    try {
+      Settings fresh = parse_invocation(settings_.args).settings;
+      ServedTree tree = build_tree(fresh, context_, view_);
+      if (!tree.problems.empty()) {
+        for (const auto& p : tree.problems) spdlog::error("reload refused: {}", p);
+        publish(tree.problems.front());
+        return;
+      }
+      install(std::move(tree));
+      spdlog::info("reloaded: {} user(s)", plan_.users.size());
+      publish("ok");
+    } catch (const std::exception& e) {
+      spdlog::error("reload refused: {}", e.what());
+      publish(e.what());
+    }
+  }
+
+  void publish(const std::string& last) {
+    RuntimeState s;
+    s.pid = ::getpid();
+    s.reloads = reloads_;
+    s.last_reload = last;
+    s.mountpoint = settings_.mountpoint;
+    write_runtime(settings_.state_dir, s);
+  }
+
+  const Settings& settings_;
+  fs::View view_;
+  ServeContext context_;
+  mapping::Plan plan_;
+  std::mutex reload_mu_;  // one reload at a time
+  unsigned reloads_ = 0;
+};
+
+}  // namespace
+
+int run_worker(const Settings& settings, int ready_fd) {
+  if (const int e = fs::drop_supplementary_groups())
+    throw ExitError(exit_code::failure, std::string("cannot drop supplementary groups: ") + std::strerror(e));
+  Worker worker(settings);
+  return worker.run(ready_fd);
+}
+
+}  // namespace gw::gateway
