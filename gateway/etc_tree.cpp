@@ -1,19 +1,8 @@
 #include "gateway/etc_tree.hpp"
 
-#include <fstream>
-#include <sstream>
+#include "gateway/key_store.hpp"
 
 namespace gw::gateway {
-namespace {
-
-std::string authorized_keys(const std::string& state_dir, const std::string& user) {
-  std::ifstream in(state_dir + "/authorized_keys/" + user);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-}  // namespace
 
 std::vector<fs::SyntheticFile> render_etc(const EtcInput& in) {
   std::vector<fs::SyntheticFile> files;
@@ -31,7 +20,7 @@ std::vector<fs::SyntheticFile> render_etc(const EtcInput& in) {
   // sshd reads a user's keys after switching to that user's uid: 0644 and
   // readable by root and that user only.
   for (const auto& u : in.users)
-    files.push_back({"etc/ssh/authorized_keys/" + u.name, authorized_keys(in.state_dir, u.name), 0644, u.uid});
+    files.push_back({"etc/ssh/authorized_keys/" + u.name, render_authorized_keys(in.state_dir, u.name), 0644, u.uid});
   return files;
 }
 

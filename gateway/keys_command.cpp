@@ -152,7 +152,10 @@ int list(const Settings& settings, const std::vector<mapping::User>& users, std:
 
 KeysRequest take_keys_request(std::vector<std::string>& args) {
   KeysRequest request;
-  if (asks_for_help(args)) return request;  // the shared parser prints the help
+  if (asks_for_help(args)) {
+    args = {"--help"};  // the shared parser prints the help, whatever else was given
+    return request;
+  }
   if (args.empty() || args.front().starts_with('-')) {
     if (std::any_of(args.begin(), args.end(), is_action))
       throw UsageError("keys: the action comes first: gateway keys add|list|remove|clear [options]");

@@ -14,7 +14,7 @@ namespace gw::gateway {
 
 // Takes the action (first word) and the operands (FILE, FINGERPRINT) out of
 // args, the arguments after `keys`, and reads --user; what is left are the
-// options every command shares. With --help, args stay as they are.
+// options every command shares. With --help, only --help is left.
 // Throws UsageError for a missing or unknown action or wrong operands.
 KeysRequest take_keys_request(std::vector<std::string>& args);
 

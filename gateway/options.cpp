@@ -33,7 +33,9 @@ constexpr std::string_view top_help =
     "  check   validate users and mappings, print each user's tree with owners and modes\n"
     "  serve   mount the view and serve it over sftp\n"
     "  keys    add, list, remove or clear a user's authorized keys\n"
-    "  (reload, status and compose-override are reserved for later versions)\n"
+    "  reload  make the running gateway re-read users, mappings and keys\n"
+    "  status  show users, mappings, keys and whether the view and sshd are up\n"
+    "  compose-override  render the docker-compose override for SFTP_VOLUMES\n"
     "\n"
     "Run 'gateway COMMAND --help' for a command's options.\n"
     "Exit codes: 0 ok, 1 runtime failure, 2 configuration or usage error,\n"
@@ -163,14 +165,14 @@ std::optional<Command> find_command(std::string_view name) {
 bool is_implemented(Command) { return true; }
 
 Invocation parse_invocation(const std::vector<std::string>& args) {
-  if (args.empty()) throw UsageError("missing command (check or serve); see 'gateway --help'");
+  if (args.empty()) throw UsageError("missing command; see 'gateway --help'");
   const std::string& first = args.front();
   if (first == "--help" || first == "-h" || first == "help") return print(std::string(top_help));
   if (first == "--version") return print("gateway " + std::string(version()) + "\n");
   const std::optional<Command> command = find_command(first);
   if (!command) {
-    if (first.starts_with('-')) throw UsageError("the command comes first: gateway check|serve [options]");
-    throw UsageError("unknown command '" + first + "' (check or serve); see 'gateway --help'");
+    if (first.starts_with('-')) throw UsageError("the command comes first: gateway COMMAND [options]");
+    throw UsageError("unknown command '" + first + "'; see 'gateway --help'");
   }
   if (!is_implemented(*command)) {
     throw ExitError(exit_code::failure, "'" + first + "' is not available in this build");

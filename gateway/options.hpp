@@ -14,8 +14,6 @@
 
 namespace gw::gateway {
 
-// `keys`, `reload`, `status` and `compose-override` are reserved for later
-// issues: their names are taken so no option or alias can claim them.
 enum class Command { check, serve, keys, reload, status, compose_override };
 
 enum class Format { text, json };

@@ -1,5 +1,7 @@
 #include "gateway/status_file.hpp"
 
+#include "gateway/key_store.hpp"
+
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -12,13 +14,7 @@ std::string runtime_path(const std::string& state_dir) { return state_dir + "/ru
 }  // namespace
 
 unsigned count_keys(const std::string& state_dir, const std::string& user) {
-  std::ifstream in(state_dir + "/authorized_keys/" + user);
-  unsigned n = 0;
-  for (std::string line; std::getline(in, line);) {
-    const auto first = line.find_first_not_of(" \t");
-    if (first != std::string::npos && line[first] != '#') ++n;
-  }
-  return n;
+  return static_cast<unsigned>(load_authorized_keys(state_dir, user).size());
 }
 
 void write_runtime(const std::string& state_dir, const RuntimeState& s) {

@@ -26,7 +26,7 @@ void write_sshd_pid(const std::string& state_dir, pid_t pid);
 pid_t read_sshd_pid(const std::string& state_dir);
 void remove_sshd_pid(const std::string& state_dir);
 
-// Non-comment, non-blank lines of <state_dir>/authorized_keys/<user>.
+// The valid keys in <state_dir>/authorized_keys/<user>.
 unsigned count_keys(const std::string& state_dir, const std::string& user);
 
 }  // namespace gw::gateway

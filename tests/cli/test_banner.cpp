@@ -1,0 +1,28 @@
+// The start-up banner names the version and every effective option.
+#include "gateway/banner.hpp"
+#include "gateway/version.hpp"
+#include "support/catch.hpp"
+
+TEST_CASE("the banner shows the version and the effective options", "[cli][banner]") {
+  gw::gateway::Settings s;
+  s.command = gw::gateway::Command::serve;
+  s.input.users = {{"ryan:54321", "SFTP_USERS item 1"}};
+  s.paths = {"/d", "/v"};
+  s.mountpoint = "/m";
+  s.state_dir = "/s";
+  s.port = 2222;
+  s.cache_timeout = 0.5;
+  s.log_level = "debug";
+  const auto lines = gw::gateway::banner_lines(s);
+  REQUIRE(!lines.empty());
+  CHECK(lines.front() == "sftp-gateway " + std::string(gw::gateway::version()) + ": serve");
+  std::string all;
+  for (const auto& line : lines) all += line + "\n";
+  CHECK_THAT(all, Catch::Contains("users: ryan:54321 (from SFTP_USERS item 1)"));
+  CHECK_THAT(all, Catch::Contains("map: (none)"));
+  CHECK_THAT(all, Catch::Contains("data-dir: /d") && Catch::Contains("volumes-dir: /v"));
+  CHECK_THAT(all, Catch::Contains("mountpoint: /m") && Catch::Contains("state-dir: /s"));
+  CHECK_THAT(all, Catch::Contains("port: 2222") && Catch::Contains("cache-timeout: 0.5s"));
+  CHECK_THAT(all, Catch::Contains("log-level: debug") && Catch::Contains("config: (none)"));
+  CHECK(gw::gateway::version() == GATEWAY_EXPECTED_VERSION);
+}

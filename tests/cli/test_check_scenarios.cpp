@@ -1,0 +1,159 @@
+// `gateway check` run as a real process on the seed's example and
+// variations of its folders: the trees, stored owners and warnings.
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "cli_support.hpp"
+#include "scenario.hpp"
+#include "support/catch.hpp"
+
+using gw::test::Env;
+using gw::test::RunResult;
+using gw::test::SeedLayout;
+using gw::test::row;
+using gw::test::user_section;
+using gw::test::warnings;
+using Words = std::vector<std::string>;
+
+namespace {
+
+bool any_contains(const std::vector<std::string>& lines, const std::string& needle) {
+  for (const std::string& line : lines) {
+    if (line.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("check prints the seed example's trees with stored owners", "[cli][check]") {
+  const SeedLayout seed;
+  const RunResult r = seed.check_seed();
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.err.empty());
+
+  const std::string ryan = user_section(r.out, "ryan");
+  CHECK_THAT(ryan, Catch::StartsWith("user ryan (uid 54321, gid 54321)\n"));
+  CHECK(row(ryan, "data/") == Words{"data/", "root", "0:0", "0:0", "(synthetic)", "0755", "-", "-"});
+  CHECK(row(ryan, "data/ryan-chroot/") == Words{"data/ryan-chroot/", "root", "0:0", "0:0", "(synthetic)", "0755", "-", "-"});
+  CHECK(row(ryan, "data/ryan-chroot/ryan/") ==
+        Words{"data/ryan-chroot/ryan/", "ryan", "54321:54321", "54321:54321", "(user)", "missing", "rw", seed.data + "/ryan"});
+  CHECK(row(ryan, "data/ryan-chroot/ryan/web/") ==
+        Words{"data/ryan-chroot/ryan/web/", "ryan", "54321:54321", "54321:54321", "(folder)", "0750", "rw",
+              seed.volumes + "/thttpd_files"});
+
+  const std::string gary = user_section(r.out, "gary");
+  CHECK_THAT(gary, Catch::StartsWith("user gary (uid 1001, gid 1001)\n"));
+  CHECK(row(gary, "data/gary-chroot/").at(5) == "0755");
+  CHECK(row(gary, "data/gary-chroot/gary/music/") ==
+        Words{"data/gary-chroot/gary/music/", "gary", "1001:1001", "1001:1001", "(folder)", "0775", "rw",
+              seed.volumes + "/music_stuff"});
+  // Each user sees only their own tree.
+  CHECK(row(ryan, "data/gary-chroot/").empty());
+  CHECK(row(gary, "data/ryan-chroot/ryan/web/").empty());
+
+  const auto w = warnings(r.out);
+  CHECK(w.size() == 2);
+  CHECK(any_contains(w, "data/ryan-chroot/ryan/: home folder " + seed.data + "/ryan is missing; serve will create it"));
+  CHECK(any_contains(w, "data/gary-chroot/gary/: home folder"));
+  CHECK_THAT(r.out, Catch::EndsWith("ok: 2 users, 2 mounts, 2 warnings\n"));
+  // check writes nothing: the missing homes are still missing.
+  CHECK(!std::filesystem::exists(seed.data + "/ryan"));
+}
+
+TEST_CASE("a volume keeps its owner whatever uid the sftp user has", "[cli][check]") {
+  const SeedLayout seed;
+  gw::test::make_dir(seed.data + "/gary", 0700, 1001, 1001);
+  const RunResult r = seed.check({{"SFTP_USERS", "gary:1001"}, {"SFTP_VOLUMES", "thttpd_files:gary:site"}});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  const std::string gary = user_section(r.out, "gary");
+  CHECK(row(gary, "data/gary-chroot/gary/site/") ==
+        Words{"data/gary-chroot/gary/site/", "gary", "1001:1001", "54321:54321", "(folder)", "0750", "rw",
+              seed.volumes + "/thttpd_files"});
+  CHECK(row(gary, "data/gary-chroot/gary/").at(5) == "0700");  // the existing home's real mode
+  CHECK(warnings(r.out).empty());
+}
+
+TEST_CASE("check warns about a root-owned volume without owner=", "[cli][check]") {
+  const SeedLayout seed;
+  gw::test::make_dir(seed.volumes + "/rootvol", 0755, 0, 0);
+  const RunResult without = seed.check({{"SFTP_USERS", "ryan:54321"}, {"SFTP_VOLUMES", "rootvol:ryan:r"}});
+  INFO(without.out << without.err);
+  CHECK(without.code == 0);
+  CHECK(any_contains(warnings(without.out), "data/ryan-chroot/ryan/r/: backing folder " + seed.volumes +
+                                                "/rootvol is owned by 0:0 (root) and the rule has no owner=; "
+                                                "serve will refuse it: add owner=UID:GID"));
+
+  const RunResult with = seed.check({{"SFTP_USERS", "ryan:54321"}, {"SFTP_VOLUMES", "rootvol:ryan:r:owner=33:33"}});
+  INFO(with.out << with.err);
+  CHECK(with.code == 0);
+  CHECK(!any_contains(warnings(with.out), "add owner="));
+  CHECK(row(user_section(with.out, "ryan"), "data/ryan-chroot/ryan/r/").at(3) == "33:33");
+  CHECK(any_contains(warnings(with.out), "the rule says owner=33:33 but " + seed.volumes + "/rootvol is owned by uid 0"));
+}
+
+TEST_CASE("check shows owner= and the rule's options", "[cli][check]") {
+  const SeedLayout seed;
+  const RunResult r = seed.check({{"SFTP_USERS", "ryan:54321"},
+                                  {"SFTP_VOLUMES", "thttpd_files:ryan:web:ro:owner=54321:54321:symlinks"}});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  const Words web = row(user_section(r.out, "ryan"), "data/ryan-chroot/ryan/web/");
+  REQUIRE(web.size() == 8);
+  CHECK(web[3] == "54321:54321");
+  CHECK(web[4] == "(owner=)");
+  CHECK(web[6] == "ro,owner=54321:54321,symlinks");
+  CHECK(!any_contains(warnings(r.out), "web/"));  // the owner matches the folder's
+}
+
+TEST_CASE("check warns about missing, non-directory and foreign-filesystem folders", "[cli][check]") {
+  const SeedLayout seed;
+  gw::test::write_file(seed.volumes + "/afile", "not a folder\n");
+  const RunResult r = seed.check({{"SFTP_USERS", "ryan:54321"}, {"SFTP_VOLUMES", "nosuch:ryan:gone,afile:ryan:file"}});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  const auto w = warnings(r.out);
+  CHECK(any_contains(w, "data/ryan-chroot/ryan/gone/: backing folder " + seed.volumes + "/nosuch is missing"));
+  CHECK(any_contains(w, "data/ryan-chroot/ryan/file/: " + seed.volumes + "/afile is not a directory"));
+  const Words gone = row(user_section(r.out, "ryan"), "data/ryan-chroot/ryan/gone/");
+  REQUIRE(gone.size() == 8);
+  CHECK(gone[3] == "?");
+  CHECK(gone[4] == "(unknown)");
+  CHECK(gone[5] == "missing");
+}
+
+TEST_CASE("check warns about a folder on another filesystem", "[cli][check]") {
+  const SeedLayout seed;
+  struct stat tmp {}, shm {};
+  // /dev/shm is a tmpfs on every Debian system; skip only where it is not.
+  if (::stat(seed.volumes.c_str(), &tmp) != 0 || ::stat("/dev/shm", &shm) != 0 || tmp.st_dev == shm.st_dev) return;
+  const gw::test::TempDir elsewhere("/dev/shm");
+  gw::test::make_dir(elsewhere / "vol", 0755, 54321, 54321);
+  std::filesystem::create_directory_symlink(elsewhere / "vol", seed.volumes + "/mounted");
+  const RunResult r = seed.check({{"SFTP_USERS", "ryan:54321"}, {"SFTP_VOLUMES", "mounted:ryan:m"}});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK(any_contains(warnings(r.out), seed.volumes + "/mounted is on another filesystem than " + seed.volumes));
+}
+
+TEST_CASE("check warns when several users may write one folder", "[cli][check]") {
+  const SeedLayout seed;
+  const std::pair<std::string, std::string> users{"SFTP_USERS", "ryan:54321,gary:1001"};
+  const RunResult shared = seed.check({users, {"SFTP_VOLUMES", "thttpd_files:ryan:web,thttpd_files:gary:site"}});
+  INFO(shared.out << shared.err);
+  CHECK(shared.code == 0);
+  CHECK(any_contains(warnings(shared.out), "volume thttpd_files: mapped read-write to several users (ryan, gary)"));
+
+  const RunResult read_only = seed.check({users, {"SFTP_VOLUMES", "thttpd_files:ryan:web,thttpd_files:gary:site:ro"}});
+  CHECK(!any_contains(warnings(read_only.out), "several users"));
+
+  gw::test::make_dir(seed.volumes + "/thttpd_files/a", 0755, 54321, 54321);
+  gw::test::make_dir(seed.volumes + "/thttpd_files/b", 0755, 54321, 54321);
+  const RunResult apart = seed.check({users, {"SFTP_VOLUMES", "thttpd_files/a:ryan:a,thttpd_files/b:gary:b"}});
+  CHECK(!any_contains(warnings(apart.out), "several users"));
+  const RunResult nested = seed.check({users, {"SFTP_VOLUMES", "thttpd_files:ryan:all,thttpd_files/b:gary:b"}});
+  CHECK(any_contains(warnings(nested.out), "several users (ryan, gary)"));
+}

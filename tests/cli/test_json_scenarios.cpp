@@ -1,0 +1,95 @@
+// `gateway check --format json`: a valid document (parsed by python3's json
+// module) carrying the same content as the text table.
+#include <algorithm>
+
+#include "cli_support.hpp"
+#include "scenario.hpp"
+#include "support/catch.hpp"
+#include "support/prerequisite.hpp"
+
+using gw::test::RunResult;
+using gw::test::SeedLayout;
+
+namespace {
+
+// Renders every node of the JSON report as the words of a text-table row,
+// so the two formats can be compared word for word.
+constexpr const char* json_as_rows = R"py(
+import json, sys
+d = json.load(sys.stdin)
+assert d["ok"] is True, d
+for u in d["users"]:
+    print("user", u["name"], u["uid"], u["gid"])
+    for n in u["nodes"]:
+        p, s = n["presented"], n["stored"]
+        stored = "%d:%d" % (s["uid"], s["gid"]) if "uid" in s else "?"
+        access = {"synthetic": "-", "home": "rw"}.get(n["kind"]) or ",".join(n["options"])
+        print(n["path"], p["name"], "%d:%d" % (p["uid"], p["gid"]), stored, "(%s)" % s["from"],
+              n["mode"] or "missing", access, n.get("backing", "-"))
+for w in d["warnings"]:
+    print("warning:", w["subject"] + ":", w["message"])
+)py";
+
+// The text output reduced to the same shape: user lines and row words.
+std::vector<std::string> text_as_rows(const std::string& out) {
+  std::vector<std::string> rows;
+  for (const std::string& line : gw::test::lines(out)) {
+    const auto w = gw::test::words(line);
+    if (w.empty() || w.front() == "PATH" || w.front() == "ok:") continue;
+    if (w.front() == "user") {
+      rows.push_back("user " + w[1] + " " + w[3].substr(0, w[3].size() - 1) + " " + w[5].substr(0, w[5].size() - 1));
+      continue;
+    }
+    std::string joined;
+    for (const std::string& word : w) joined += (joined.empty() ? "" : " ") + word;
+    rows.push_back(joined);
+  }
+  return rows;
+}
+
+std::vector<std::string> python_rows(const std::string& json) {
+  const RunResult py = gw::test::run_program("/usr/bin/env", {"python3", "-c", json_as_rows}, {}, json);
+  INFO(py.err);
+  REQUIRE(py.code == 0);
+  return gw::test::lines(py.out);
+}
+
+}  // namespace
+
+TEST_CASE("check --format json parses and matches the text report", "[cli][check][json]") {
+  gw::test::require_program("python3");
+  const SeedLayout seed;
+  gw::test::make_dir(seed.volumes + "/rootvol", 0755, 0, 0);
+  const gw::test::Env env{{"SFTP_USERS", "ryan:54321,gary:1001"},
+                          {"SFTP_VOLUMES", "thttpd_files:ryan:web,music_stuff:gary:music:ro,rootvol:gary:r,x:gary:gone"}};
+  const RunResult text = seed.check(env);
+  const RunResult json = seed.check(env, {"--format", "json"});
+  INFO(text.out << json.out << json.err);
+  REQUIRE(text.code == 0);
+  REQUIRE(json.code == 0);
+  CHECK(json.err.empty());
+  const auto rows = python_rows(json.out);
+  CHECK(rows == text_as_rows(text.out));
+  CHECK(std::count(rows.begin(), rows.end(), "user ryan 54321 54321") == 1);
+  CHECK(std::find(rows.begin(), rows.end(), "data/gary-chroot/gary/music/ gary 1001:1001 1001:1001 (folder) 0775 ro " +
+                                                seed.volumes + "/music_stuff") != rows.end());
+}
+
+TEST_CASE("check --format json reports problems as JSON too", "[cli][check][json]") {
+  gw::test::require_program("python3");
+  const RunResult r = gw::test::run_gateway({"check", "--format", "json"},
+                                            {{"SFTP_USERS", "ryan:54321,root:7"}, {"SFTP_VOLUMES", "v:ryan:m,w:gray:n"}});
+  REQUIRE(r.code == 2);
+  const char* script = R"py(
+import json, sys
+d = json.load(sys.stdin)
+assert d["ok"] is False
+for p in d["problems"]:
+    print(p["source"])
+)py";
+  const RunResult py = gw::test::run_program("/usr/bin/env", {"python3", "-c", script}, {}, r.out);
+  INFO(r.out << py.err);
+  REQUIRE(py.code == 0);
+  CHECK(gw::test::lines(py.out) == std::vector<std::string>{"SFTP_USERS item 2", "SFTP_VOLUMES item 2"});
+  CHECK(gw::test::lines(r.err).size() == 2);  // and the same problems, one line each, on stderr
+}
