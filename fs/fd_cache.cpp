@@ -14,7 +14,7 @@ sys::Result<SharedFd> FdCache::get(const Inode& node) {
       return {it->second->second, 0};
     }
   }
-  auto r = open_by_handle(node.mapping->handle_root.get(), node.handle);
+  auto r = open_by_handle(node.mapping->mount_fd->get(), node.handle);
   if (!r.ok()) return {nullptr, r.err};
   auto fd = std::make_shared<const BackingFd>(std::move(r.value));
   put(node.id, fd);

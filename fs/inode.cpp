@@ -4,8 +4,18 @@
 
 namespace gw::fs {
 
+std::shared_ptr<const Inode::Mounts> Inode::mounts() const {
+  std::lock_guard lock(mu_);
+  return mounts_;
+}
+
+void Inode::set_mounts(std::shared_ptr<const Mounts> mounts) {
+  std::lock_guard lock(mu_);
+  mounts_ = std::move(mounts);
+}
+
 void Inode::set_place(std::shared_ptr<Inode> parent, std::string name) {
-  std::lock_guard lock(place_mu_);
+  std::lock_guard lock(mu_);
   parent_ = std::move(parent);
   name_ = std::move(name);
 }
@@ -15,7 +25,7 @@ std::string Inode::path() const {
   const Inode* node = this;
   std::shared_ptr<Inode> hold;  // keeps each parent alive while we read it
   for (int depth = 0; node && depth < 4096; ++depth) {
-    std::lock_guard lock(node->place_mu_);
+    std::lock_guard lock(node->mu_);
     parts.push_back(node->name_);
     hold = node->parent_;
     node = hold.get();

@@ -53,9 +53,6 @@ struct Inode {
   mode_t type = 0;               // S_IFMT bits; fixed for an inode's life
   FileHandle handle;             // to reopen on demand
   SharedFd pinned;               // mapping roots, and filesystems without handles
-  // A user's home: the mapped folders shown inside it, hiding same-named
-  // entries of the home's backing folder.
-  std::shared_ptr<const std::map<std::string, std::shared_ptr<Inode>>> mounts;
 
   bool is_backed() const { return mapping != nullptr; }
   bool is_root = false;          // the root of its mapping (home or mount)
@@ -65,10 +62,22 @@ struct Inode {
   std::string path() const;
   void set_place(std::shared_ptr<Inode> parent, std::string name);
 
+  // A user's home: the mapped folders shown inside it, hiding same-named
+  // entries of the home's backing folder. Null for every other inode. A
+  // reload may replace them (the home inode itself is kept).
+  using Mounts = std::map<std::string, std::shared_ptr<Inode>>;
+  std::shared_ptr<const Mounts> mounts() const;
+  void set_mounts(std::shared_ptr<const Mounts> mounts);
+  bool is_mount_name(const std::string& name) const {
+    const auto m = mounts();
+    return m && m->count(name) > 0;
+  }
+
  private:
-  mutable std::mutex place_mu_;  // guards parent_ and name_
+  mutable std::mutex mu_;        // guards parent_, name_ and mounts_
   std::shared_ptr<Inode> parent_;
   std::string name_;             // mapping roots: the whole path ("/ryan/web")
+  std::shared_ptr<const Mounts> mounts_;
 };
 
 using InodePtr = std::shared_ptr<Inode>;

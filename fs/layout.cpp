@@ -1,5 +1,7 @@
 #include "fs/layout.hpp"
 
+#include "mapping/parse.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,57 +37,81 @@ int ensure_home(const std::string& path, const mapping::User& user) {
   return 0;
 }
 
+// What defines a mapping root; a reload reuses a root whose signature did not
+// change. (The stored owner is then the one found when the root was built:
+// chowning a volume takes a restart or a changed rule.)
+std::string signature(const std::string& backing, const mapping::User& user, const mapping::MountPlan* rule,
+                      const std::optional<mapping::Owner>& owner, const std::string& view_path) {
+  std::string sig = view_path + "|" + backing + "|" + std::to_string(user.uid) + ":" + std::to_string(user.gid);
+  if (owner) sig += "|owner=" + std::to_string(owner->uid) + ":" + std::to_string(owner->gid);
+  if (rule) sig += mapping::render_rule(mapping::Rule{rule->volume, rule->subdir, user.name, rule->name, rule->access,
+                                                      rule->owner, rule->symlinks, rule->atomic});
+  return sig;
+}
+
 struct Builder {
+  explicit Builder(View& v) : view(v), previous(v.roots()) {}
+
   View& view;
   LayoutResult result;
+  std::map<std::string, InodePtr> previous;
+
+  void problem(const std::string& label, const std::string& what) { result.problems.push_back(label + ": " + what); }
+
+  std::shared_ptr<MappingRoot> open_root(const std::string& backing, const std::string& label,
+                                         const std::optional<mapping::Owner>& owner, struct stat* st,
+                                         std::optional<BackingFd>* out) {
+    auto fd = open_trusted_root(backing);
+    if (!fd.ok()) return problem(label, "cannot open " + backing + ": " + errno_text(fd.err)), nullptr;
+    if (const int e = sys::fstat(fd.value.get(), st))
+      return problem(label, "cannot stat " + backing + ": " + errno_text(e)), nullptr;
+    auto root = std::make_shared<MappingRoot>();
+    root->stored = owner ? *owner : mapping::Owner{st->st_uid, st->st_gid};
+    if (root->stored.uid == 0 || root->stored.gid == 0)
+      return problem(label, backing + " is owned by root; files would be stored as root: add owner=UID:GID to the rule"), nullptr;
+    auto mount_fd = view.mount_fd(st->st_dev, fd.value.get());
+    if (!mount_fd.ok()) return problem(label, "cannot open " + backing + ": " + errno_text(mount_fd.err)), nullptr;
+    root->mount_fd = mount_fd.value;
+    root->dev = st->st_dev;
+    out->emplace(std::move(fd.value));
+    return root;
+  }
 
   InodePtr mapping_root(const std::string& backing, const std::string& label, const mapping::User& user,
                         std::optional<mapping::Owner> owner, const mapping::MountPlan* rule,
                         const std::string& view_path) {
-    auto fd = open_trusted_root(backing);
-    if (!fd.ok()) {
-      result.problems.push_back(label + ": cannot open " + backing + ": " + errno_text(fd.err));
-      return nullptr;
-    }
+    const std::string sig = signature(backing, user, rule, owner, view_path);
+    if (const auto it = previous.find(sig); it != previous.end()) return keep(sig, it->second);
     struct stat st {};
-    if (const int e = sys::fstat(fd.value.get(), &st)) {
-      result.problems.push_back(label + ": cannot stat " + backing + ": " + errno_text(e));
-      return nullptr;
-    }
-    const mapping::Owner stored = owner ? *owner : mapping::Owner{st.st_uid, st.st_gid};
-    if (stored.uid == 0 || stored.gid == 0) {
-      result.problems.push_back(label + ": " + backing +
-                                " is owned by root; files would be stored as root: add owner=UID:GID to the rule");
-      return nullptr;
-    }
-    auto handle_root = sys::reopen(view.proc_fd(), fd.value.get(), O_RDONLY | O_DIRECTORY);
-    if (!handle_root.ok()) {
-      result.problems.push_back(label + ": cannot open " + backing + ": " + errno_text(handle_root.err));
-      return nullptr;
-    }
-    auto root = std::make_shared<MappingRoot>();
-    root->handle_root = std::move(handle_root.value);
+    std::optional<BackingFd> fd;
+    auto root = open_root(backing, label, owner, &st, &fd);
+    if (!root) return nullptr;
     root->id = view.next_mapping_id();
     root->label = label;
     root->user = user;
-    root->stored = stored;
     if (rule) {
       root->read_only = rule->access == mapping::Access::read_only;
       root->symlinks = rule->symlinks;
       root->atomic = rule->atomic;
     }
-    root->dev = st.st_dev;
-    root->root = std::make_shared<const BackingFd>(std::move(fd.value));
     auto node = std::make_shared<Inode>();
     node->id = view.inodes().next_id();
     node->mapping = root;
     node->dev = st.st_dev;
     node->ino = st.st_ino;
     node->type = S_IFDIR;
-    node->pinned = root->root;
+    node->handle = handle_of(fd->get());
+    // Without a file handle the root's fd stays open: the fallback for
+    // filesystems that cannot make handles.
+    if (node->handle.empty()) node->pinned = std::make_shared<const BackingFd>(std::move(*fd));
     node->is_root = true;
     node->set_place(nullptr, view_path);
+    return keep(sig, node);
+  }
+
+  InodePtr keep(const std::string& sig, InodePtr node) {
     result.layout.pinned.push_back(node);
+    result.layout.roots[sig] = node;
     return node;
   }
 
@@ -97,19 +123,22 @@ struct Builder {
     }
     auto home = mapping_root(up.home_backing, up.user.name + ":~", up.user,
                              mapping::Owner{up.user.uid, up.user.gid}, nullptr, "/" + up.user.name);
-    auto mounts = std::make_shared<std::map<std::string, InodePtr>>();
+    auto mounts = std::make_shared<Inode::Mounts>();
     for (const auto& m : up.mounts) {
       auto node = mapping_root(m.backing, up.user.name + ":" + m.name, up.user, m.owner, &m,
                                "/" + up.user.name + "/" + m.name);
       if (node) (*mounts)[m.name] = node;
     }
     if (!home) return nullptr;
-    home->mounts = mounts;
+    pending_mounts.emplace_back(home, mounts);
     auto chroot = synthetic_dir(view, 0, up.user.uid);
     chroot->synthetic->entries[up.user.name] = home;
     result.layout.pinned.push_back(chroot);
     return chroot;
   }
+
+  // A reused home gets its new mounts only once the whole build succeeded.
+  std::vector<std::pair<InodePtr, std::shared_ptr<const Inode::Mounts>>> pending_mounts;
 
   // The node at `names` in the currently served tree, to keep file inodes
   // stable across reloads.
@@ -155,7 +184,7 @@ struct Builder {
 }  // namespace
 
 LayoutResult build_layout(const mapping::Plan& plan, const std::vector<SyntheticFile>& files, View& view) {
-  Builder b{view, {}};
+  Builder b(view);
   auto root = synthetic_dir(view, FUSE_ROOT_ID);
   auto data = synthetic_dir(view, 0);
   root->synthetic->entries["data"] = data;
@@ -165,7 +194,11 @@ LayoutResult build_layout(const mapping::Plan& plan, const std::vector<Synthetic
     if (auto chroot = b.user_tree(up)) data->synthetic->entries[up.user.name + "-chroot"] = chroot;
   }
   for (const auto& f : files) b.add_file(root, f);
-  if (!b.result.ok()) b.result.layout = Layout{};
+  if (!b.result.ok()) {
+    b.result.layout = Layout{};
+    return std::move(b.result);
+  }
+  for (auto& [home, mounts] : b.pending_mounts) home->set_mounts(std::move(mounts));
   return std::move(b.result);
 }
 

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "fs/backing_fd.hpp"
@@ -21,8 +22,9 @@ struct MappingRoot {
   bool read_only = false;
   bool symlinks = false;
   bool atomic = false;
-  SharedFd root;                // pinned for the mapping's lifetime
-  UniqueFd handle_root;         // O_RDONLY fd of the root, for open_by_handle
+  // A directory fd on the backing filesystem, shared by every mapping on it:
+  // open_by_handle_at needs one, and one per mapping would not scale.
+  std::shared_ptr<const UniqueFd> mount_fd;
   dev_t dev = 0;                // objects on another device are never entered
 };
 

@@ -13,7 +13,7 @@ namespace {
 int check_new_name(View& view, const InodePtr& parent, const char* name, Op op, const Caller& who,
                    std::optional<Name>* checked) {
   if (const int e = view.policy().check(*parent, op, who)) return e;
-  if (parent->mounts && parent->mounts->count(name)) return EEXIST;
+  if (parent->is_mount_name(name)) return EEXIST;
   if (PendingUploads::is_temporary(name))
     return view.policy().refuse(*parent, op, who, EPERM, "name reserved for uploads in progress");
   if (view.pending().temporary_of(parent->id, name)) return EEXIST;

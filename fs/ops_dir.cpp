@@ -49,8 +49,9 @@ int load_backed(View& view, DirHandle& d) {
   fd.value.release();  // owned by dir now
   d.entries.clear();
   const auto pending = view.pending().in(d.node->id);  // temporary -> final name
+  const auto mounts = d.node->mounts();
   while (const struct dirent* e = ::readdir(dir)) {
-    if (d.node->mounts && d.node->mounts->count(e->d_name)) continue;  // hidden by a mapped folder
+    if (mounts && mounts->count(e->d_name)) continue;  // hidden by a mapped folder
     std::string name = e->d_name;
     if (PendingUploads::is_temporary(name)) {
       const auto it = pending.find(name);
@@ -60,8 +61,8 @@ int load_backed(View& view, DirHandle& d) {
     d.entries.push_back({name, static_cast<mode_t>(DTTOIF(e->d_type)), e->d_ino});
   }
   ::closedir(dir);
-  if (d.node->mounts) {
-    for (const auto& [name, child] : *d.node->mounts) d.entries.push_back({name, S_IFDIR, child->id});
+  if (mounts) {
+    for (const auto& [name, child] : *mounts) d.entries.push_back({name, S_IFDIR, child->id});
   }
   return 0;
 }

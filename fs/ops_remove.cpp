@@ -4,7 +4,7 @@ namespace gw::fs::ops {
 namespace {
 
 // A mapped folder shown in a home cannot be removed or renamed through it.
-bool is_mount_name(const Inode& dir, const char* name) { return dir.mounts && dir.mounts->count(name) > 0; }
+bool is_mount_name(const Inode& dir, const char* name) { return dir.is_mount_name(name); }
 
 // The name on disk for `name` in `dir`: a pending upload's temporary name,
 // which stops being pending once renamed or removed through the view.

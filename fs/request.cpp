@@ -100,8 +100,8 @@ int lookup_synthetic(View& view, const InodePtr& parent, const char* name, Inode
 
 int lookup_child(View& view, const InodePtr& parent, const char* name, InodePtr* child, struct stat* attr) {
   if (parent->synthetic) return lookup_synthetic(view, parent, name, child, attr);
-  if (parent->mounts) {
-    if (const auto it = parent->mounts->find(name); it != parent->mounts->end()) {
+  if (const auto mounts = parent->mounts()) {
+    if (const auto it = mounts->find(name); it != mounts->end()) {
       if (const int e = attributes(view, *it->second, attr)) return e;
       view.inodes().add_reference(it->second);
       *child = it->second;

@@ -34,8 +34,11 @@ void prepare_mountpoint(const std::string& path) {
 }  // namespace
 
 bool is_dead_mount(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) != 0 && errno == ENOTCONN;
+  // statfs always reaches the (dead) connection; stat of the mount's root
+  // is answered from the kernel's attribute cache for up to the cache
+  // timeout after the daemon died, which made a quick restart fail.
+  struct statfs sfs {};
+  return ::statfs(path.c_str(), &sfs) != 0 && errno == ENOTCONN;
 }
 
 Session::Session(View& view, const std::string& mountpoint) : view_(view) {

@@ -54,6 +54,23 @@ InodePtr View::root() const {
   return layout_.root;
 }
 
+std::map<std::string, InodePtr> View::roots() const {
+  std::lock_guard lock(layout_mu_);
+  return layout_.roots;
+}
+
+sys::Result<std::shared_ptr<const UniqueFd>> View::mount_fd(dev_t dev, int dir_fd) {
+  {
+    std::lock_guard lock(mount_fds_mu_);
+    if (const auto it = mount_fds_.find(dev); it != mount_fds_.end()) return {it->second, 0};
+  }
+  auto fd = sys::reopen(proc_fd(), dir_fd, O_RDONLY | O_DIRECTORY);
+  if (!fd.ok()) return {nullptr, fd.err};
+  auto shared = std::make_shared<const UniqueFd>(std::move(fd.value));
+  std::lock_guard lock(mount_fds_mu_);
+  return {mount_fds_.emplace(dev, shared).first->second, 0};
+}
+
 View& view_of(fuse_req_t req) { return *static_cast<View*>(fuse_req_userdata(req)); }
 
 }  // namespace gw::fs

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <atomic>
+#include <map>
+#include <string>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -24,6 +26,9 @@ struct ViewOptions {
 struct Layout {
   InodePtr root;
   std::vector<InodePtr> pinned;
+  // Mapping roots by what defines them; a reload reuses an unchanged one
+  // (same inode ids, no re-open), so large configurations reload fast.
+  std::map<std::string, InodePtr> roots;
 };
 
 class View {
@@ -42,6 +47,11 @@ class View {
   // the previous layout stay valid for as long as the kernel holds them.
   void install(Layout layout);
   InodePtr root() const;
+  std::map<std::string, InodePtr> roots() const;
+
+  // The directory fd for open_by_handle_at on the filesystem `dev` (made
+  // from `dir_fd`, a directory on it, the first time).
+  sys::Result<std::shared_ptr<const UniqueFd>> mount_fd(dev_t dev, int dir_fd);
 
   void set_session(struct fuse_session* se) { session_.store(se); }
   struct fuse_session* session() const { return session_.load(); }
@@ -59,6 +69,8 @@ class View {
   std::atomic<struct fuse_session*> session_{nullptr};
   mutable std::mutex layout_mu_;  // guards layout_; never held across a syscall
   Layout layout_;
+  std::mutex mount_fds_mu_;       // guards mount_fds_
+  std::map<dev_t, std::shared_ptr<const UniqueFd>> mount_fds_;
 };
 
 View& view_of(fuse_req_t req);

@@ -2,6 +2,8 @@
 // stays 0): they describe the disk as it is now, which may change before
 // serve starts, while problems in the configuration itself are errors.
 #include <algorithm>
+#include <map>
+#include <set>
 #include <functional>
 
 #include "gateway/check_report.hpp"
@@ -93,20 +95,29 @@ std::vector<RwUse> read_write_uses(const CheckReport& report) {
 // Several users writing one folder can overwrite each other's files; often
 // intended (a shared drop folder), so a warning, not an error.
 void shared_write_warnings(const CheckReport& report, std::vector<Warning>& out) {
-  const std::vector<RwUse> uses = read_write_uses(report);
-  std::vector<std::string> warned_volumes;
-  for (const RwUse& use : uses) {
-    const std::string& volume = use.mount->volume;
-    if (std::find(warned_volumes.begin(), warned_volumes.end(), volume) != warned_volumes.end()) continue;
-    std::vector<std::string> users;
-    for (const RwUse& other : uses) {
-      if (!overlaps(*use.mount, *other.mount)) continue;
-      if (std::find(users.begin(), users.end(), *other.user) == users.end()) users.push_back(*other.user);
+  // Grouped by volume, then by subdir: only mappings of one volume can
+  // overlap, mappings of the same subdir all overlap, and configurations
+  // reach tens of thousands of mappings (few distinct subdirs, though).
+  std::map<std::string, std::map<std::string, std::vector<RwUse>>> by_volume;
+  std::map<std::string, std::size_t> order;  // users in the order the configuration names them
+  for (const RwUse& use : read_write_uses(report)) {
+    by_volume[use.mount->volume][use.mount->subdir].push_back(use);
+    order.try_emplace(*use.user, order.size());
+  }
+  for (const auto& [volume, groups] : by_volume) {
+    std::set<std::string> users;  // users of mappings that overlap another user's
+    for (const auto& [subdir, uses] : groups) {
+      std::set<std::string> sharing;  // users of every mapping overlapping this subdir
+      for (const auto& [other_subdir, others] : groups)
+        if (overlaps(*uses.front().mount, *others.front().mount))
+          for (const RwUse& use : others) sharing.insert(*use.user);
+      if (sharing.size() >= 2) users.insert(sharing.begin(), sharing.end());
     }
-    if (users.size() < 2) continue;
-    warned_volumes.push_back(volume);
+    if (users.empty()) continue;
+    std::vector<std::string> listed(users.begin(), users.end());
+    std::sort(listed.begin(), listed.end(), [&](const auto& a, const auto& b) { return order[a] < order[b]; });
     std::string names;
-    for (const std::string& name : users) names += (names.empty() ? "" : ", ") + name;
+    for (const std::string& name : listed) names += (names.empty() ? "" : ", ") + name;
     out.push_back(Warning{"volume " + volume, "mapped read-write to several users (" + names + ")"});
   }
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "names.hpp"
 #include "parse_items.hpp"
@@ -22,14 +23,12 @@ std::string_view trim(std::string_view text) {
   return text.substr(first, text.find_last_not_of(blanks) - first + 1);
 }
 
-bool contains(const std::vector<std::string>& names, const std::string& name) {
-  return std::find(names.begin(), names.end(), name) != names.end();
-}
-
-// What the users' items told the rules' checks.
+// What the users' items told the rules' checks. Sets beside the ordered
+// lists: configurations reach tens of thousands of users.
 struct UserIndex {
-  std::vector<std::string> named;  // every name given, even in a bad item, in order
-  std::vector<std::string> valid;  // the users that made it into the model, in order
+  std::vector<std::string> valid;     // the users that made it into the model, in order
+  std::set<std::string> named_set;    // every name given, even in a bad item
+  std::set<std::string> valid_set;
 };
 
 void check_users(const std::vector<Item>& items, Parsed& out, UserIndex& index) {
@@ -40,7 +39,7 @@ void check_users(const std::vector<Item>& items, Parsed& out, UserIndex& index) 
     const detail::Report report(item, out.problems);
     if (parsed.name) {
       const auto [it, fresh] = name_sources.try_emplace(*parsed.name, item.source);
-      if (fresh) index.named.push_back(*parsed.name);
+      if (fresh) index.named_set.insert(*parsed.name);
       else report("duplicate user name '" + *parsed.name + "' (also in " + it->second + ")");
     }
     if (parsed.uid) {
@@ -54,6 +53,7 @@ void check_users(const std::vector<Item>& items, Parsed& out, UserIndex& index) 
     if (parsed.user && report.clean()) {
       out.model.users.push_back(*parsed.user);
       index.valid.push_back(parsed.user->name);
+      index.valid_set.insert(parsed.user->name);
     }
   }
 }
@@ -77,7 +77,7 @@ void check_rules(const std::vector<Item>& items, const UserIndex& index, Parsed&
     const detail::Report report(item, out.problems);
     // A user whose own item was bad has had its error already; saying
     // "unknown user" about it as well would only confuse.
-    if (parsed.user && !contains(index.named, *parsed.user)) {
+    if (parsed.user && !index.named_set.count(*parsed.user)) {
       report(unknown_user_message(*parsed.user, index));
     }
     if (parsed.user && parsed.mount) {
@@ -88,7 +88,7 @@ void check_rules(const std::vector<Item>& items, const UserIndex& index, Parsed&
                " (also in " + it->second + ")");
       }
     }
-    if (parsed.rule && report.clean() && contains(index.valid, parsed.rule->user)) {
+    if (parsed.rule && report.clean() && index.valid_set.count(parsed.rule->user)) {
       out.model.rules.push_back(*parsed.rule);
     }
   }

@@ -1,6 +1,7 @@
 #include "plan.hpp"
 
 #include <algorithm>
+#include <map>
 
 namespace gw::mapping {
 
@@ -37,6 +38,9 @@ const UserPlan* Plan::find(std::string_view user) const {
 }
 
 Plan make_plan(const Model& model, const Paths& paths) {
+  // Rules grouped by user first: one pass over each list, whatever their sizes.
+  std::map<std::string_view, std::vector<const Rule*>> rules_of;
+  for (const Rule& rule : model.rules) rules_of[rule.user].push_back(&rule);
   Plan plan;
   for (const User& user : model.users) {
     UserPlan& entry = plan.users.emplace_back();
@@ -46,9 +50,8 @@ Plan make_plan(const Model& model, const Paths& paths) {
     entry.home_backing = join_path(paths.data_dir, user.name);
     // Mounts keep the order of the rules, so what `gateway check` prints
     // follows the list the admin wrote.
-    for (const Rule& rule : model.rules) {
-      if (rule.user == user.name) entry.mounts.push_back(plan_mount(rule, paths));
-    }
+    if (const auto it = rules_of.find(user.name); it != rules_of.end())
+      for (const Rule* rule : it->second) entry.mounts.push_back(plan_mount(*rule, paths));
   }
   return plan;
 }
