@@ -1,6 +1,8 @@
 #include "fs/identity.hpp"
 
 #include <grp.h>
+#include <sched.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -13,9 +15,26 @@ namespace {
 
 long raw(long nr, long a, long b, long c) { return ::syscall(nr, a, b, c); }
 
+// Modes reaching a worker were already masked with the client's umask by the
+// kernel (FUSE_CAP_DONT_MASK is off), so the worker's own umask must be 0.
+// unshare(CLONE_FS) makes the umask this thread's own (as virtiofsd does),
+// leaving the process umask for the gateway's own files (state, logs).
+int clear_thread_umask() {
+  thread_local const int err = [] {
+    if (::unshare(CLONE_FS) != 0) return errno;
+    ::umask(0);
+    return 0;
+  }();
+  return err;
+}
+
 }  // namespace
 
 AsIdentity::AsIdentity(uid_t uid, gid_t gid) {
+  if (const int e = clear_thread_umask()) {
+    error_ = e;
+    return;
+  }
   if (raw(SYS_setresgid, -1, static_cast<long>(gid), -1) != 0) {
     error_ = errno;
     return;

@@ -14,7 +14,8 @@ class AsIdentity {
  public:
   // gid before uid: once the uid is not 0 the thread may no longer change
   // its gid. error() is non-zero (an errno) when the switch failed; the
-  // operation must then fail.
+  // operation must then fail. The first use on a thread also gives the thread
+  // its own umask of 0 (the kernel already applied the client's).
   AsIdentity(uid_t uid, gid_t gid);
   ~AsIdentity();  // restores root; aborts the process if it cannot
   AsIdentity(const AsIdentity&) = delete;

@@ -98,7 +98,7 @@ void setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, stru
     const Caller who = caller_of(req);
     if (const int e = view.policy().check(*node, Op::setattr, who)) return e;
     const int err = apply(view, *node, *attr, to_set, fi, who);
-    audit_node(req, *node, Op::setattr, err);
+    audit_node(who, *node, Op::setattr, err);
     if (err) return err;
     struct stat st {};
     if (const int e = attributes(view, *node, &st)) return e;

@@ -117,8 +117,10 @@ void create(fuse_req_t req, fuse_ino_t parent_id, const char* name, mode_t mode,
     View& view = view_of(req);
     const InodePtr parent = view.inodes().get(parent_id);
     if (!parent) return ESTALE;
+    const Caller who = caller_of(req);
+    const std::string copied(name);  // the request, and `name` in it, die with the reply
     const int err = do_create(req, view, parent, name, mode, fi);
-    audit_child(req, *parent, name, Op::create, err);
+    audit_child(who, *parent, copied, Op::create, err);
     return err;
   });
 }
@@ -128,11 +130,13 @@ void mkdir(fuse_req_t req, fuse_ino_t parent_id, const char* name, mode_t mode) 
     View& view = view_of(req);
     const InodePtr parent = view.inodes().get(parent_id);
     if (!parent) return ESTALE;
+    const Caller who = caller_of(req);
+    const std::string copied(name);  // the request, and `name` in it, die with the reply
     std::optional<Name> checked;
-    int err = check_new_name(view, parent, name, Op::mkdir, caller_of(req), &checked);
+    int err = check_new_name(view, parent, name, Op::mkdir, who, &checked);
     if (!err) err = make_as_owner(view, *parent, [&](int dir) { return sys::mkdirat(dir, checked->c_str(), mode & 0777); });
     if (!err) err = reply_new_entry(req, view, parent, name);
-    audit_child(req, *parent, name, Op::mkdir, err);
+    audit_child(who, *parent, copied, Op::mkdir, err);
     return err;
   });
 }
@@ -158,8 +162,8 @@ void symlink(fuse_req_t req, const char* target, fuse_ino_t parent_id, const cha
       return view.policy().refuse(*parent, Op::symlink, who, EPERM, "symlinks are off for this mapping");
     // The target is stored verbatim; the gateway itself never follows it.
     int err = make_as_owner(view, *parent, [&](int dir) { return sys::symlinkat(target, dir, checked->c_str()); });
-    if (!err) err = reply_new_entry(req, view, parent, name);
-    audit_child(req, *parent, name, Op::symlink, err);
+    if (!err) err = reply_new_entry(req, view, parent, checked->c_str());
+    audit_child(who, *parent, checked->str(), Op::symlink, err);
     return err;
   });
 }
@@ -193,8 +197,10 @@ void link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_id, const char* n
     const InodePtr node = view.inodes().get(ino);
     const InodePtr parent = view.inodes().get(newparent_id);
     if (!node || !parent) return ESTALE;
+    const Caller who = caller_of(req);
+    const std::string copied(newname);  // the request, and `newname` in it, die with the reply
     const int err = do_link(req, view, node, parent, newname);
-    audit_child(req, *parent, newname, Op::link, err);
+    audit_child(who, *parent, copied, Op::link, err);
     return err;
   });
 }

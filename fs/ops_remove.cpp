@@ -40,7 +40,7 @@ void remove_op(fuse_req_t req, fuse_ino_t parent_id, const char* name, Op op) {
     const InodePtr parent = view_of(req).inodes().get(parent_id);
     if (!parent) return ESTALE;
     const int err = remove(req, parent, name, op);
-    audit_child(req, *parent, name, op, err);
+    audit_child(caller_of(req), *parent, name, op, err);
     if (err) return err;
     fuse_reply_err(req, 0);
     return 0;
@@ -101,7 +101,7 @@ void rename(fuse_req_t req, fuse_ino_t parent_id, const char* name, fuse_ino_t n
     const InodePtr to = view.inodes().get(newparent_id);
     if (!from || !to) return ESTALE;
     const int err = do_rename(req, from, name, to, newname, flags);
-    audit_child(req, *from, name, Op::rename, err);
+    audit_child(caller_of(req), *from, name, Op::rename, err);
     if (err) return err;
     fuse_reply_err(req, 0);
     return 0;

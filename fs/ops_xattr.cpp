@@ -38,7 +38,7 @@ void setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* valu
     AsIdentity as(t.node->mapping->stored.uid, t.node->mapping->stored.gid);
     if (as.error()) return as.error();
     const int err = sys::setxattr_fd(t.fd->get(), name, value, size, flags);
-    audit_node(req, *t.node, Op::setxattr, err);
+    audit_node(caller_of(req), *t.node, Op::setxattr, err);
     if (err) return err;
     fuse_reply_err(req, 0);
     return 0;
@@ -54,7 +54,7 @@ void removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
     AsIdentity as(t.node->mapping->stored.uid, t.node->mapping->stored.gid);
     if (as.error()) return as.error();
     const int err = sys::removexattr_fd(t.fd->get(), name);
-    audit_node(req, *t.node, Op::removexattr, err);
+    audit_node(caller_of(req), *t.node, Op::removexattr, err);
     if (err) return err;
     fuse_reply_err(req, 0);
     return 0;

@@ -15,18 +15,18 @@ void log_exception(const char* op, const char* what) noexcept {
   }
 }
 
-void audit_child(fuse_req_t req, const Inode& dir, const char* name, Op op, int err) noexcept {
+void audit_child(const Caller& who, const Inode& dir, std::string_view name, Op op, int err) noexcept {
   try {
     if (audit_enabled() && !(err && refusal_audited()))
-      audit({&dir, info(op).name, child_path(dir, name), err, 0, caller_of(req), {}});
+      audit({&dir, info(op).name, child_path(dir, name), err, 0, who, {}});
   } catch (...) {
   }
 }
 
-void audit_node(fuse_req_t req, const Inode& node, Op op, int err, std::uint64_t bytes) noexcept {
+void audit_node(const Caller& who, const Inode& node, Op op, int err, std::uint64_t bytes) noexcept {
   try {
     if (audit_enabled() && !(err && refusal_audited()))
-      audit({&node, info(op).name, node.path(), err, bytes, caller_of(req), {}});
+      audit({&node, info(op).name, node.path(), err, bytes, who, {}});
   } catch (...) {
   }
 }

@@ -40,9 +40,10 @@ void reply_entry(fuse_req_t req, View& view, const InodePtr& node, const struct 
 void log_exception(const char* op, const char* what) noexcept;
 
 // Audit lines for an operation on `name` in `dir`, or on `node` itself.
-// Never throw: they run after the reply.
-void audit_child(fuse_req_t req, const Inode& dir, const char* name, Op op, int err) noexcept;
-void audit_node(fuse_req_t req, const Inode& node, Op op, int err, std::uint64_t bytes = 0) noexcept;
+// They may run after the reply, when the request (its caller and the names
+// in it) is gone: handlers pass a Caller and names they copied. Never throw.
+void audit_child(const Caller& who, const Inode& dir, std::string_view name, Op op, int err) noexcept;
+void audit_node(const Caller& who, const Inode& node, Op op, int err, std::uint64_t bytes = 0) noexcept;
 
 template <class Body>
 void guarded(fuse_req_t req, const char* op, Body&& body) noexcept {

@@ -43,9 +43,6 @@ bool is_dead_mount(const std::string& path) {
 
 Session::Session(View& view, const std::string& mountpoint) : view_(view) {
   prepare_mountpoint(mountpoint);
-  // The kernel already applied the caller's umask to every mode it sends
-  // (FUSE_CAP_DONT_MASK stays off); the gateway's own must not apply again.
-  ::umask(0);
   std::vector<std::string> argv_text = {
       "gateway", "-o",
       "allow_other,default_permissions,nosuid,nodev,fsname=sftp-gateway,subtype=sftp-gateway"};
@@ -53,6 +50,7 @@ Session::Session(View& view, const std::string& mountpoint) : view_(view) {
   for (auto& a : argv_text) argv.push_back(a.data());
   struct fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
   se_ = fuse_session_new(&args, &operations(), sizeof(struct fuse_lowlevel_ops), &view_);
+  fuse_opt_free_args(&args);  // libfuse may have copied them while parsing
   if (!se_) throw MountError("cannot create the FUSE session");
   if (fuse_session_mount(se_, mountpoint.c_str()) != 0) {
     fuse_session_destroy(se_);
