@@ -1,0 +1,124 @@
+// Lifecycle of a running gateway: clean unmount on SIGTERM and SIGINT, a
+// crashed gateway's dead mount replaced by the next start, and the
+// supervisor replacing a worker that died or hung.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "mount/mounted_view.hpp"
+#include "support/catch.hpp"
+
+using namespace gw::mount_test;
+
+namespace {
+
+// Polls `ok` every 20 ms for up to `seconds`; true once it held.
+template <class Pred>
+bool eventually(double seconds, Pred ok) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (ok()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return ok();
+}
+
+// Reads a file through the view in a child, so a hung view fails the test
+// (the child's alarm) instead of hanging it.
+std::string read_in_child(const std::string& path, unsigned timeout_s = 10) {
+  return run_as(root_user(), [&] {
+    try {
+      return read_file(path);
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+  }, timeout_s);
+}
+
+}  // namespace
+
+TEST_CASE("SIGTERM and SIGINT unmount the view cleanly", "[lifecycle]") {
+  for (const int sig : {SIGTERM, SIGINT}) {
+    INFO("signal " << sig);
+    MountedView v;
+    const Folders f = start_web(v);
+    write_file(f.backing + "/a", "a", kVolumeOwner, kVolumeOwner);
+    REQUIRE(read_file(f.view + "/a") == "a");
+    const pid_t worker = v.process().worker();
+    REQUIRE(worker > 0);
+    v.stop(sig);  // exit 0, not FUSE any more, mountpoint empty
+    CHECK(v.process().log().find("unmounting") != std::string::npos);
+    CHECK(::kill(worker, 0) != 0);  // the worker is gone too
+  }
+}
+
+TEST_CASE("a dead mount left by a killed gateway is replaced by the next one", "[lifecycle]") {
+  MountedView v;
+  const Folders f = start_web(v);
+  write_file(f.backing + "/a", "a", kVolumeOwner, kVolumeOwner);
+  const pid_t worker = v.process().worker();
+  REQUIRE(worker > 0);
+  // Both processes die at once, as with `kill -9` of the container: the
+  // stopped supervisor cannot restart the worker before it dies itself.
+  v.process().signal(SIGSTOP);
+  REQUIRE(::kill(worker, SIGKILL) == 0);
+  CHECK(eventually(5, [&] { return fs_type(v.mountpoint()) == -ENOTCONN; }));
+  v.process().signal(SIGKILL);
+  REQUIRE(v.process().wait_exit(5) == 128 + SIGKILL);
+  // The kernel keeps the mount, with nobody answering.
+  CHECK(fs_type(v.mountpoint()) == -ENOTCONN);
+
+  GatewayProcess next(v.args(ViewSpec{{ann}, {"web:ann:web"}}), v.tree() / "next.log");
+  const std::string problem = next.wait_mounted(v.mountpoint());
+  INFO(next.log());
+  REQUIRE(problem == "");
+  CHECK(read_file(f.view + "/a") == "a");
+  CHECK(next.log().find("dead mount") != std::string::npos);
+  next.signal(SIGTERM);
+  CHECK(next.wait_exit(5) == 0);
+  CHECK_FALSE(is_fuse(v.mountpoint()));
+  CHECK(fs_type(v.mountpoint()) > 0);
+}
+
+TEST_CASE("the supervisor replaces a worker that died, on the same mountpoint", "[lifecycle]") {
+  MountedView v;
+  const Folders f = start_web(v);
+  write_file(f.backing + "/a", "a", kVolumeOwner, kVolumeOwner);
+  const pid_t first = v.process().worker();
+  REQUIRE(first > 0);
+  REQUIRE(::kill(first, SIGKILL) == 0);
+  CHECK(eventually(10, [&] {
+    const pid_t now = v.process().worker();
+    return now > 0 && now != first && is_fuse(v.mountpoint()) && read_in_child(f.view + "/a") == "a";
+  }));
+  CHECK(v.process().log().find("restarting") != std::string::npos);
+  // Writes work through the new worker, and land as before.
+  CHECK(call_as(ann.who(), [&] {
+          const int fd = ::open((f.view + "/b").c_str(), O_CREAT | O_WRONLY, 0644);
+          if (fd >= 0) ::close(fd);
+          return fd < 0 ? -1L : 0L;
+        }).str() == "ok");
+  CHECK(lstat_of(f.backing + "/b").st_uid == kVolumeOwner);
+}
+
+TEST_CASE("a hung worker is aborted by the watchdog and replaced", "[lifecycle][slow]") {
+  MountedView v;
+  const Folders f = start_web(v);
+  write_file(f.backing + "/a", "a", kVolumeOwner, kVolumeOwner);
+  const pid_t first = v.process().worker();
+  REQUIRE(first > 0);
+  REQUIRE(::kill(first, SIGSTOP) == 0);
+  // A client caught in the hang gets an answer (an error or, after the
+  // restart, the file) instead of waiting forever.
+  const std::string during = read_in_child(f.view + "/a", 15);
+  INFO("read during the hang: " << during);
+  CHECK(eventually(10, [&] {
+    const pid_t now = v.process().worker();
+    return now > 0 && now != first && read_in_child(f.view + "/a") == "a";
+  }));
+  CHECK(v.process().log().find("watchdog") != std::string::npos);
+}

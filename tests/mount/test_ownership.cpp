@@ -1,0 +1,126 @@
+// The ownership model: what the user creates lands owned by the mapping's
+// stored owner (the volume folder's owner, or owner=), and objects stored as
+// that owner are presented as the user; everything else keeps its owner.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <functional>
+
+#include "mount/mounted_view.hpp"
+#include "support/catch.hpp"
+
+using namespace gw::mount_test;
+
+namespace {
+
+std::function<long()> create(const std::string& p) {
+  return [p] {
+    const int fd = ::open(p.c_str(), O_CREAT | O_WRONLY, 0644);
+    if (fd < 0) return -1L;
+    const long n = ::write(fd, "x", 1);
+    ::close(fd);
+    return n;
+  };
+}
+
+std::function<long()> make_dir_at(const std::string& p) {
+  return [p] { return static_cast<long>(::mkdir(p.c_str(), 0755)); };
+}
+
+std::string owner_of(const std::string& p) {
+  const struct stat st = lstat_of(p);
+  return std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid);
+}
+
+const std::string kUser = std::to_string(ann.uid) + ":" + std::to_string(ann.gid);
+const std::string kStored = std::to_string(kVolumeOwner) + ":" + std::to_string(kVolumeOwner);
+
+}  // namespace
+
+TEST_CASE("what the user creates in a volume lands owned by the volume's owner", "[ownership]") {
+  MountedView v;
+  const Folders f = start_web(v);
+  REQUIRE(owner_of(f.backing) == kStored);
+  CHECK(owner_of(f.view) == kUser);
+  CHECK(call_as(ann.who(), create(f.view + "/file")).str() == "ok 1");
+  CHECK(call_as(ann.who(), make_dir_at(f.view + "/dir")).str() == "ok");
+  CHECK(call_as(ann.who(), make_dir_at(f.view + "/dir/nested")).str() == "ok");
+  CHECK(call_as(ann.who(), create(f.view + "/dir/nested/deep")).str() == "ok 1");
+  CHECK(call_as(ann.who(), [&] {
+          return static_cast<long>(::rename((f.view + "/file").c_str(), (f.view + "/dir/moved").c_str()));
+        }).str() == "ok");
+  // Root acting through the view also acts as the stored owner.
+  CHECK(call_as(root_user(), create(f.view + "/by-root")).str() == "ok 1");
+  for (const char* p : {"/dir", "/dir/nested", "/dir/nested/deep", "/dir/moved", "/by-root"}) {
+    INFO(p);
+    CHECK(owner_of(f.backing + p) == kStored);
+    CHECK(owner_of(f.view + p) == kUser);
+  }
+}
+
+TEST_CASE("objects of other owners keep their owner, and their permissions apply", "[ownership]") {
+  MountedView v;
+  const std::string native = v.native_dir("ann", ann);
+  const std::string web = v.add_volume("web");
+  write_file(web + "/theirs", "t", 4242, 4243, 0644);
+  write_file(web + "/shared", "s", 4242, 4243, 0666);
+  write_file(web + "/root-owned", "r", 0, 0, 0644);
+  write_file(web + "/half", "h", kVolumeOwner, 4243, 0664);
+  write_file(native + "/theirs", "t", 4242, 4243, 0644);
+  write_file(native + "/shared", "s", 4242, 4243, 0666);
+  v.start(ViewSpec{{ann}, {"web:ann:web"}});
+  const std::string view = v.home(ann) + "/web";
+  CHECK(owner_of(view + "/theirs") == "4242:4243");
+  CHECK(owner_of(view + "/root-owned") == "0:0");
+  CHECK(owner_of(view + "/half") == std::to_string(ann.uid) + ":4243");
+
+  const auto append = [](const std::string& p) {
+    return [p] {
+      const int fd = ::open(p.c_str(), O_WRONLY | O_APPEND);
+      if (fd < 0) return -1L;
+      const long n = ::write(fd, "+", 1);
+      ::close(fd);
+      return n;
+    };
+  };
+  // Same answers as a native folder holding files of the same owners.
+  CHECK(call_as(ann.who(), append(native + "/theirs")).str() == "EACCES");
+  CHECK(call_as(ann.who(), append(view + "/theirs")).str() == "EACCES");
+  CHECK(call_as(ann.who(), append(native + "/shared")).str() == "ok 1");
+  CHECK(call_as(ann.who(), append(view + "/shared")).str() == "ok 1");
+  CHECK(call_as(ann.who(), append(view + "/root-owned")).str() == "EACCES");
+  CHECK(read_file(web + "/shared") == "s+");
+  CHECK(read_file(web + "/theirs") == "t");
+  CHECK(owner_of(web + "/shared") == "4242:4243");
+}
+
+TEST_CASE("owner= sets the stored owner regardless of the folder's owner", "[ownership]") {
+  MountedView v;
+  const std::string web = v.add_volume("web", kVolumeOwner, kVolumeOwner, 0777);
+  write_file(web + "/folder-owners", "f", kVolumeOwner, kVolumeOwner);
+  write_file(web + "/stored-owners", "s", 54400, 54401);
+  v.start(ViewSpec{{ann}, {"web:ann:web:owner=54400:54401"}});
+  const std::string view = v.home(ann) + "/web";
+  CHECK(owner_of(view + "/stored-owners") == kUser);
+  CHECK(owner_of(view + "/folder-owners") == kStored);
+  CHECK(call_as(ann.who(), create(view + "/new")).str() == "ok 1");
+  CHECK(call_as(ann.who(), make_dir_at(view + "/newdir")).str() == "ok");
+  CHECK(owner_of(web + "/new") == "54400:54401");
+  CHECK(owner_of(web + "/newdir") == "54400:54401");
+  CHECK(owner_of(view + "/new") == kUser);
+}
+
+TEST_CASE("the home is created for the user and what lands there is the user's", "[ownership]") {
+  MountedView v;
+  REQUIRE_FALSE(exists(v.backing_home(ann)));
+  v.start(ViewSpec{{ann}, {}});
+  const struct stat home = lstat_of(v.backing_home(ann));
+  CHECK(owner_of(v.backing_home(ann)) == kUser);
+  CHECK((home.st_mode & 0022) == 0);
+  CHECK(call_as(ann.who(), create(v.home(ann) + "/file")).str() == "ok 1");
+  CHECK(call_as(ann.who(), make_dir_at(v.home(ann) + "/dir")).str() == "ok");
+  CHECK(owner_of(v.backing_home(ann) + "/file") == kUser);
+  CHECK(owner_of(v.backing_home(ann) + "/dir") == kUser);
+  CHECK(owner_of(v.home(ann) + "/file") == kUser);
+}
