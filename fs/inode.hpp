@@ -26,6 +26,7 @@ struct Synthetic {
   mode_t mode = S_IFDIR | 0755;  // always root-owned, never writable
   std::map<std::string, std::shared_ptr<Inode>> entries;
   uid_t only_uid = 0;            // non-zero: only this uid (and root) may look inside
+  gid_t gid = 0;                 // the group shown (a chroot: the user's, with mode 0750)
 
   std::string content() const {
     std::lock_guard lock(mu);

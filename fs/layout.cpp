@@ -131,7 +131,12 @@ struct Builder {
     }
     if (!home) return nullptr;
     pending_mounts.emplace_back(home, mounts);
+    // root:<user's group> 0750: still what OpenSSH demands of a chroot (root
+    // owned, no group/other write), and the kernel itself now keeps every
+    // other uid out, even for names it has cached.
     auto chroot = synthetic_dir(view, 0, up.user.uid);
+    chroot->synthetic->mode = S_IFDIR | 0750;
+    chroot->synthetic->gid = up.user.gid;
     chroot->synthetic->entries[up.user.name] = home;
     result.layout.pinned.push_back(chroot);
     return chroot;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -113,6 +114,7 @@ class Worker {
     std::lock_guard lock(reload_mu_);
     ++reloads_;
     try {
+      const auto start = std::chrono::steady_clock::now();
       Settings fresh = parse_invocation(settings_.args).settings;
       ServedTree tree = build_tree(fresh, context_, view_);
       if (!tree.problems.empty()) {
@@ -121,7 +123,8 @@ class Worker {
         return;
       }
       install(std::move(tree));
-      spdlog::info("reloaded: {} user(s)", plan_.users.size());
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+      spdlog::info("reloaded: {} user(s) in {} ms", plan_.users.size(), ms.count());
       publish("ok");
     } catch (const std::exception& e) {
       spdlog::error("reload refused: {}", e.what());
