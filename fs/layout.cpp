@@ -22,6 +22,14 @@ InodePtr synthetic_dir(View& view, fuse_ino_t id, uid_t only_uid = 0) {
 
 std::string errno_text(int err) { return std::strerror(err); }
 
+std::vector<std::string> split_path(const std::string& path) {
+  std::istringstream parts(path);
+  std::vector<std::string> names;
+  for (std::string part; std::getline(parts, part, '/');)
+    if (!part.empty()) names.push_back(part);
+  return names;
+}
+
 // The home is created on first start, owned by the user. It is made 0700
 // by root first, so nobody can use it before it has its final owner.
 int ensure_home(const std::string& path, const mapping::User& user) {
@@ -35,6 +43,18 @@ int ensure_home(const std::string& path, const mapping::User& user) {
     return err;
   }
   return 0;
+}
+
+// The file node at `names` in the currently served tree, to keep file
+// inodes stable across reloads.
+InodePtr served_file(const View& view, const std::vector<std::string>& names) {
+  InodePtr node = view.root();
+  for (const auto& n : names) {
+    if (!node || !node->synthetic) return nullptr;
+    const auto it = node->synthetic->entries.find(n);
+    node = it == node->synthetic->entries.end() ? nullptr : it->second;
+  }
+  return node && node->synthetic && S_ISREG(node->synthetic->mode) ? node : nullptr;
 }
 
 // What defines a mapping root; a reload reuses a root whose signature did not
@@ -145,24 +165,8 @@ struct Builder {
   // A reused home gets its new mounts only once the whole build succeeded.
   std::vector<std::pair<InodePtr, std::shared_ptr<const Inode::Mounts>>> pending_mounts;
 
-  // The node at `names` in the currently served tree, to keep file inodes
-  // stable across reloads.
-  InodePtr served_file(const std::vector<std::string>& names) {
-    InodePtr node = view.root();
-    for (const auto& n : names) {
-      if (!node || !node->synthetic) return nullptr;
-      const auto it = node->synthetic->entries.find(n);
-      node = it == node->synthetic->entries.end() ? nullptr : it->second;
-    }
-    return node && node->synthetic && S_ISREG(node->synthetic->mode) ? node : nullptr;
-  }
-
   void add_file(const InodePtr& root, const SyntheticFile& f) {
-    std::istringstream parts(f.path);
-    std::string part;
-    std::vector<std::string> names;
-    while (std::getline(parts, part, '/'))
-      if (!part.empty()) names.push_back(part);
+    const std::vector<std::string> names = split_path(f.path);
     InodePtr dir = root;
     for (std::size_t i = 0; i + 1 < names.size(); ++i) {
       auto& slot = dir->synthetic->entries[names[i]];
@@ -172,7 +176,7 @@ struct Builder {
       }
       dir = slot;
     }
-    InodePtr file = served_file(names);
+    InodePtr file = served_file(view, names);
     if (!file || file->synthetic->mode != (S_IFREG | (f.mode & 0777)) || file->synthetic->only_uid != f.only_uid) {
       file = std::make_shared<Inode>();
       file->id = view.inodes().next_id();
@@ -187,6 +191,24 @@ struct Builder {
 };
 
 }  // namespace
+
+bool refresh_files(const std::vector<SyntheticFile>& files, View& view) {
+  std::vector<std::pair<InodePtr, const SyntheticFile*>> found;
+  for (const auto& f : files) {
+    InodePtr node = served_file(view, split_path(f.path));
+    if (!node || node->synthetic->mode != (S_IFREG | (f.mode & 0777)) || node->synthetic->only_uid != f.only_uid)
+      return false;
+    found.emplace_back(node, &f);
+  }
+  std::vector<fuse_ino_t> changed;
+  for (const auto& [node, f] : found) {
+    if (node->synthetic->content() == f->content) continue;
+    node->synthetic->set_content(f->content);
+    changed.push_back(node->id);
+  }
+  view.invalidate_files(changed);
+  return true;
+}
 
 LayoutResult build_layout(const mapping::Plan& plan, const std::vector<SyntheticFile>& files, View& view) {
   Builder b(view);

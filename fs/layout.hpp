@@ -29,4 +29,9 @@ struct SyntheticFile {
 
 LayoutResult build_layout(const mapping::Plan& plan, const std::vector<SyntheticFile>& files, View& view);
 
+// Gives the served synthetic files new content, when every one of them is
+// already served with the same mode and reader; false (nothing changed)
+// otherwise, and the caller rebuilds the layout.
+bool refresh_files(const std::vector<SyntheticFile>& files, View& view);
+
 }  // namespace gw::fs

@@ -46,7 +46,13 @@ void View::invalidate(const Layout& old) const {
     for (const auto& n : layout_.pinned)
       if (n->synthetic && S_ISREG(n->synthetic->mode)) files.push_back(n->id);
   }
-  for (const fuse_ino_t id : files) fuse_lowlevel_notify_inval_inode(se, id, 0, 0);
+  invalidate_files(files);
+}
+
+void View::invalidate_files(const std::vector<fuse_ino_t>& ids) const {
+  struct fuse_session* se = session_.load();
+  if (!se) return;
+  for (const fuse_ino_t id : ids) fuse_lowlevel_notify_inval_inode(se, id, 0, 0);
 }
 
 InodePtr View::root() const {

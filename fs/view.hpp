@@ -53,6 +53,9 @@ class View {
   // from `dir_fd`, a directory on it, the first time).
   sys::Result<std::shared_ptr<const UniqueFd>> mount_fd(dev_t dev, int dir_fd);
 
+  // Tells the kernel to drop what it cached of these (synthetic) files.
+  void invalidate_files(const std::vector<fuse_ino_t>& ids) const;
+
   void set_session(struct fuse_session* se) { session_.store(se); }
   struct fuse_session* session() const { return session_.load(); }
 

@@ -52,7 +52,7 @@ ServeContext make_context(const Settings& s) {
   return c;
 }
 
-ServedTree build_tree(const Settings& s, const ServeContext& c, fs::View& view) {
+ServedTree build_tree(const Settings& s, const ServeContext& c, fs::View& view, const mapping::Plan* current) {
   ServedTree t;
   const mapping::Parsed parsed = mapping::parse(s.input);
   if (!parsed.ok()) {
@@ -72,7 +72,12 @@ ServedTree build_tree(const Settings& s, const ServeContext& c, fs::View& view) 
   etc.state_dir = s.state_dir;
   t.passwd = render_passwd(etc.users, etc.privsep);
   t.group = render_group(etc.users, etc.privsep);
-  fs::LayoutResult built = fs::build_layout(t.plan, render_etc(etc), view);
+  t.files = render_etc(etc);
+  if (current && *current == t.plan) {
+    t.files_only = true;
+    return t;
+  }
+  fs::LayoutResult built = fs::build_layout(t.plan, t.files, view);
   if (!built.ok()) {
     t.problems = std::move(built.problems);
     t.exit_code = exit_code::backing_unusable;

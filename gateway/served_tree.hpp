@@ -16,6 +16,8 @@ namespace gw::gateway {
 struct ServedTree {
   mapping::Plan plan;
   fs::Layout layout;
+  std::vector<fs::SyntheticFile> files;  // etc/, as rendered
+  bool files_only = false;  // the plan did not change: only the etc/ files are new
   std::string passwd, group;          // as rendered into etc/
   std::vector<std::string> problems;  // one line each; with exit_code
   int exit_code = 0;                  // usage (2) or backing_unusable (3) when problems
@@ -30,6 +32,9 @@ struct ServeContext {
 };
 
 ServeContext make_context(const Settings& settings);
-ServedTree build_tree(const Settings& settings, const ServeContext& context, fs::View& view);
+// With `current` (a reload), an unchanged plan skips rebuilding the tree:
+// only the etc/ files are rendered (keys may have changed).
+ServedTree build_tree(const Settings& settings, const ServeContext& context, fs::View& view,
+                      const mapping::Plan* current = nullptr);
 
 }  // namespace gw::gateway

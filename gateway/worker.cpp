@@ -1,6 +1,7 @@
 #include "gateway/worker.hpp"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <mutex>
 
 #include "fs/identity.hpp"
+#include "fs/layout.hpp"
 #include "fs/session.hpp"
 #include "gateway/accounts.hpp"
 #include "gateway/exit_codes.hpp"
@@ -98,6 +100,9 @@ class Worker {
   }
 
   void install(ServedTree tree) {
+    if (tree.files_only && !fs::refresh_files(tree.files, view_))
+      tree = build_tree(parse_invocation(settings_.args).settings, context_, view_);  // the files' shape changed
+    if (!tree.problems.empty()) throw std::runtime_error(tree.problems.front());
     plan_ = tree.plan;
     if (settings_.run_sshd) {
       const std::string dir = settings_.state_dir + "/sshd-etc";
@@ -105,7 +110,7 @@ class Worker {
       write_in_place(dir + "/passwd", tree.passwd);
       write_in_place(dir + "/group", tree.group);
     }
-    view_.install(std::move(tree.layout));
+    if (!tree.files_only) view_.install(std::move(tree.layout));
   }
 
   // Re-reads the configuration exactly as at start; on any problem the
@@ -116,13 +121,14 @@ class Worker {
     try {
       const auto start = std::chrono::steady_clock::now();
       Settings fresh = parse_invocation(settings_.args).settings;
-      ServedTree tree = build_tree(fresh, context_, view_);
+      ServedTree tree = build_tree(fresh, context_, view_, &plan_);
       if (!tree.problems.empty()) {
         for (const auto& p : tree.problems) spdlog::error("reload refused: {}", p);
         publish(tree.problems.front());
         return;
       }
       install(std::move(tree));
+      ::malloc_trim(0);  // the old tree is gone: give its memory back, so RSS tracks the live tree
       const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
       spdlog::info("reloaded: {} user(s) in {} ms", plan_.users.size(), ms.count());
       publish("ok");
