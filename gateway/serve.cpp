@@ -79,7 +79,10 @@ class Supervisor {
 
   int run() {
     block_signals();
-    if (settings_.run_sshd) make_mountpoint_shared(settings_.mountpoint);
+    if (settings_.run_sshd) {
+      check_listen_free(settings_.listen, settings_.port);
+      make_mountpoint_shared(settings_.mountpoint);
+    }
     if (const int rc = start_worker()) return rc;  // 2, 3 or 4: the worker said why
     if (settings_.run_sshd) {
       sshd_ = std::make_unique<SshdSupervisor>(SshdLaunch{settings_.sshd_binary, settings_.mountpoint,

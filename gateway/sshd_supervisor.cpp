@@ -1,6 +1,9 @@
 #include "gateway/sshd_supervisor.hpp"
 
+#include <netdb.h>
+#include <netinet/in.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/capability.h>
@@ -68,6 +71,33 @@ std::vector<int> capability_values(const std::vector<std::string>& names) {
   return values;
 }
 
+void check_listen_free(const std::vector<std::string>& addresses, unsigned port) {
+  const std::vector<std::string> all = addresses.empty() ? std::vector<std::string>{"0.0.0.0", "::"} : addresses;
+  for (const auto& address : all) {
+    struct addrinfo hints {};
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    struct addrinfo* found = nullptr;
+    if (::getaddrinfo(address.c_str(), std::to_string(port).c_str(), &hints, &found) != 0)
+      throw UsageError("listen: cannot resolve '" + address + "'");
+    for (const struct addrinfo* ai = found; ai; ai = ai->ai_next) {
+      const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+      if (fd < 0) continue;  // e.g. no IPv6 here: sshd skips it too
+      const int on = 1;
+      ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);  // as sshd does
+      if (ai->ai_family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+      const bool taken = ::bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno == EADDRINUSE;
+      ::close(fd);
+      if (taken) {
+        ::freeaddrinfo(found);
+        throw ExitError(exit_code::failure, address + " port " + std::to_string(port) +
+                                                " is already in use; choose another --port");
+      }
+    }
+    ::freeaddrinfo(found);
+  }
+}
+
 SshdSupervisor::SshdSupervisor(SshdLaunch launch)
     : launch_(std::move(launch)), keep_(capability_values(launch_.capabilities)) {}
 
@@ -99,15 +129,18 @@ void SshdSupervisor::start() {
 }
 
 void SshdSupervisor::supervise() {
+  auto delay = 1s;
   while (!stopping_) {
     int status = 0;
     const pid_t pid = pid_.load();
     if (::waitpid(pid, &status, 0) != pid) continue;
     if (stopping_) break;
-    spdlog::error("sshd (pid {}) exited with status {}; restarting in 1 s", pid,
-                  WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    spdlog::error("sshd (pid {}) exited with status {}; restarting in {} s", pid,
+                  WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), delay.count());
     std::unique_lock lock(mu_);
-    if (wake_.wait_for(lock, 1s, [this] { return stopping_.load(); })) break;
+    if (wake_.wait_for(lock, delay, [this] { return stopping_.load(); })) break;
+    // Back off while it keeps failing (a port taken, a broken binary).
+    delay = std::min<std::chrono::seconds>(delay * 2, 30s);
     pid_ = spawn();
     ++restarts_;
   }

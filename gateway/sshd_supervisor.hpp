@@ -24,6 +24,11 @@ struct SshdLaunch {
 // UsageError naming an unknown one.
 std::vector<int> capability_values(const std::vector<std::string>& names);
 
+// Throws ExitError naming the address when sshd could not listen on `port`
+// at every one of `addresses` (all addresses when empty): checked before
+// anything is mounted, so a taken port is one clear line, not a restart loop.
+void check_listen_free(const std::vector<std::string>& addresses, unsigned port);
+
 class SshdSupervisor {
  public:
   explicit SshdSupervisor(SshdLaunch launch);
