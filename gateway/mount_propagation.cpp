@@ -34,19 +34,20 @@ void inspect(const std::string& path, bool* mounted, bool* shared) {
 
 }  // namespace
 
-void make_mountpoint_shared(const std::string& path) {
+bool make_mountpoint_shared(const std::string& path) {
   std::error_code ec;
   if (!fs::is_dead_mount(path)) std::filesystem::create_directories(path, ec);
   if (fs::is_dead_mount(path) && ::umount2(path.c_str(), MNT_DETACH) != 0)
     throw ExitError(exit_code::mount_failed, path + ": cannot detach a dead mount: " + std::strerror(errno));
   bool mounted = false, shared = false;
   inspect(path, &mounted, &shared);
-  if (shared) return;
+  if (shared) return false;
   if (!mounted && ::mount(path.c_str(), path.c_str(), nullptr, MS_BIND, nullptr) != 0)
     throw ExitError(exit_code::mount_failed, path + ": cannot bind it onto itself: " + std::strerror(errno));
   if (::mount(nullptr, path.c_str(), nullptr, MS_SHARED, nullptr) != 0)
     throw ExitError(exit_code::mount_failed, path + ": cannot make it a shared mount: " + std::strerror(errno));
   spdlog::info("{}: made a shared mount, so sshd sees the view across worker restarts", path);
+  return !mounted;
 }
 
 }  // namespace gw::gateway

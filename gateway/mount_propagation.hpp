@@ -8,7 +8,8 @@
 namespace gw::gateway {
 
 // Makes `path` a shared bind mount of itself unless it already is one
-// (detaching a dead FUSE mount left on it first). Throws ExitError.
-void make_mountpoint_shared(const std::string& path);
+// (detaching a dead FUSE mount left on it first). Throws ExitError. True
+// when it made the bind mount (the caller removes it on exit).
+bool make_mountpoint_shared(const std::string& path);
 
 }  // namespace gw::gateway

@@ -81,7 +81,7 @@ class Supervisor {
     block_signals();
     if (settings_.run_sshd) {
       check_listen_free(settings_.listen, settings_.port);
-      make_mountpoint_shared(settings_.mountpoint);
+      own_bind_ = make_mountpoint_shared(settings_.mountpoint);
     }
     if (const int rc = start_worker()) return rc;  // 2, 3 or 4: the worker said why
     if (settings_.run_sshd) {
@@ -155,11 +155,13 @@ class Supervisor {
       int status = 0;
       ::waitpid(worker_, &status, 0);
     }
+    if (own_bind_) ::umount2(settings_.mountpoint.c_str(), MNT_DETACH);  // leave the mountpoint as found
   }
 
   const Settings& settings_;
   pid_t worker_ = 0;
   unsigned restarts_ = 0;
+  bool own_bind_ = false;  // host mode: the shared bind mount made at start
   std::unique_ptr<SshdSupervisor> sshd_;
   std::unique_ptr<Watchdog> watchdog_;
 };
