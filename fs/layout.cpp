@@ -70,11 +70,15 @@ std::string signature(const std::string& backing, const mapping::User& user, con
 }
 
 struct Builder {
-  explicit Builder(View& v) : view(v), previous(v.roots()) {}
+  explicit Builder(View& v) : view(v), previous(v.roots()), previous_users(v.users()) {}
 
   View& view;
   LayoutResult result;
-  std::map<std::string, InodePtr> previous;
+  std::shared_ptr<const std::map<std::string, InodePtr>> previous;
+  std::shared_ptr<const std::map<std::string, UserTree>> previous_users;
+  std::map<std::string, InodePtr> roots;
+  std::map<std::string, UserTree> users;
+  UserTree* building = nullptr;  // the user tree being built, collecting its inodes
 
   void problem(const std::string& label, const std::string& what) { result.problems.push_back(label + ": " + what); }
 
@@ -101,7 +105,8 @@ struct Builder {
                         std::optional<mapping::Owner> owner, const mapping::MountPlan* rule,
                         const std::string& view_path) {
     const std::string sig = signature(backing, user, rule, owner, view_path);
-    if (const auto it = previous.find(sig); it != previous.end()) return keep(sig, it->second);
+    if (previous)
+      if (const auto it = previous->find(sig); it != previous->end()) return keep(sig, it->second);
     struct stat st {};
     std::optional<BackingFd> fd;
     auto root = open_root(backing, label, owner, &st, &fd);
@@ -130,12 +135,35 @@ struct Builder {
   }
 
   InodePtr keep(const std::string& sig, InodePtr node) {
-    result.layout.pinned.push_back(node);
-    result.layout.roots[sig] = node;
+    roots[sig] = node;
+    building->roots.emplace_back(sig, node);
+    building->pinned.push_back(node);
     return node;
   }
 
+  // An unchanged user's tree is taken over whole.
   InodePtr user_tree(const mapping::UserPlan& up) {
+    if (previous_users)
+      if (const auto it = previous_users->find(up.user.name); it != previous_users->end() && it->second.plan == up) {
+        for (const auto& [sig, node] : it->second.roots) roots[sig] = node;
+        return adopt(users[up.user.name] = it->second);
+      }
+    UserTree& tree = users[up.user.name];
+    tree.plan = up;
+    building = &tree;
+    tree.chroot = build_user_tree(up);
+    building = nullptr;
+    if (!tree.chroot) return nullptr;
+    tree.pinned.push_back(tree.chroot);
+    return adopt(tree);
+  }
+
+  InodePtr adopt(const UserTree& tree) {
+    result.layout.pinned.insert(result.layout.pinned.end(), tree.pinned.begin(), tree.pinned.end());
+    return tree.chroot;
+  }
+
+  InodePtr build_user_tree(const mapping::UserPlan& up) {
     const std::string who = "user " + up.user.name;
     if (const int e = ensure_home(up.home_backing, up.user)) {
       result.problems.push_back(who + ": cannot create home " + up.home_backing + ": " + errno_text(e));
@@ -158,7 +186,6 @@ struct Builder {
     chroot->synthetic->mode = S_IFDIR | 0750;
     chroot->synthetic->gid = up.user.gid;
     chroot->synthetic->entries[up.user.name] = home;
-    result.layout.pinned.push_back(chroot);
     return chroot;
   }
 
@@ -226,6 +253,8 @@ LayoutResult build_layout(const mapping::Plan& plan, const std::vector<Synthetic
     return std::move(b.result);
   }
   for (auto& [home, mounts] : b.pending_mounts) home->set_mounts(std::move(mounts));
+  b.result.layout.roots = std::make_shared<const std::map<std::string, InodePtr>>(std::move(b.roots));
+  b.result.layout.users = std::make_shared<const std::map<std::string, UserTree>>(std::move(b.users));
   return std::move(b.result);
 }
 

@@ -12,13 +12,13 @@ namespace {
 // upload, and is not one of the gateway's own temporary names.
 int check_new_name(View& view, const InodePtr& parent, const char* name, Op op, const Caller& who,
                    std::optional<Name>* checked) {
-  if (const int e = view.policy().check(*parent, op, who)) return e;
+  if (const int e = view.policy().check(*parent, op, who, name)) return e;
   if (parent->is_mount_name(name)) return EEXIST;
   if (PendingUploads::is_temporary(name))
-    return view.policy().refuse(*parent, op, who, EPERM, "name reserved for uploads in progress");
+    return view.policy().refuse(*parent, op, who, EPERM, "name reserved for uploads in progress", name);
   if (view.pending().temporary_of(parent->id, name)) return EEXIST;
   *checked = Name::from(name);
-  if (!*checked) return view.policy().refuse(*parent, op, who, EINVAL, "invalid name");
+  if (!*checked) return view.policy().refuse(*parent, op, who, EINVAL, "invalid name", name);
   return 0;
 }
 
@@ -141,12 +141,12 @@ void mkdir(fuse_req_t req, fuse_ino_t parent_id, const char* name, mode_t mode) 
   });
 }
 
-void mknod(fuse_req_t req, fuse_ino_t parent_id, const char*, mode_t, dev_t) {
+void mknod(fuse_req_t req, fuse_ino_t parent_id, const char* name, mode_t, dev_t) {
   guarded(req, "mknod", [&] {
     View& view = view_of(req);
     const InodePtr parent = view.inodes().get(parent_id);
     if (!parent) return ESTALE;
-    return view.policy().check(*parent, Op::mknod, caller_of(req));  // always a refusal
+    return view.policy().check(*parent, Op::mknod, caller_of(req), name);  // always a refusal
   });
 }
 
@@ -159,7 +159,7 @@ void symlink(fuse_req_t req, const char* target, fuse_ino_t parent_id, const cha
     std::optional<Name> checked;
     if (const int e = check_new_name(view, parent, name, Op::symlink, who, &checked)) return e;
     if (!parent->mapping->symlinks)
-      return view.policy().refuse(*parent, Op::symlink, who, EPERM, "symlinks are off for this mapping");
+      return view.policy().refuse(*parent, Op::symlink, who, EPERM, "symlinks are off for this mapping", name);
     // The target is stored verbatim; the gateway itself never follows it.
     int err = make_as_owner(view, *parent, [&](int dir) { return sys::symlinkat(target, dir, checked->c_str()); });
     if (!err) err = reply_new_entry(req, view, parent, checked->c_str());
@@ -175,11 +175,11 @@ int do_link(fuse_req_t req, View& view, const InodePtr& node, const InodePtr& pa
   std::optional<Name> checked;
   if (const int e = check_new_name(view, parent, newname, Op::link, who, &checked)) return e;
   if (!node->is_backed() || node->mapping->id != parent->mapping->id)
-    return view.policy().refuse(*node, Op::link, who, EXDEV, "hard link across mappings");
+    return view.policy().refuse(*parent, Op::link, who, EXDEV, "hard link across mappings", newname);
   struct stat st {};
   if (const int e = attributes(view, *node, &st)) return e;
   if (S_ISDIR(st.st_mode) || st.st_uid != node->mapping->user.uid)
-    return view.policy().refuse(*node, Op::link, who, EPERM, "hard link to a file the user does not own");
+    return view.policy().refuse(*parent, Op::link, who, EPERM, "hard link to a file the user does not own", newname);
   auto fd = node_fd(view, *node);
   if (!fd.ok()) return fd.err;
   if (const int e = make_as_owner(view, *parent, [&](int dir) {

@@ -21,8 +21,8 @@ std::optional<Name> disk_name(View& view, const Inode& dir, const char* name, bo
 int remove(fuse_req_t req, const InodePtr& parent, const char* name, Op op) {
   View& view = view_of(req);
   const Caller who = caller_of(req);
-  if (const int e = view.policy().check(*parent, op, who)) return e;
-  if (is_mount_name(*parent, name)) return view.policy().refuse(*parent, op, who, EBUSY, "a mapped folder");
+  if (const int e = view.policy().check(*parent, op, who, name)) return e;
+  if (is_mount_name(*parent, name)) return view.policy().refuse(*parent, op, who, EBUSY, "a mapped folder", name);
   bool pending = false;
   const auto checked = disk_name(view, *parent, name, &pending);
   if (!checked) return ENOENT;
@@ -60,15 +60,15 @@ int do_rename(fuse_req_t req, const InodePtr& from, const char* name, const Inod
               unsigned int flags) {
   View& view = view_of(req);
   const Caller who = caller_of(req);
-  if (const int e = view.policy().check(*from, Op::rename, who)) return e;
-  if (const int e = view.policy().check(*to, Op::rename, who)) return e;
+  if (const int e = view.policy().check(*from, Op::rename, who, name)) return e;
+  if (const int e = view.policy().check(*to, Op::rename, who, newname)) return e;
   // Never a silent copy: the client sees the failure.
   if (from->mapping->id != to->mapping->id)
-    return view.policy().refuse(*from, Op::rename, who, EXDEV, "rename across mappings");
+    return view.policy().refuse(*from, Op::rename, who, EXDEV, "rename across mappings", name);
   if (is_mount_name(*from, name) || is_mount_name(*to, newname))
-    return view.policy().refuse(*from, Op::rename, who, EBUSY, "a mapped folder");
+    return view.policy().refuse(*from, Op::rename, who, EBUSY, "a mapped folder", name);
   if (PendingUploads::is_temporary(newname))
-    return view.policy().refuse(*to, Op::rename, who, EPERM, "name reserved for uploads in progress");
+    return view.policy().refuse(*to, Op::rename, who, EPERM, "name reserved for uploads in progress", newname);
   if (flags & RENAME_WHITEOUT) return EINVAL;
   bool pending = false;
   const auto old_name = disk_name(view, *from, name, &pending);

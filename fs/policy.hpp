@@ -31,11 +31,14 @@ struct Caller {
 
 class Policy {
  public:
-  // 0 when `caller` may do `op` on `node`, else the errno to answer.
-  int check(const Inode& node, Op op, const Caller& caller) const;
+  // 0 when `caller` may do `op` on `node`, else the errno to answer. `name`:
+  // the entry of folder `node` the op is about (create, unlink, ...), so a
+  // refusal names the object, not its folder.
+  int check(const Inode& node, Op op, const Caller& caller, std::string_view name = {}) const;
   // Logs a refusal decided by op code (a bad name, a cross-mapping rename)
   // and returns `err`, so refusals read: `return policy.refuse(...)`.
-  int refuse(const Inode& node, Op op, const Caller& caller, int err, std::string_view reason) const;
+  int refuse(const Inode& node, Op op, const Caller& caller, int err, std::string_view reason,
+             std::string_view name = {}) const;
 };
 
 }  // namespace gw::fs

@@ -60,9 +60,14 @@ InodePtr View::root() const {
   return layout_.root;
 }
 
-std::map<std::string, InodePtr> View::roots() const {
+std::shared_ptr<const std::map<std::string, InodePtr>> View::roots() const {
   std::lock_guard lock(layout_mu_);
   return layout_.roots;
+}
+
+std::shared_ptr<const std::map<std::string, UserTree>> View::users() const {
+  std::lock_guard lock(layout_mu_);
+  return layout_.users;
 }
 
 sys::Result<std::shared_ptr<const UniqueFd>> View::mount_fd(dev_t dev, int dir_fd) {

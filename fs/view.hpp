@@ -14,6 +14,7 @@
 #include "fs/pending_uploads.hpp"
 #include "fs/policy.hpp"
 #include "fs/unique_fd.hpp"
+#include "mapping/plan.hpp"
 
 namespace gw::fs {
 
@@ -23,12 +24,21 @@ struct ViewOptions {
 };
 
 // The synthetic tree and the pinned inodes of one plan.
+// One user's built tree: kept so that a reload rebuilds only the users whose
+// plan changed (same inode ids, no re-open, no allocation for the others).
+struct UserTree {
+  mapping::UserPlan plan;
+  InodePtr chroot;
+  std::vector<std::pair<std::string, InodePtr>> roots;  // mapping roots by signature
+  std::vector<InodePtr> pinned;                          // every inode of the tree
+};
+
 struct Layout {
   InodePtr root;
   std::vector<InodePtr> pinned;
-  // Mapping roots by what defines them; a reload reuses an unchanged one
-  // (same inode ids, no re-open), so large configurations reload fast.
-  std::map<std::string, InodePtr> roots;
+  // Mapping roots by what defines them; a reload reuses an unchanged one.
+  std::shared_ptr<const std::map<std::string, InodePtr>> roots;
+  std::shared_ptr<const std::map<std::string, UserTree>> users;
 };
 
 class View {
@@ -47,7 +57,10 @@ class View {
   // the previous layout stay valid for as long as the kernel holds them.
   void install(Layout layout);
   InodePtr root() const;
-  std::map<std::string, InodePtr> roots() const;
+  // The served layout's per-user trees and mapping roots (null before the
+  // first install), for a reload to reuse.
+  std::shared_ptr<const std::map<std::string, InodePtr>> roots() const;
+  std::shared_ptr<const std::map<std::string, UserTree>> users() const;
 
   // The directory fd for open_by_handle_at on the filesystem `dev` (made
   // from `dir_fd`, a directory on it, the first time).

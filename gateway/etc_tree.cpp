@@ -17,8 +17,9 @@ std::vector<fs::SyntheticFile> render_etc(const EtcInput& in) {
   files.push_back({"etc/ssh/sshd_config", render_sshd_config(sshd), 0644, 0});
   files.push_back({"etc/passwd", render_passwd(in.users, in.privsep), 0644, 0});
   files.push_back({"etc/group", render_group(in.users, in.privsep), 0644, 0});
-  // sshd reads a user's keys after switching to that user's uid: 0644 and
-  // readable by root and that user only.
+  // sshd reads a user's keys after switching to that user's uid, so the mode
+  // is 0644 (0600 would lock sshd out); the view itself lets only root and
+  // that user read it.
   for (const auto& u : in.users)
     files.push_back({"etc/ssh/authorized_keys/" + u.name, render_authorized_keys(in.state_dir, u.name), 0644, u.uid});
   return files;

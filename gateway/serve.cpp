@@ -86,9 +86,9 @@ class Supervisor {
     if (const int rc = start_worker()) return rc;  // 2, 3 or 4: the worker said why
     if (settings_.run_sshd) {
       sshd_ = std::make_unique<SshdSupervisor>(SshdLaunch{settings_.sshd_binary, settings_.mountpoint,
-                                                          settings_.sshd_capabilities, settings_.state_dir + "/sshd-etc"});
+                                                          settings_.sshd_capabilities, settings_.state_dir + "/sshd-etc",
+                                                          sshd_pid_path(settings_.state_dir)});
       sshd_->start();
-      write_sshd_pid(settings_.state_dir, sshd_->pid());
     }
     watchdog_ = std::make_unique<Watchdog>(settings_.mountpoint, kWatchdogTimeout, [] { ::kill(::getpid(), SIGUSR1); });
     watchdog_->start();

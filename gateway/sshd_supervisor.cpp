@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 #include <cctype>
 #include <chrono>
 #include <cstring>
@@ -29,7 +30,11 @@ using namespace std::chrono_literals;
 // view's passwd and group stand in for the host's (sshd resolves the sftp
 // users through them), then every capability outside `keep` leaves the
 // bounding set, so sshd, although uid 0, starts with exactly `keep`.
-[[noreturn]] void exec_sshd(const SshdLaunch& launch, const std::vector<int>& keep, cap_t caps) {
+[[noreturn]] void exec_sshd(const SshdLaunch& launch, const std::vector<int>& keep, cap_t caps, pid_t parent) {
+  // sshd must not outlive a gateway killed with SIGKILL (it would keep the
+  // port). The signal follows the forking thread: the supervising thread,
+  // which lives as long as sshd is wanted.
+  if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || ::getppid() != parent) ::_exit(127);
   // Real files, not the view's: a bind mount of a file inside the view
   // would stay on a dead mount after a worker restart.
   const std::string passwd = launch.etc_dir + "/passwd";
@@ -113,13 +118,15 @@ pid_t SshdSupervisor::spawn() {
     cap_set_flag(caps, CAP_PERMITTED, n, list.data(), CAP_SET);
     cap_set_flag(caps, CAP_EFFECTIVE, n, list.data(), CAP_SET);
   }
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
-  if (pid == 0) exec_sshd(launch_, keep_, caps);
+  if (pid == 0) exec_sshd(launch_, keep_, caps, parent);
   cap_free(caps);
   if (pid < 0) throw ExitError(exit_code::failure, std::string("cannot start sshd: ") + std::strerror(errno));
   std::string names;
   for (const auto& c : launch_.capabilities) names += (names.empty() ? "" : ",") + c;
   spdlog::info("started sshd (pid {}) with capabilities {}", pid, names.empty() ? "(none)" : names);
+  if (!launch_.pid_file.empty()) std::ofstream(launch_.pid_file, std::ios::trunc) << pid << "\n";
   return pid;
 }
 

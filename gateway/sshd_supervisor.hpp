@@ -18,6 +18,7 @@ struct SshdLaunch {
   std::string view;                       // the mounted view (its etc/ is sshd's)
   std::vector<std::string> capabilities;  // e.g. {"SYS_CHROOT","SETUID","SETGID"}
   std::string etc_dir;                    // passwd and group for sshd (kept up to date by the worker)
+  std::string pid_file;                   // rewritten with each sshd started
 };
 
 // Parses capability names ("SYS_CHROOT" or "cap_sys_chroot"); throws

@@ -50,17 +50,15 @@ std::optional<RuntimeState> read_runtime(const std::string& state_dir) {
 
 void remove_runtime(const std::string& state_dir) { std::remove(runtime_path(state_dir).c_str()); }
 
-void write_sshd_pid(const std::string& state_dir, pid_t pid) {
-  std::ofstream(state_dir + "/sshd.pid", std::ios::trunc) << pid << "\n";
-}
+std::string sshd_pid_path(const std::string& state_dir) { return state_dir + "/sshd.pid"; }
 
 pid_t read_sshd_pid(const std::string& state_dir) {
-  std::ifstream in(state_dir + "/sshd.pid");
+  std::ifstream in(sshd_pid_path(state_dir));
   long pid = 0;
   in >> pid;
   return static_cast<pid_t>(pid);
 }
 
-void remove_sshd_pid(const std::string& state_dir) { std::remove((state_dir + "/sshd.pid").c_str()); }
+void remove_sshd_pid(const std::string& state_dir) { std::remove(sshd_pid_path(state_dir).c_str()); }
 
 }  // namespace gw::gateway

@@ -22,7 +22,7 @@ std::optional<RuntimeState> read_runtime(const std::string& state_dir);
 void remove_runtime(const std::string& state_dir);
 
 // Host mode: the supervisor's record of the sshd it runs (<state-dir>/sshd.pid).
-void write_sshd_pid(const std::string& state_dir, pid_t pid);
+std::string sshd_pid_path(const std::string& state_dir);
 pid_t read_sshd_pid(const std::string& state_dir);
 void remove_sshd_pid(const std::string& state_dir);
 

@@ -64,6 +64,7 @@ class Worker {
 
   int run(int ready_fd) {
     context_ = make_context(settings_);
+    for (const auto& k : context_.host_keys) spdlog::info("host key {}: {}", k.file, k.fingerprint);
     ServedTree tree = build_tree(settings_, context_, view_);
     if (!tree.problems.empty()) {
       for (const auto& p : tree.problems) std::cerr << p << '\n';
