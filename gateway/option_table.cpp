@@ -48,6 +48,8 @@ po::options_description config_description() {
      "how long the kernel may cache names and attributes")
     ("log-level", po::value<std::string>()->default_value(defaults::log_level)->value_name("LEVEL"),
      "trace, debug, info, warn or error")
+    ("threads", po::value<int>()->default_value(defaults::threads)->value_name("N"),
+     "most FUSE worker threads serving requests at once")
     ("audit-log", po::value<std::string>()->default_value("-")->value_name("FILE"),
      "audit trail, one JSON line per change and per refusal: a file, - (stdout) or off")
     ("run-sshd", po::bool_switch(),

@@ -113,6 +113,9 @@ Settings settings_from(const po::variables_map& vm, const Sources& sources, Comm
   if (vm.count("config") != 0) s.config_file = vm["config"].as<std::string>();
   s.run_sshd = vm["run-sshd"].as<bool>();
   s.audit_log = vm["audit-log"].as<std::string>();
+  const int threads = vm["threads"].as<int>();
+  if (threads < 1 || threads > 256) throw UsageError(where(sources, "threads") + ": threads must be 1 to 256");
+  s.threads = static_cast<unsigned>(threads);
   if (vm.count("worker-fd") != 0) s.worker_fd = vm["worker-fd"].as<int>();
   if (vm.count("listen") != 0) s.listen = vm["listen"].as<std::vector<std::string>>();
   s.openssh_version = vm["openssh-version"].as<std::string>();

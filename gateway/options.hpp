@@ -44,6 +44,7 @@ struct Settings {
   std::string config_file;   // empty without --config
   KeysRequest keys;          // the keys command's action, user and operands
 
+  unsigned threads = 8;                  // FUSE worker threads at most
   int worker_fd = -1;                    // >= 0: this process is a supervised FUSE worker
   std::string audit_log = "-";           // file, "-" (stdout) or "off"
 

@@ -25,8 +25,6 @@
 namespace gw::gateway {
 namespace {
 
-constexpr unsigned kWorkerThreads = 16;
-
 // The open-file limit bounds cached backing fds plus open files.
 std::size_t prepare_fd_limit() {
   struct rlimit lim {};
@@ -88,7 +86,7 @@ class Worker {
     if (!settings_.config_file.empty()) watched.push_back(settings_.config_file);
     Reloader reloader([this] { reload(); }, watched);
     spdlog::info("serving {} user(s) at {}", plan_.users.size(), settings_.mountpoint);
-    const int rc = session.run(kWorkerThreads, [&] {
+    const int rc = session.run(settings_.threads, [&] {
       reloader.start();
       const char ready = 'R';
       [[maybe_unused]] auto n = ::write(ready_fd, &ready, 1);
