@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <filesystem>
 #include <functional>
 
 #include "gateway/check_report.hpp"
@@ -61,9 +62,14 @@ void node_warnings(const NodeReport& node, const FolderState& parent, const std:
   if (home) home_owner_warning(node, warn);
   else mount_owner_warning(node, warn);
   // Another filesystem usually means a forgotten or stale mount under the
-  // folder; the view would serve whatever happens to be mounted there.
-  if (parent.exists && parent.device != folder.device) {
-    warn(node.backing + " is on another filesystem than " + parent_path);
+  // folder; the view would serve whatever happens to be mounted there. A
+  // volume itself (<volumes-dir>/<name>) is its own mount in Docker, so a
+  // folder is compared with the folder it sits in, volumes excepted.
+  const std::string container = std::filesystem::path(node.backing).parent_path().string();
+  if (home || container != parent_path) {
+    const FolderState outer = container == parent_path ? parent : probe_folder(container);
+    if (outer.exists && outer.device != folder.device)
+      warn(node.backing + " is on another filesystem than " + container);
   }
 }
 

@@ -60,6 +60,14 @@ ServedTree build_tree(const Settings& s, const ServeContext& c, fs::View& view, 
     t.exit_code = exit_code::usage;
     return t;
   }
+  for (const auto& u : parsed.model.users)
+    if (u.uid == c.privsep_uid)
+      t.problems.push_back("user " + u.name + ": uid " + std::to_string(u.uid) +
+                           " is sshd's privilege separation user; choose another uid");
+  if (!t.problems.empty()) {
+    t.exit_code = exit_code::usage;
+    return t;
+  }
   t.plan = mapping::make_plan(parsed.model, s.paths);
   EtcInput etc;
   etc.sshd.view = s.sshd_view.empty() ? s.mountpoint : s.sshd_view;

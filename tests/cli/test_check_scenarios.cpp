@@ -132,11 +132,18 @@ TEST_CASE("check warns about a folder on another filesystem", "[cli][check]") {
   if (::stat(seed.volumes.c_str(), &tmp) != 0 || ::stat("/dev/shm", &shm) != 0 || tmp.st_dev == shm.st_dev) return;
   const gw::test::TempDir elsewhere("/dev/shm");
   gw::test::make_dir(elsewhere / "vol", 0755, 54321, 54321);
+  // A folder inside a volume that sits on another filesystem: a stray mount.
+  gw::test::make_dir(seed.volumes + "/plain", 0755, 54321, 54321);
+  std::filesystem::create_directory_symlink(elsewhere / "vol", seed.volumes + "/plain/sub");
+  // A volume that is its own filesystem: what Docker gives every volume.
   std::filesystem::create_directory_symlink(elsewhere / "vol", seed.volumes + "/mounted");
-  const RunResult r = seed.check({{"SFTP_USERS", "ryan:54321"}, {"SFTP_VOLUMES", "mounted:ryan:m"}});
+  const RunResult r =
+      seed.check({{"SFTP_USERS", "ryan:54321"}, {"SFTP_VOLUMES", "plain/sub:ryan:s,mounted:ryan:m"}});
   INFO(r.out << r.err);
   REQUIRE(r.code == 0);
-  CHECK(any_contains(warnings(r.out), seed.volumes + "/mounted is on another filesystem than " + seed.volumes));
+  CHECK(any_contains(warnings(r.out), seed.volumes + "/plain/sub is on another filesystem than " + seed.volumes +
+                                          "/plain"));
+  CHECK_FALSE(any_contains(warnings(r.out), seed.volumes + "/mounted is on another filesystem"));
 }
 
 TEST_CASE("check warns when several users may write one folder", "[cli][check]") {
