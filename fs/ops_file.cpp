@@ -93,7 +93,7 @@ void write_buf(fuse_req_t req, fuse_ino_t, struct fuse_bufvec* in, off_t off, st
       // apply to what a user writes.
       AsIdentity as(file.node->mapping->stored.uid, file.node->mapping->stored.gid);
       if (as.error()) return as.error();
-      written = fuse_buf_copy(&out, in, FUSE_BUF_SPLICE_NONBLOCK);
+      written = fuse_buf_copy(&out, in, static_cast<fuse_buf_copy_flags>(0));  // may block: a file write
     }
     if (written < 0) return static_cast<int>(-written);
     file.written += static_cast<std::uint64_t>(written);
