@@ -62,7 +62,13 @@ UserReport user_report(const mapping::UserPlan& plan) {
   UserReport report;
   report.user = plan.user;
   report.nodes.push_back(synthetic_node("data/"));
-  report.nodes.push_back(synthetic_node(plan.chroot + "/"));
+  // The chroot: root and the user's group, 0750, so the kernel keeps every
+  // other uid out (as serve presents it).
+  NodeReport chroot = synthetic_node(plan.chroot + "/");
+  chroot.presented.gid = plan.user.gid;
+  chroot.stored.gid = plan.user.gid;
+  chroot.mode = 0750;
+  report.nodes.push_back(chroot);
   report.nodes.push_back(home_node(plan));
   for (const mapping::MountPlan& mount : plan.mounts) report.nodes.push_back(mount_node(plan, mount));
   return report;

@@ -40,9 +40,15 @@ using namespace std::chrono_literals;
   const std::string passwd = launch.etc_dir + "/passwd";
   const std::string group = launch.etc_dir + "/group";
   const std::string config = launch.view + "/etc/ssh/sshd_config";
+  // Read-only binds: root on the sshd side (uid 0, but only sshd's
+  // capabilities) owns the root 0644 files and could otherwise rewrite them;
+  // the worker still rewrites them in place through the host's path.
+  constexpr unsigned long kReadOnlyBind = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
   if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0 ||
       ::mount(passwd.c_str(), "/etc/passwd", nullptr, MS_BIND, nullptr) != 0 ||
-      ::mount(group.c_str(), "/etc/group", nullptr, MS_BIND, nullptr) != 0) {
+      ::mount(nullptr, "/etc/passwd", nullptr, kReadOnlyBind, nullptr) != 0 ||
+      ::mount(group.c_str(), "/etc/group", nullptr, MS_BIND, nullptr) != 0 ||
+      ::mount(nullptr, "/etc/group", nullptr, kReadOnlyBind, nullptr) != 0) {
     ::perror("gateway: sshd namespace");
     ::_exit(127);
   }

@@ -37,7 +37,8 @@ TEST_CASE("check prints the seed example's trees with stored owners", "[cli][che
   const std::string ryan = user_section(r.out, "ryan");
   CHECK_THAT(ryan, Catch::StartsWith("user ryan (uid 54321, gid 54321)\n"));
   CHECK(row(ryan, "data/") == Words{"data/", "root", "0:0", "0:0", "(synthetic)", "0755", "-", "-"});
-  CHECK(row(ryan, "data/ryan-chroot/") == Words{"data/ryan-chroot/", "root", "0:0", "0:0", "(synthetic)", "0755", "-", "-"});
+  CHECK(row(ryan, "data/ryan-chroot/") ==
+        Words{"data/ryan-chroot/", "root", "0:54321", "0:54321", "(synthetic)", "0750", "-", "-"});
   CHECK(row(ryan, "data/ryan-chroot/ryan/") ==
         Words{"data/ryan-chroot/ryan/", "ryan", "54321:54321", "54321:54321", "(user)", "missing", "rw", seed.data + "/ryan"});
   CHECK(row(ryan, "data/ryan-chroot/ryan/web/") ==
@@ -46,7 +47,7 @@ TEST_CASE("check prints the seed example's trees with stored owners", "[cli][che
 
   const std::string gary = user_section(r.out, "gary");
   CHECK_THAT(gary, Catch::StartsWith("user gary (uid 1001, gid 1001)\n"));
-  CHECK(row(gary, "data/gary-chroot/").at(5) == "0755");
+  CHECK(row(gary, "data/gary-chroot/").at(5) == "0750");
   CHECK(row(gary, "data/gary-chroot/gary/music/") ==
         Words{"data/gary-chroot/gary/music/", "gary", "1001:1001", "1001:1001", "(folder)", "0775", "rw",
               seed.volumes + "/music_stuff"});
