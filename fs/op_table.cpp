@@ -14,10 +14,9 @@ void init(void*, struct fuse_conn_info* conn) {
                           FUSE_CAP_READDIRPLUS | FUSE_CAP_PARALLEL_DIROPS | FUSE_CAP_AUTO_INVAL_DATA |
                           FUSE_CAP_ASYNC_READ | FUSE_CAP_ASYNC_DIO;
   conn->want |= wanted & conn->capable;
-  // readdirplus when it pays: the kernel switches to it once a listing is
-  // followed by the stat of its entries (sftp's ls -l, sshfs) and stays
-  // with plain readdir for walks that do not look (find, rm -r).
-  conn->want |= FUSE_CAP_READDIRPLUS_AUTO & conn->capable;
+  // Always readdirplus: listing a folder also answers the stat of every
+  // entry that sftp's ls -l and sshfs ask for next.
+  conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
   // Keep the kernel applying the caller's umask.
   conn->want &= ~FUSE_CAP_DONT_MASK;
   conn->max_write = kMaxRequest;
