@@ -1,0 +1,202 @@
+"""Items 13 and 14 of the hostile list: over-long names and paths, odd
+bytes in names, and thousands of open handles get clean errors; the worker
+neither crashes nor leaks, and other sessions keep working."""
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from clients import Target, can_login, paramiko_sftp
+from conftest import FILES_OWNER, GARY, RYAN, WEB_OWNER, pub
+from hostile import FD_SLACK, AuditLog, Layout, fd_count, listener_pid, open_files_under, wait_for, worker_pid
+
+NAME_MAX, PATH_MAX = 255, 4096
+
+
+def test_item13_long_names_and_paths_get_clean_errors(gw, ryan, web):
+    worker, sshd = worker_pid(gw), listener_pid(gw)
+    mark = gw.log_mark()
+    with paramiko_sftp(ryan) as s:
+        # Unrestricted: a name of exactly 255 bytes (multi-byte UTF-8 included).
+        for name in ("b" * NAME_MAX, "é" * (NAME_MAX // 2)):
+            with s.open(f"web/{name}", "w") as f:
+                f.write(b"ok")
+            assert name in s.listdir("web")
+            assert (web / name).read_bytes() == b"ok"
+            s.remove(f"web/{name}")
+        # 256 bytes: ENAMETOOLONG, which internal-sftp reports as "Bad message";
+        # looking such a name up finds nothing.
+        too_long = "a" * (NAME_MAX + 1)
+        for what, op in {"create": lambda: s.open(f"web/{too_long}", "w"),
+                         "mkdir": lambda: s.mkdir(f"web/{too_long}"),
+                         "rename to": lambda: s.rename("web/x", f"web/{too_long}"),
+                         "symlink": lambda: s.symlink("x", f"links/{too_long}"),
+                         "stat": lambda: s.stat(f"web/{too_long}")}.items():
+            if what == "rename to":
+                s.open("web/x", "w").close()
+            with pytest.raises(OSError) as e:
+                op()
+            assert str(e.value) == ("[Errno 2] No such file" if what == "stat" else "Bad message"), (what, e.value)
+        s.remove("web/x")
+        assert not any(len(n) > NAME_MAX for n in os.listdir(web))
+        # Paths: a chain of 200-byte folders until the path passes PATH_MAX.
+        level, path, made = "d" * 200, "/ryan/web", []
+        failure = None
+        while len(path) < 5000:
+            nxt = f"{path}/{level}"
+            try:
+                s.mkdir(nxt)
+                made.append(nxt)
+                path = nxt
+            except OSError as e:
+                failure = (len(nxt), str(e))
+                break
+        assert made and len(made[-1]) < PATH_MAX, made[-1:]
+        assert failure and failure[0] >= PATH_MAX and failure[1] == "Bad message", failure
+        five_k = path + "/" + "e" * (5000 - len(path) - 1)
+        assert len(five_k) == 5000
+        for what, op in {"stat": lambda: s.stat(five_k), "create": lambda: s.open(five_k, "w"),
+                         "mkdir": lambda: s.mkdir(five_k), "remove": lambda: s.remove(five_k),
+                         "realpath": lambda: s.normalize(five_k)}.items():
+            with pytest.raises(OSError) as e:
+                op()
+            assert str(e.value) in ("Bad message", "No such file"), (what, e.value)
+        # Still a working session; the deep chain is removed from the bottom.
+        for p in reversed(made):
+            s.rmdir(p)
+        assert "d" * 200 not in s.listdir("web")
+    assert can_login(ryan)
+    assert (worker_pid(gw), listener_pid(gw)) == (worker, sshd), "the worker or sshd was restarted"
+    log = gw.log_since(mark)
+    assert " error " not in log and "exception" not in log.lower(), log[-3000:]
+
+
+def test_item13_odd_bytes_in_names_are_kept_and_audited_exactly(gw, ryan, web):
+    audit = AuditLog(gw.audit_path)
+    audit.set_mark()
+    names = ['new\nline', 'tab\there', 'quote"and\\backslash', 'ctl\x01\x1f\x7f', '{"op":"forged"}', ' lead', 'trail ']
+    with paramiko_sftp(ryan) as s:
+        for n in names:
+            with s.open(f"web/{n}", "w") as f:
+                f.write(n.encode())
+        assert sorted(set(s.listdir("web")) & set(names)) == sorted(names)
+        for n in names:
+            assert (web / n).read_bytes() == n.encode()
+            s.remove(f"web/{n}")
+    # One parseable JSON line per operation, carrying the name exactly.
+    recs = [r for r in audit.records() if r["mapping"] == "ryan:web"]
+    created = [r["path"] for r in recs if r["op"] == "create"]
+    assert created == [f"/ryan/web/{n}" for n in names], created
+    assert [r["path"] for r in recs if r["op"] == "unlink"] == created
+    raw = gw.audit_path.read_bytes()
+    assert b'"op":"forged"' not in raw.replace(b'\\"op\\":\\"forged\\"', b""), "a name forged an audit field"
+
+
+# -- item 14: open handles ---------------------------------------------------------------------
+
+HANDLES = 2000
+NOFILE = 1024  # the gateway (and so its sshd and worker) started under this open-file limit
+
+
+@pytest.fixture
+def small_limit_gateway(gw_factory, keys):
+    """Its own gateway under `prlimit --nofile=1024`: 2,000 handles then pass
+    every limit in the chain (the default limit here is 20,000, where the
+    same happens with ten sessions of 2,000)."""
+    layout = Layout(users={"ryan": RYAN, "gary": GARY}, maps=["web:ryan:web", "files:gary:files"],
+                    volumes={"web": WEB_OWNER, "files": FILES_OWNER})
+    g = gw_factory(layout, "handles", {"ryan": [pub(keys["ryan_ed25519"])], "gary": [pub(keys["gary_ed25519"])]},
+                   nofile=NOFILE)
+    return g, Target(g.port, "ryan", keys["ryan_ed25519"]), Target(g.port, "gary", keys["gary_ed25519"])
+
+
+def open_many(s, path: str, n: int):
+    handles, error = [], None
+    for _ in range(n):
+        try:
+            handles.append(s.open(path, "r"))
+        except OSError as e:
+            error = e
+            break
+    return handles, error
+
+
+def test_item14_thousands_of_handles_are_capped_cleanly(small_limit_gateway, measure):
+    g, ryan, gary = small_limit_gateway
+    worker = worker_pid(g)
+    idle_fds = fd_count(worker)
+    with paramiko_sftp(ryan) as s:
+        with s.open("web/h.txt", "w") as f:
+            f.write(b"handle\n")
+        handles, error = open_many(s, "web/h.txt", HANDLES)
+        held = len(handles)
+        peak = fd_count(worker)
+        measure(f"item 14: {held} of {HANDLES} handles opened under nofile={NOFILE} "
+                f"(worker fds {idle_fds} idle, {peak} at the cap), then: {error!r}")
+        # Capped: a clean SFTP failure, well below 2,000, not a dead session.
+        assert error is not None and str(error) == "Failure", error
+        assert 0 < held < NOFILE
+        # The session answers with every handle held.
+        assert handles[0].read() == b"handle\n" and handles[-1].read() == b"handle\n"
+        assert s.stat("web/h.txt").st_size == 7
+        for h in handles:
+            h.close()
+        # Closing gives every descriptor back (what may stay: a /dev/fuse
+        # clone per extra worker thread, at most 16, and cached O_PATH
+        # descriptors); the same session opens again.
+        wait_for(lambda: open_files_under(worker, g.volumes, g.data) == [], 10, what="open files released")
+        assert fd_count(worker) <= idle_fds + FD_SLACK, (idle_fds, fd_count(worker))
+        again, error = open_many(s, "web/h.txt", 100)
+        assert len(again) == 100 and error is None
+        for h in again:
+            h.close()
+    assert can_login(ryan) and can_login(gary)
+    assert worker_pid(g) == worker, "the worker was restarted"
+
+
+@pytest.mark.xfail(strict=True, reason="gateway bug: out of descriptors, readdirplus skips every entry it cannot "
+                                       "look up (fs/ops_dir.cpp add_plus) instead of failing: a listing comes back "
+                                       "silently empty")
+def test_item14_listing_at_the_cap_is_never_silently_short(small_limit_gateway):
+    g, ryan, gary = small_limit_gateway
+    with paramiko_sftp(ryan) as s:
+        for n in ("a", "b", "c"):
+            s.open(f"web/{n}", "w").close()
+        assert sorted(s.listdir("web")) == ["a", "b", "c"]  # unrestricted
+        handles, error = open_many(s, "web/a", HANDLES)
+        try:
+            assert error is not None
+            time.sleep(1.2)  # past the cache timeout: the listing reaches the gateway
+            try:
+                listed = sorted(s.listdir("web"))
+            except OSError:
+                listed = None  # an error is an honest answer
+            assert listed in (None, ["a", "b", "c"]), f"listing at the cap: {listed}"
+        finally:
+            for h in handles:
+                h.close()
+
+
+@pytest.mark.xfail(strict=True, reason="gateway bug: one user's open handles can use up the worker's whole open-file "
+                                       "limit (no per-user cap, no reserve), after which other users' logins and "
+                                       "lookups fail")
+def test_item14_other_users_unaffected_while_handles_held(small_limit_gateway, tmp_path):
+    g, ryan, gary = small_limit_gateway
+    assert can_login(gary)  # unrestricted
+    with paramiko_sftp(ryan) as s:
+        with s.open("web/h.txt", "w") as f:
+            f.write(b"handle\n")
+        handles, error = open_many(s, "web/h.txt", HANDLES)
+        try:
+            assert error is not None
+            # A new session of another user works while ryan holds his handles.
+            assert can_login(gary), "gary cannot log in while ryan holds his handles"
+            with paramiko_sftp(gary) as gs:
+                with gs.open("files/during.txt", "w") as f:
+                    f.write(b"gary\n")
+                assert gs.open("files/during.txt").read() == b"gary\n"
+        finally:
+            for h in handles:
+                h.close()
