@@ -21,6 +21,11 @@ struct OpenFile {
   InodePtr parent;
   std::string final_name;
   std::string temporary;
+  // Why the upload must not be published: a write failed (ENOSPC...), or the
+  // handle was closed by a process that is exiting (a killed client's sshd),
+  // not by a client that finished. The temporary is removed at release.
+  std::atomic<int> failed{0};
+  std::atomic<bool> abandoned{false};
 
   static OpenFile& of(const struct fuse_file_info* fi) { return *reinterpret_cast<OpenFile*>(fi->fh); }
   static std::uint64_t to_fh(OpenFile* f) { return reinterpret_cast<std::uint64_t>(f); }

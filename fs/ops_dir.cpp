@@ -71,10 +71,12 @@ int load(View& view, DirHandle& d) { return d.node->synthetic ? load_synthetic(d
 
 bool is_dot(const std::string& name) { return name == "." || name == ".."; }
 
-// Adds one readdirplus entry; returns its size, 0 when it did not fit or -1
-// to skip it (it vanished or may not be entered).
+// Adds one readdirplus entry; returns its size, 0 when it did not fit, -1
+// to skip it (it vanished, or may not be entered: ENOENT) or -2 with `*err`
+// set when the lookup failed otherwise (out of descriptors...): a listing
+// must fail, not silently come back short.
 long add_plus(fuse_req_t req, View& view, const DirHandle& d, const DirEntry& ent, char* buf, std::size_t room,
-              off_t next) {
+              off_t next, int* err) {
   fuse_entry_param e{};
   if (is_dot(ent.name)) {
     e.attr.st_ino = ent.ino;
@@ -84,7 +86,11 @@ long add_plus(fuse_req_t req, View& view, const DirHandle& d, const DirEntry& en
   }
   if (fuse_add_direntry_plus(req, nullptr, 0, ent.name.c_str(), nullptr, 0) > room) return 0;
   InodePtr child;
-  if (lookup_child(view, d.node, ent.name.c_str(), &child, &e.attr) != 0) return -1;
+  if (const int e2 = lookup_child(view, d.node, ent.name.c_str(), &child, &e.attr)) {
+    if (e2 == ENOENT) return -1;
+    *err = e2;
+    return -2;
+  }
   e.ino = child->id;
   e.attr_timeout = e.entry_timeout = view.timeout();
   return static_cast<long>(fuse_add_direntry_plus(req, buf, room, ent.name.c_str(), &e, next));
@@ -102,8 +108,10 @@ void list(fuse_req_t req, std::size_t size, off_t off, struct fuse_file_info* fi
       const DirEntry& ent = d.entries[i];
       const auto next = static_cast<off_t>(i + 1);
       if (plus) {
-        const long n = add_plus(req, view, d, ent, buf.data() + used, size - used, next);
-        if (n == 0) break;
+        int err = 0;
+        const long n = add_plus(req, view, d, ent, buf.data() + used, size - used, next, &err);
+        if (n == -2) return err;  // the listing fails rather than come back short
+        if (n == 0) break;        // the rest comes with the next call
         if (n > 0) used += static_cast<std::size_t>(n);
         continue;
       }

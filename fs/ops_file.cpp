@@ -1,6 +1,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -95,7 +96,10 @@ void write_buf(fuse_req_t req, fuse_ino_t, struct fuse_bufvec* in, off_t off, st
       if (as.error()) return as.error();
       written = fuse_buf_copy(&out, in, static_cast<fuse_buf_copy_flags>(0));  // may block: a file write
     }
-    if (written < 0) return static_cast<int>(-written);
+    if (written < 0) {
+      file.failed = static_cast<int>(-written);
+      return static_cast<int>(-written);
+    }
     file.written += static_cast<std::uint64_t>(written);
     fuse_reply_write(req, static_cast<std::size_t>(written));
     return 0;
@@ -104,6 +108,32 @@ void write_buf(fuse_req_t req, fuse_ino_t, struct fuse_bufvec* in, off_t off, st
 
 
 namespace {
+
+// Whether `pid` is exiting (PF_EXITING in /proc/<pid>/stat): its open files
+// are being closed for it, not by a client that finished its upload.
+bool exiting(pid_t pid) {
+  char path[32];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+  std::FILE* f = std::fopen(path, "re");
+  if (!f) return true;  // already gone
+  char buf[1024];
+  const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  const char* p = std::strrchr(buf, ')');  // the command name may hold anything
+  unsigned long flags = 0;
+  if (!p || std::sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1) return false;
+  return (flags & 0x4) != 0;  // PF_EXITING
+}
+
+// An upload that will never be published: its temporary goes.
+void discard_upload(View& view, const OpenFile& file) {
+  if (!view.pending().finish(file.parent->id, file.final_name, file.temporary)) return;
+  auto dir = node_fd(view, *file.parent);
+  if (!dir.ok()) return;
+  AsIdentity as(file.parent->mapping->stored.uid, file.parent->mapping->stored.gid);
+  if (!as.error()) sys::unlinkat(dir.value->get(), file.temporary.c_str(), 0);
+}
 
 // The end of an atomic upload: the temporary name becomes the real one,
 // unless the upload was renamed or removed meanwhile.
@@ -124,8 +154,11 @@ void flush(fuse_req_t req, fuse_ino_t, struct fuse_file_info* fi) {
   guarded(req, "flush", [&] {
     if (fi->fh != 0) {
       OpenFile& file = OpenFile::of(fi);
-      if (!file.temporary.empty())
+      if (!file.temporary.empty()) {
+        if (exiting(fuse_req_ctx(req)->pid)) file.abandoned = true;
+        if (file.failed || file.abandoned) return file.failed ? file.failed.load() : 0;
         if (const int e = publish_upload(view_of(req), file)) return e;
+      }
     }
     fuse_reply_err(req, 0);
     return 0;
@@ -139,11 +172,18 @@ void release(fuse_req_t req, fuse_ino_t, struct fuse_file_info* fi) {
   }
   std::unique_ptr<OpenFile> file(&OpenFile::of(fi));
   View& view = view_of(req);
-  int err = 0;
+  int err = file->failed;
   try {
-    if (!file->temporary.empty()) err = publish_upload(view, *file);
-    if (err) spdlog::error("{}: upload of {} could not be published: {}", file->node->mapping->label,
-                           file->node->path(), std::strerror(err));
+    if (!file->temporary.empty()) {
+      if (file->failed || file->abandoned) {
+        discard_upload(view, *file);
+        err = file->failed ? file->failed.load() : ECONNABORTED;
+      } else {
+        err = publish_upload(view, *file);
+      }
+    }
+    if (err) spdlog::warn("{}: upload of {} not published: {}", file->node->mapping->label,
+                          file->node->path(), std::strerror(err));
   } catch (const std::exception& e) {
     log_exception("release", e.what());
     err = EIO;

@@ -156,9 +156,9 @@ def test_item14_thousands_of_handles_are_capped_cleanly(small_limit_gateway, mea
     assert worker_pid(g) == worker, "the worker was restarted"
 
 
-@pytest.mark.xfail(strict=True, reason="gateway bug: out of descriptors, readdirplus skips every entry it cannot "
-                                       "look up (fs/ops_dir.cpp add_plus) instead of failing: a listing comes back "
-                                       "silently empty")
+@pytest.mark.xfail(strict=True, reason="the gateway now fails such a listing (EMFILE, not a short list), but "
+                                       "OpenSSH's sftp-server ends a listing at the first failed readdir and "
+                                       "reports it as the end of the folder")
 def test_item14_listing_at_the_cap_is_never_silently_short(small_limit_gateway):
     g, ryan, gary = small_limit_gateway
     with paramiko_sftp(ryan) as s:
