@@ -114,8 +114,11 @@ namespace {
 bool exiting(pid_t pid) {
   char path[32];
   std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+  // pid 0: the closer lives in another pid namespace (sshd's container);
+  // unknown is not "exiting", so such uploads are published as usual.
+  if (pid <= 0) return false;
   std::FILE* f = std::fopen(path, "re");
-  if (!f) return true;  // already gone
+  if (!f) return false;
   char buf[1024];
   const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
   std::fclose(f);
@@ -156,7 +159,11 @@ void flush(fuse_req_t req, fuse_ino_t, struct fuse_file_info* fi) {
       OpenFile& file = OpenFile::of(fi);
       if (!file.temporary.empty()) {
         if (exiting(fuse_req_ctx(req)->pid)) file.abandoned = true;
-        if (file.failed || file.abandoned) return file.failed ? file.failed.load() : 0;
+        if (file.failed) return file.failed.load();
+        if (file.abandoned) {
+          fuse_reply_err(req, 0);  // nothing to report to an exiting process; release discards
+          return 0;
+        }
         if (const int e = publish_upload(view_of(req), file)) return e;
       }
     }
@@ -190,12 +197,19 @@ void release(fuse_req_t req, fuse_ino_t, struct fuse_file_info* fi) {
   }
   // release's reply cannot fail the close; the outcome is in the audit line.
   fuse_reply_err(req, 0);
-  if ((file->written > 0 || err) && audit_enabled())
-    audit({file->node.get(), "write", file->node->path(), err, file->written, file->opener, {}});
+  try {  // after the reply: nothing may escape into libfuse
+    if ((file->written > 0 || err) && audit_enabled())
+      audit({file->node.get(), "write", file->node->path(), err, file->written, file->opener, {}});
+  } catch (...) {
+  }
 }
 
 void fsync(fuse_req_t req, fuse_ino_t, int datasync, struct fuse_file_info* fi) {
   guarded(req, "fsync", [&] {
+    if (fi->fh == 0) {  // a synthetic file: nothing to sync
+      fuse_reply_err(req, 0);
+      return 0;
+    }
     if (const int e = sys::fsync(OpenFile::of(fi).fd.get(), datasync != 0)) return e;
     fuse_reply_err(req, 0);
     return 0;
@@ -205,6 +219,7 @@ void fsync(fuse_req_t req, fuse_ino_t, int datasync, struct fuse_file_info* fi) 
 void fallocate(fuse_req_t req, fuse_ino_t, int mode, off_t offset, off_t length, struct fuse_file_info* fi) {
   guarded(req, "fallocate", [&] {
     View& view = view_of(req);
+    if (fi->fh == 0) return EROFS;
     OpenFile& file = OpenFile::of(fi);
     if (const int e = view.policy().check(*file.node, Op::fallocate, caller_of(req))) return e;
     AsIdentity as(file.node->mapping->stored.uid, file.node->mapping->stored.gid);
@@ -217,6 +232,7 @@ void fallocate(fuse_req_t req, fuse_ino_t, int mode, off_t offset, off_t length,
 
 void lseek(fuse_req_t req, fuse_ino_t, off_t off, int whence, struct fuse_file_info* fi) {
   guarded(req, "lseek", [&] {
+    if (fi->fh == 0) return EINVAL;  // synthetic files have no holes to seek
     auto r = sys::lseek(OpenFile::of(fi).fd.get(), off, whence);
     if (!r.ok()) return r.err;
     fuse_reply_lseek(req, r.value);
