@@ -37,6 +37,15 @@ sys::Result<BackingFd> open_trusted_root(const std::string& path) {
   return {BackingFd{std::move(r.value)}, 0};
 }
 
+sys::Result<BackingFd> open_trusted_root(const std::string& path, const std::string& beneath) {
+  auto base = open_trusted_root(path);
+  if (!base.ok() || beneath.empty()) return base;
+  auto r = sys::openat2(base.value.get(), beneath.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW,
+                        RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+  if (!r.ok()) return {BackingFd{UniqueFd{}}, r.err};
+  return {BackingFd{std::move(r.value)}, 0};
+}
+
 FileHandle handle_of(int fd) {
   FileHandle h;
   h.bytes.resize(sizeof(struct file_handle) + MAX_HANDLE_SZ);

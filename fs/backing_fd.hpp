@@ -40,6 +40,7 @@ class BackingFd {
   friend sys::Result<BackingFd> open_child(const BackingFd& dir, const Name& name, dev_t dev);
   friend sys::Result<BackingFd> open_by_handle(int mount_fd, const FileHandle& handle);
   friend sys::Result<BackingFd> open_trusted_root(const std::string& path);
+  friend sys::Result<BackingFd> open_trusted_root(const std::string& path, const std::string& beneath);
   friend sys::Result<BackingFd> path_fd_of(int proc_self_fd, int open_fd);
 };
 
@@ -58,6 +59,12 @@ sys::Result<BackingFd> open_by_handle(int mount_fd, const FileHandle& handle);
 // A directory named by trusted configuration; refuses a symlink as the last
 // component so a planted link cannot redirect a whole mapping.
 sys::Result<BackingFd> open_trusted_root(const std::string& path);
+
+// A rule's subdir (`vol/a/b`): the volume's folder `path` by the trusted
+// opener, then `beneath` ("a/b") walked inside it without following any
+// symlink or leaving its filesystem, so someone who can write the volume
+// cannot redirect the mapping by swapping `a` for a symlink.
+sys::Result<BackingFd> open_trusted_root(const std::string& path, const std::string& beneath);
 
 // The handle of the object behind any fd of it, or an empty handle when the
 // filesystem cannot make one (the caller then keeps an O_PATH fd instead).

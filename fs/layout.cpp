@@ -82,10 +82,13 @@ struct Builder {
 
   void problem(const std::string& label, const std::string& what) { result.problems.push_back(label + ": " + what); }
 
-  std::shared_ptr<MappingRoot> open_root(const std::string& backing, const std::string& label,
-                                         const std::optional<mapping::Owner>& owner, struct stat* st,
-                                         std::optional<BackingFd>* out) {
-    auto fd = open_trusted_root(backing);
+  std::shared_ptr<MappingRoot> open_root(const std::string& backing, const std::string& subdir,
+                                         const std::string& label, const std::optional<mapping::Owner>& owner,
+                                         struct stat* st, std::optional<BackingFd>* out) {
+    // backing is <volumes-dir>/<volume>[/<subdir>]: the subdir is walked
+    // confined, beneath the volume's folder.
+    const std::string base = subdir.empty() ? backing : backing.substr(0, backing.size() - subdir.size() - 1);
+    auto fd = open_trusted_root(base, subdir);
     if (!fd.ok()) return problem(label, "cannot open " + backing + ": " + errno_text(fd.err)), nullptr;
     if (const int e = sys::fstat(fd.value.get(), st))
       return problem(label, "cannot stat " + backing + ": " + errno_text(e)), nullptr;
@@ -109,7 +112,7 @@ struct Builder {
       if (const auto it = previous->find(sig); it != previous->end()) return keep(sig, it->second);
     struct stat st {};
     std::optional<BackingFd> fd;
-    auto root = open_root(backing, label, owner, &st, &fd);
+    auto root = open_root(backing, rule ? rule->subdir : std::string(), label, owner, &st, &fd);
     if (!root) return nullptr;
     root->id = view.next_mapping_id();
     root->label = label;

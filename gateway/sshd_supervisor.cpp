@@ -2,7 +2,9 @@
 
 #include <netdb.h>
 #include <netinet/in.h>
+#include <fcntl.h>
 #include <sched.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -16,6 +18,7 @@
 #include <algorithm>
 #include <fstream>
 #include <cctype>
+#include <cstdint>
 #include <chrono>
 #include <cstring>
 
@@ -50,6 +53,23 @@ using namespace std::chrono_literals;
       ::mount(group.c_str(), "/etc/group", nullptr, MS_BIND, nullptr) != 0 ||
       ::mount(nullptr, "/etc/group", nullptr, kReadOnlyBind, nullptr) != 0) {
     ::perror("gateway: sshd namespace");
+    ::_exit(127);
+  }
+  // sshd stays uid 0 and, without any capability, still owns every
+  // root-owned file it can reach (the state folder, the host's /etc): its
+  // whole mount tree becomes read-only, the view alone excepted (the users'
+  // uploads). Fails closed.
+  // struct mount_attr of <linux/mount.h>, which clashes with <sys/mount.h>
+  // on glibc 2.36.
+  struct MountAttr {
+    std::uint64_t attr_set, attr_clr, propagation, userns_fd;
+  };
+  constexpr std::uint64_t kAttrReadOnly = 0x1;  // MOUNT_ATTR_RDONLY
+  const MountAttr read_only{kAttrReadOnly, 0, 0, 0};
+  const MountAttr writable{0, kAttrReadOnly, 0, 0};
+  if (::syscall(SYS_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &read_only, sizeof read_only) != 0 ||
+      ::syscall(SYS_mount_setattr, AT_FDCWD, launch.view.c_str(), AT_RECURSIVE, &writable, sizeof writable) != 0) {
+    ::perror("gateway: sshd read-only mounts");
     ::_exit(127);
   }
   for (int c = 0; c <= CAP_LAST_CAP; ++c)
