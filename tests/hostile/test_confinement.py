@@ -317,3 +317,26 @@ def test_item20_sshd_account_files_read_only_in_host_mode(gw_factory, keys):
     assert g.wait_for_log(r"reloaded: 2 user\(s\)", mark, timeout=10), g.log_since(mark)
     r = run_as(0, 0, read, "/etc/passwd", caps=SSHD_CAPS, mount_ns_of=sshd)
     assert "dave:*:1002:1002:" in r.stdout, r
+
+
+def test_sshd_mount_tree_read_only_in_host_mode(gw_factory, keys, tmp_path):
+    """Host mode: sshd stays uid 0 and, with only its three capabilities,
+    still owns every root-owned file it can reach. Shown writable from the
+    gateway's side first, then EROFS from sshd's namespace: the key store (a
+    planted key would let anyone in) and a root-owned host folder."""
+    from conftest import pub
+    from hostile import Layout
+    g = gw_factory(Layout(users={"ryan": RYAN}, maps=[], volumes={}), "sshd-ro",
+                   {"ryan": [pub(keys["ryan_ed25519"])]})
+    sshd = g.sshd_pid()
+    keyfile = g.state / "authorized_keys" / "ryan"
+    host_dir = HOSTILE_ROOT / "root-owned-probe"
+    host_dir.mkdir(mode=0o755, exist_ok=True)
+    probe = host_dir / "x"
+    probe.write_text("")
+    os.chmod(probe, 0o644)
+    r = run_as(0, 0, TRY_WRITE, str(probe), caps=SSHD_CAPS)  # unrestricted: the host side
+    assert r.stdout.split() == [str(probe), "ok"], r.stdout + r.stderr
+    r = run_as(0, 0, TRY_WRITE, str(keyfile), str(probe), caps=SSHD_CAPS, mount_ns_of=sshd)
+    got = dict(line.split() for line in r.stdout.splitlines())
+    assert got == {str(keyfile): "EROFS", str(probe): "EROFS"}, r.stdout + r.stderr

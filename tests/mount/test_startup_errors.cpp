@@ -46,6 +46,28 @@ TEST_CASE("an unusable backing folder exits 3 and mounts nothing", "[startup]") 
   CHECK(S_ISDIR(lstat_of(v.home(ann) + "/web").st_mode));
 }
 
+TEST_CASE("a rule's subdir is walked without following a symlink swapped into it", "[startup][confinement]") {
+  MountedView v;
+  const std::string shared = v.add_volume("shared");
+  make_dir(shared + "/site", kVolumeOwner, kVolumeOwner, 0755);
+  make_dir(shared + "/site/public", kVolumeOwner, kVolumeOwner, 0755);
+  // Unrestricted first: the real folders are served.
+  v.start(ViewSpec{{ann}, {"shared/site/public:ann:pub"}});
+  CHECK(S_ISDIR(lstat_of(v.home(ann) + "/pub").st_mode));
+  v.stop();
+  // Someone who can write the volume swaps `site` for a symlink to a folder
+  // owned by the volume's owner elsewhere: the mapping is refused (exit 3),
+  // never redirected.
+  make_dir(v.tree() / "elsewhere", kVolumeOwner, kVolumeOwner, 0755);
+  make_dir(v.tree() / "elsewhere/public", kVolumeOwner, kVolumeOwner, 0755);
+  REQUIRE(::rename((shared + "/site").c_str(), (shared + "/site.real").c_str()) == 0);
+  REQUIRE(::symlink((v.tree() / "elsewhere").c_str(), (shared + "/site").c_str()) == 0);
+  const int code = run_gateway(v.args(ViewSpec{{ann}, {"shared/site/public:ann:pub"}}), v.log_path());
+  INFO(read_file(v.log_path()));
+  CHECK(code == 3);
+  CHECK_FALSE(is_fuse(v.mountpoint()));
+}
+
 TEST_CASE("a second gateway on a live mountpoint exits 4 and leaves the first serving", "[startup]") {
   MountedView v;
   const Folders f = start_web(v);
