@@ -45,9 +45,14 @@ std::string now_utc() {
 
 namespace {
 thread_local bool refusal_logged = false;
+thread_local std::string request_destination;
 }  // namespace
 
-void begin_request_audit() noexcept { refusal_logged = false; }
+void begin_request_audit() noexcept {
+  refusal_logged = false;
+  request_destination.clear();
+}
+void set_request_destination(std::string path) { request_destination = std::move(path); }
 void mark_refusal_audited() noexcept { refusal_logged = true; }
 bool refusal_audited() noexcept { return refusal_logged; }
 
@@ -72,9 +77,13 @@ void audit(const AuditRecord& r) {
   append_json(line, r.op);
   line += ",\"path\":";
   append_json(line, r.path);
+  if (const std::string& to = request_destination; !to.empty()) {
+    line += ",\"to\":";
+    append_json(line, to);
+  }
   line += ",\"mapping\":";
   append_json(line, backed ? std::string_view(r.node->mapping->label) : std::string_view("view"));
-  if (r.bytes) line += ",\"bytes\":" + std::to_string(r.bytes);
+  if (r.bytes || r.op == "write") line += ",\"bytes\":" + std::to_string(r.bytes);
   line += ",\"result\":";
   append_json(line, r.err ? std::string_view(strerrorname_np(r.err) ? strerrorname_np(r.err) : "error") : "ok");
   if (!r.reason.empty()) {

@@ -29,6 +29,8 @@ void audit(const AuditRecord& record);
 // A refusal is audited once, with its reason, where it is decided; the
 // operation's own audit line is then skipped. Tracked per request (thread).
 void begin_request_audit() noexcept;
+// A rename's destination, for every line of this request (refusals too).
+void set_request_destination(std::string path);
 void mark_refusal_audited() noexcept;
 bool refusal_audited() noexcept;
 

@@ -20,6 +20,31 @@ void Inode::set_place(std::shared_ptr<Inode> parent, std::string name) {
   name_ = std::move(name);
 }
 
+std::shared_ptr<Inode> Inode::place_parent() const {
+  std::lock_guard lock(mu_);
+  return parent_;
+}
+
+std::string Inode::place_name() const {
+  std::lock_guard lock(mu_);
+  return name_;
+}
+
+std::shared_ptr<const Inode> Inode::successor() const {
+  std::lock_guard lock(mu_);
+  return successor_;
+}
+
+void Inode::set_successor(std::shared_ptr<const Inode> next) {
+  std::lock_guard lock(mu_);
+  successor_ = std::move(next);
+}
+
+void Inode::clear_successor(const Inode* expected) {
+  std::lock_guard lock(mu_);
+  if (successor_.get() == expected) successor_.reset();
+}
+
 std::string Inode::path() const {
   std::vector<std::string> parts;
   const Inode* node = this;

@@ -62,6 +62,16 @@ struct Inode {
   // view ("/ryan/web/a.txt"). A hard-linked object shows one of its names.
   std::string path() const;
   void set_place(std::shared_ptr<Inode> parent, std::string name);
+  std::shared_ptr<Inode> place_parent() const;
+  std::string place_name() const;
+
+  // An atomic overwrite of this file: the backing object that stands for it
+  // from the open with O_TRUNC on (the upload's temporary, which becomes the
+  // file under its name when published). Null when there is none.
+  std::shared_ptr<const Inode> successor() const;
+  void set_successor(std::shared_ptr<const Inode> next);
+  // Drops the successor if it is still `expected` (a discarded upload).
+  void clear_successor(const Inode* expected);
 
   // A user's home: the mapped folders shown inside it, hiding same-named
   // entries of the home's backing folder. Null for every other inode. A
@@ -75,8 +85,9 @@ struct Inode {
   }
 
  private:
-  mutable std::mutex mu_;        // guards parent_, name_ and mounts_
+  mutable std::mutex mu_;        // guards parent_, name_, mounts_ and successor_
   std::shared_ptr<Inode> parent_;
+  std::shared_ptr<const Inode> successor_;
   std::string name_;             // mapping roots: the whole path ("/ryan/web")
   std::shared_ptr<const Mounts> mounts_;
 };

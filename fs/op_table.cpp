@@ -12,7 +12,8 @@ constexpr unsigned kMaxRequest = 1u << 20;  // 1 MiB reads and writes
 void init(void*, struct fuse_conn_info* conn) {
   const unsigned wanted = FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE |
                           FUSE_CAP_READDIRPLUS | FUSE_CAP_PARALLEL_DIROPS | FUSE_CAP_AUTO_INVAL_DATA |
-                          FUSE_CAP_ASYNC_READ | FUSE_CAP_ASYNC_DIO;
+                          FUSE_CAP_ASYNC_READ | FUSE_CAP_ASYNC_DIO |
+                          FUSE_CAP_ATOMIC_O_TRUNC;  // an overwrite reaches open(): it can be atomic
   conn->want |= wanted & conn->capable;
   // Always readdirplus: listing a folder also answers the stat of every
   // entry that sftp's ls -l and sshfs ask for next.

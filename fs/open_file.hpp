@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 #include "fs/inode.hpp"
@@ -21,11 +22,21 @@ struct OpenFile {
   InodePtr parent;
   std::string final_name;
   std::string temporary;
+  // An overwrite (an existing file opened with O_TRUNC): the backing object
+  // it replaces when published, and the temporary's inode, which stands for
+  // `node` meanwhile (Inode::successor).
+  bool overwrite = false;
+  dev_t replaced_dev = 0;
+  ino_t replaced_ino = 0;
+  std::shared_ptr<const Inode> replacement;
+  bool truncated = false;  // opened with O_TRUNC: audited even when nothing is written
   // Why the upload must not be published: a write failed (ENOSPC...), or the
   // handle was closed by a process that is exiting (a killed client's sshd),
   // not by a client that finished. The temporary is removed at release.
   std::atomic<int> failed{0};
   std::atomic<bool> abandoned{false};
+  std::atomic<bool> published{false};  // by the first flush; release finds it done
+  std::mutex ending;                   // publish and discard, one at a time (dup'd fds)
 
   static OpenFile& of(const struct fuse_file_info* fi) { return *reinterpret_cast<OpenFile*>(fi->fh); }
   static std::uint64_t to_fh(OpenFile* f) { return reinterpret_cast<std::uint64_t>(f); }

@@ -22,11 +22,15 @@ int check_new_name(View& view, const InodePtr& parent, const char* name, Op op, 
   return 0;
 }
 
-// Replies with the entry for a name just made in `parent`.
-int reply_new_entry(fuse_req_t req, View& view, const InodePtr& parent, const char* name) {
+// A name just made in `parent`: audited, then replied with its entry (the
+// audit line comes first, so the trail is in the order clients saw).
+int finish_new_entry(fuse_req_t req, View& view, const InodePtr& parent, const std::string& name, Op op,
+                     const Caller& who, int err) {
   InodePtr child;
   struct stat attr {};
-  if (const int e = lookup_child(view, parent, name, &child, &attr)) return e;
+  if (!err) err = lookup_child(view, parent, name.c_str(), &child, &attr);
+  audit_child(who, *parent, name, op, err);
+  if (err) return err;
   reply_entry(req, view, child, attr);
   return 0;
 }
@@ -90,23 +94,18 @@ int remember_created(View& view, const InodePtr& parent, const char* name, int f
 }
 
 int do_create(fuse_req_t req, View& view, const InodePtr& parent, const char* name, mode_t mode,
-              struct fuse_file_info* fi) {
+              struct fuse_file_info* fi, std::unique_ptr<OpenFile>* made, fuse_entry_param* e) {
   std::optional<Name> checked;
-  if (const int e = check_new_name(view, parent, name, Op::create, caller_of(req), &checked)) return e;
+  if (const int err = check_new_name(view, parent, name, Op::create, caller_of(req), &checked)) return err;
   auto file = std::make_unique<OpenFile>();
   file->opener = caller_of(req);
-  if (const int e = create_file(view, parent, name, *checked, mode, fi->flags, *file)) return e;
+  if (const int err = create_file(view, parent, name, *checked, mode, fi->flags, *file)) return err;
   struct stat st {};
-  if (const int e = remember_created(view, parent, name, fi->flags, *file, &st)) return e;
-  fuse_entry_param e{};
-  e.ino = file->node->id;
-  e.attr = present(*file->node, st);
-  e.attr_timeout = e.entry_timeout = view.timeout();
-  fi->fh = OpenFile::to_fh(file.get());
-  fi->keep_cache = 1;
-  const fuse_ino_t id = file->node->id;
-  if (fuse_reply_create(req, &e, fi) == 0) file.release();
-  else view.inodes().forget(id, 1);
+  if (const int err = remember_created(view, parent, name, fi->flags, *file, &st)) return err;
+  e->ino = file->node->id;
+  e->attr = present(*file->node, st);
+  e->attr_timeout = e->entry_timeout = view.timeout();
+  *made = std::move(file);
   return 0;
 }
 
@@ -117,11 +116,16 @@ void create(fuse_req_t req, fuse_ino_t parent_id, const char* name, mode_t mode,
     View& view = view_of(req);
     const InodePtr parent = view.inodes().get(parent_id);
     if (!parent) return ESTALE;
-    const Caller who = caller_of(req);
-    const std::string copied(name);  // the request, and `name` in it, die with the reply
-    const int err = do_create(req, view, parent, name, mode, fi);
-    audit_child(who, *parent, copied, Op::create, err);
-    return err;
+    std::unique_ptr<OpenFile> file;
+    fuse_entry_param e{};
+    const int err = do_create(req, view, parent, name, mode, fi, &file, &e);
+    audit_child(caller_of(req), *parent, name, Op::create, err);
+    if (err) return err;
+    fi->fh = OpenFile::to_fh(file.get());
+    fi->keep_cache = 1;
+    if (fuse_reply_create(req, &e, fi) == 0) file.release();
+    else view.inodes().forget(e.ino, 1);
+    return 0;
   });
 }
 
@@ -131,13 +135,10 @@ void mkdir(fuse_req_t req, fuse_ino_t parent_id, const char* name, mode_t mode) 
     const InodePtr parent = view.inodes().get(parent_id);
     if (!parent) return ESTALE;
     const Caller who = caller_of(req);
-    const std::string copied(name);  // the request, and `name` in it, die with the reply
     std::optional<Name> checked;
     int err = check_new_name(view, parent, name, Op::mkdir, who, &checked);
     if (!err) err = make_as_owner(view, *parent, [&](int dir) { return sys::mkdirat(dir, checked->c_str(), mode & 0777); });
-    if (!err) err = reply_new_entry(req, view, parent, name);
-    audit_child(who, *parent, copied, Op::mkdir, err);
-    return err;
+    return finish_new_entry(req, view, parent, name, Op::mkdir, who, err);
   });
 }
 
@@ -161,17 +162,16 @@ void symlink(fuse_req_t req, const char* target, fuse_ino_t parent_id, const cha
     if (!parent->mapping->symlinks)
       return view.policy().refuse(*parent, Op::symlink, who, EPERM, "symlinks are off for this mapping", name);
     // The target is stored verbatim; the gateway itself never follows it.
-    int err = make_as_owner(view, *parent, [&](int dir) { return sys::symlinkat(target, dir, checked->c_str()); });
-    if (!err) err = reply_new_entry(req, view, parent, checked->c_str());
-    audit_child(who, *parent, checked->str(), Op::symlink, err);
-    return err;
+    const int err = make_as_owner(view, *parent, [&](int dir) { return sys::symlinkat(target, dir, checked->c_str()); });
+    return finish_new_entry(req, view, parent, checked->str(), Op::symlink, who, err);
   });
 }
 
 namespace {
 
-int do_link(fuse_req_t req, View& view, const InodePtr& node, const InodePtr& parent, const char* newname) {
-  const Caller who = caller_of(req);
+// Links `node` as `newname` in `parent`, within one mapping and only for a
+// file the user owns.
+int link_backing(View& view, const InodePtr& node, const InodePtr& parent, const char* newname, const Caller& who) {
   std::optional<Name> checked;
   if (const int e = check_new_name(view, parent, newname, Op::link, who, &checked)) return e;
   if (!node->is_backed() || node->mapping->id != parent->mapping->id)
@@ -182,11 +182,9 @@ int do_link(fuse_req_t req, View& view, const InodePtr& node, const InodePtr& pa
     return view.policy().refuse(*parent, Op::link, who, EPERM, "hard link to a file the user does not own", newname);
   auto fd = node_fd(view, *node);
   if (!fd.ok()) return fd.err;
-  if (const int e = make_as_owner(view, *parent, [&](int dir) {
-        return sys::linkat_fd(view.proc_fd(), fd.value->get(), dir, checked->c_str());
-      }))
-    return e;
-  return reply_new_entry(req, view, parent, newname);
+  return make_as_owner(view, *parent, [&](int dir) {
+    return sys::linkat_fd(view.proc_fd(), fd.value->get(), dir, checked->c_str());
+  });
 }
 
 }  // namespace
@@ -198,10 +196,8 @@ void link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_id, const char* n
     const InodePtr parent = view.inodes().get(newparent_id);
     if (!node || !parent) return ESTALE;
     const Caller who = caller_of(req);
-    const std::string copied(newname);  // the request, and `newname` in it, die with the reply
-    const int err = do_link(req, view, node, parent, newname);
-    audit_child(who, *parent, copied, Op::link, err);
-    return err;
+    const int err = link_backing(view, node, parent, newname, who);
+    return finish_new_entry(req, view, parent, newname, Op::link, who, err);
   });
 }
 

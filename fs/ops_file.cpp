@@ -8,6 +8,7 @@
 
 #include "fs/open_file.hpp"
 #include "fs/ops.hpp"
+#include "fs/uploads.hpp"
 
 namespace gw::fs::ops {
 namespace {
@@ -39,7 +40,16 @@ void open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {
     auto file = std::make_unique<OpenFile>();
     file->node = node;
     file->opener = who;
-    {
+    file->truncated = (fi->flags & O_ACCMODE) != O_RDONLY && (fi->flags & O_TRUNC);
+    bool replaced = false;
+    if (file->truncated && node->mapping->atomic) {  // an overwrite: atomic like a new upload
+      struct stat old {};
+      if (const int e = sys::fstat(path.value->get(), &old)) return e;
+      int err = 0;
+      replaced = begin_overwrite(view, node, old, fi->flags, *file, &err);
+      if (err) return err;
+    }
+    if (!replaced) {
       AsIdentity as(node->mapping->stored.uid, node->mapping->stored.gid);
       if (as.error()) return as.error();
       auto fd = sys::reopen(view.proc_fd(), path.value->get(), fi->flags & ~O_NOCTTY);
@@ -51,6 +61,7 @@ void open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {
     // size or mtime change (auto_inval_data), e.g. after another writer.
     fi->keep_cache = 1;
     if (fuse_reply_open(req, fi) == 0) file.release();
+    else if (replaced) discard_upload(view, *file);
     return 0;
   });
 }
@@ -107,50 +118,6 @@ void write_buf(fuse_req_t req, fuse_ino_t, struct fuse_bufvec* in, off_t off, st
 }
 
 
-namespace {
-
-// Whether `pid` is exiting (PF_EXITING in /proc/<pid>/stat): its open files
-// are being closed for it, not by a client that finished its upload.
-bool exiting(pid_t pid) {
-  char path[32];
-  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
-  // pid 0: the closer lives in another pid namespace (sshd's container);
-  // unknown is not "exiting", so such uploads are published as usual.
-  if (pid <= 0) return false;
-  std::FILE* f = std::fopen(path, "re");
-  if (!f) return false;
-  char buf[1024];
-  const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-  std::fclose(f);
-  buf[n] = '\0';
-  const char* p = std::strrchr(buf, ')');  // the command name may hold anything
-  unsigned long flags = 0;
-  if (!p || std::sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1) return false;
-  return (flags & 0x4) != 0;  // PF_EXITING
-}
-
-// An upload that will never be published: its temporary goes.
-void discard_upload(View& view, const OpenFile& file) {
-  if (!view.pending().finish(file.parent->id, file.final_name, file.temporary)) return;
-  auto dir = node_fd(view, *file.parent);
-  if (!dir.ok()) return;
-  AsIdentity as(file.parent->mapping->stored.uid, file.parent->mapping->stored.gid);
-  if (!as.error()) sys::unlinkat(dir.value->get(), file.temporary.c_str(), 0);
-}
-
-// The end of an atomic upload: the temporary name becomes the real one,
-// unless the upload was renamed or removed meanwhile.
-int publish_upload(View& view, const OpenFile& file) {
-  if (!view.pending().finish(file.parent->id, file.final_name, file.temporary)) return 0;
-  auto dir = node_fd(view, *file.parent);
-  if (!dir.ok()) return dir.err;
-  AsIdentity as(file.parent->mapping->stored.uid, file.parent->mapping->stored.gid);
-  if (as.error()) return as.error();
-  return sys::renameat2(dir.value->get(), file.temporary.c_str(), dir.value->get(), file.final_name.c_str(), 0);
-}
-
-}  // namespace
-
 // close(): an atomic upload takes its real name here, so a client that got
 // its close confirmed finds the file in place on the volume.
 void flush(fuse_req_t req, fuse_ino_t, struct fuse_file_info* fi) {
@@ -198,7 +165,7 @@ void release(fuse_req_t req, fuse_ino_t, struct fuse_file_info* fi) {
   // release's reply cannot fail the close; the outcome is in the audit line.
   fuse_reply_err(req, 0);
   try {  // after the reply: nothing may escape into libfuse
-    if ((file->written > 0 || err) && audit_enabled())
+    if ((file->written > 0 || file->truncated || err) && audit_enabled())
       audit({file->node.get(), "write", file->node->path(), err, file->written, file->opener, {}});
   } catch (...) {
   }

@@ -100,8 +100,9 @@ void rename(fuse_req_t req, fuse_ino_t parent_id, const char* name, fuse_ino_t n
     const InodePtr from = view.inodes().get(parent_id);
     const InodePtr to = view.inodes().get(newparent_id);
     if (!from || !to) return ESTALE;
+    set_request_destination(child_path(*to, newname));
     const int err = do_rename(req, from, name, to, newname, flags);
-    audit_child(caller_of(req), *from, name, Op::rename, err);
+    audit_child(caller_of(req), *from, name, Op::rename, err);  // with its destination
     if (err) return err;
     fuse_reply_err(req, 0);
     return 0;

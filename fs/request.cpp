@@ -70,7 +70,11 @@ struct stat synthetic_attr(const Inode& node) {
   return st;
 }
 
-sys::Result<SharedFd> node_fd(View& view, const Inode& node) { return view.fds().get(node); }
+sys::Result<SharedFd> node_fd(View& view, const Inode& node) {
+  if (node.is_backed() && S_ISREG(node.type))
+    if (const auto next = node.successor()) return view.fds().get(*next);
+  return view.fds().get(node);
+}
 
 int attributes(View& view, const Inode& node, struct stat* out) {
   if (node.synthetic) {

@@ -39,9 +39,10 @@ void reply_entry(fuse_req_t req, View& view, const InodePtr& node, const struct 
 
 void log_exception(const char* op, const char* what) noexcept;
 
-// Audit lines for an operation on `name` in `dir`, or on `node` itself.
-// They may run after the reply, when the request (its caller and the names
-// in it) is gone: handlers pass a Caller and names they copied. Never throw.
+// Audit lines for an operation on `name` in `dir`, or on `node` itself,
+// written before the reply so the trail is in the order clients saw (a
+// rename's line carries its destination, see set_request_destination).
+// Never throw.
 void audit_child(const Caller& who, const Inode& dir, std::string_view name, Op op, int err) noexcept;
 void audit_node(const Caller& who, const Inode& node, Op op, int err, std::uint64_t bytes = 0) noexcept;
 

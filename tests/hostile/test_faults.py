@@ -237,8 +237,6 @@ def test_resumed_upload_appends(fault_gateway, tmp_path, payload):
         assert f.read() == b"tail"
 
 
-@pytest.mark.xfail(strict=True, reason="gateway gap: only newly created files are atomic; re-uploading an existing file "
-                                       "truncates it in place, so a consumer sees a partial file under its name")
 def test_overwrite_of_an_existing_file_is_never_partial(fault_gateway, payload, tmp_path):
     g, ryan, gary = fault_gateway
     big, digest = payload

@@ -1,0 +1,129 @@
+#include "fs/uploads.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "fs/identity.hpp"
+#include "fs/pending_uploads.hpp"
+#include "fs/request.hpp"
+#include "fs/sys.hpp"
+
+namespace gw::fs {
+namespace {
+
+// The inode standing for a temporary while it replaces `node`'s file. It is
+// not in the inode table: the kernel only knows `node`.
+std::shared_ptr<const Inode> temporary_inode(View& view, const Inode& node, int fd, const struct stat& st, int* err) {
+  auto next = std::make_shared<Inode>();
+  next->id = view.inodes().next_id();
+  next->mapping = node.mapping;
+  next->dev = st.st_dev;
+  next->ino = st.st_ino;
+  next->type = st.st_mode & S_IFMT;
+  next->handle = handle_of(fd);
+  if (next->handle.empty()) {
+    auto p = path_fd_of(view.proc_fd(), fd);
+    if (!p.ok()) {
+      *err = p.err;
+      return nullptr;
+    }
+    next->pinned = std::make_shared<const BackingFd>(std::move(p.value));
+  }
+  return next;
+}
+
+}  // namespace
+
+bool begin_overwrite(View& view, const InodePtr& node, const struct stat& old, int flags, OpenFile& file, int* err) {
+  *err = 0;
+  const MappingRoot& m = *node->mapping;
+  if (!S_ISREG(old.st_mode) || old.st_nlink != 1 || old.st_uid != m.stored.uid) return false;
+  const InodePtr parent = node->place_parent();
+  const std::string name = node->place_name();
+  if (!parent || !parent->is_backed() || parent->mapping->id != m.id || !Name::from(name)) return false;
+  auto dir = node_fd(view, *parent);
+  if (!dir.ok()) {
+    *err = dir.err;
+    return true;
+  }
+  const std::string temporary = PendingUploads::new_temporary_name();
+  {
+    AsIdentity as(m.stored.uid, m.stored.gid);
+    if ((*err = as.error())) return true;
+    const int open_flags = (flags | O_CREAT | O_EXCL | O_NOFOLLOW) & ~(O_NOCTTY | O_TRUNC);
+    auto fd = sys::openat(dir.value->get(), temporary.c_str(), open_flags, old.st_mode & 0777);
+    if ((*err = fd.err)) return true;
+    file.fd = std::move(fd.value);
+  }
+  struct stat st {};
+  if ((*err = sys::fstat(file.fd.get(), &st))) return true;
+  const auto next = temporary_inode(view, *node, file.fd.get(), st, err);
+  if (!next) return true;
+  file.parent = parent;
+  file.final_name = name;
+  file.temporary = temporary;
+  file.overwrite = true;
+  file.replaced_dev = old.st_dev;
+  file.replaced_ino = old.st_ino;
+  file.replacement = next;
+  node->set_successor(next);
+  return true;
+}
+
+int publish_upload(View& view, OpenFile& file) {
+  const bool overwrite = file.overwrite;
+  std::lock_guard lock(file.ending);
+  if (file.published) return 0;
+  if (!overwrite && !view.pending().finish(file.parent->id, file.final_name, file.temporary)) return 0;
+  auto dir = node_fd(view, *file.parent);
+  if (!dir.ok()) return dir.err;
+  AsIdentity as(file.parent->mapping->stored.uid, file.parent->mapping->stored.gid);
+  if (as.error()) return as.error();
+  const int d = dir.value->get();
+  if (overwrite) {
+    struct stat st {};
+    const bool same = sys::fstatat_nofollow(d, file.final_name.c_str(), &st) == 0 &&
+                      st.st_dev == file.replaced_dev && st.st_ino == file.replaced_ino;
+    if (!same) {
+      sys::unlinkat(d, file.temporary.c_str(), 0);
+      file.node->clear_successor(file.replacement.get());
+      return ECANCELED;  // removed or replaced by someone else while being overwritten
+    }
+  }
+  const int err = sys::renameat2(d, file.temporary.c_str(), d, file.final_name.c_str(), 0);
+  if (!err) file.published = true;
+  return err;
+}
+
+void discard_upload(View& view, OpenFile& file) {
+  std::lock_guard lock(file.ending);
+  if (file.published) return;
+  if (file.overwrite) file.node->clear_successor(file.replacement.get());
+  else if (!view.pending().finish(file.parent->id, file.final_name, file.temporary)) return;
+  auto dir = node_fd(view, *file.parent);
+  if (!dir.ok()) return;
+  AsIdentity as(file.parent->mapping->stored.uid, file.parent->mapping->stored.gid);
+  if (!as.error()) sys::unlinkat(dir.value->get(), file.temporary.c_str(), 0);
+}
+
+bool exiting(pid_t pid) {
+  // pid 0: the closer lives in another pid namespace (sshd's container);
+  // unknown is not "exiting", so such uploads are published as usual.
+  if (pid <= 0) return false;
+  char path[32];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+  std::FILE* f = std::fopen(path, "re");
+  if (!f) return false;
+  char buf[1024];
+  const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  const char* p = std::strrchr(buf, ')');  // the command name may hold anything
+  unsigned long flags = 0;
+  if (!p || std::sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1) return false;
+  return (flags & 0x4) != 0;  // PF_EXITING
+}
+
+}  // namespace gw::fs

@@ -1,0 +1,115 @@
+// Atomic uploads seen at the syscall level: a file opened with O_TRUNC in an
+// atomic mapping keeps its old content on disk until it is closed, then is
+// replaced as a whole (mode and stored owner kept); files that cannot be
+// replaced as a whole are truncated in place. New files: tests/hostile.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "mount/mounted_view.hpp"
+#include "support/catch.hpp"
+
+using namespace gw::mount_test;
+
+namespace {
+
+// Opens `path` with O_WRONLY|O_TRUNC (plus `flags`) and writes `text`; the
+// caller closes.
+int open_and_write(const std::string& path, const std::string& text, int flags = 0) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | flags);
+  if (fd >= 0 && ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+TEST_CASE("an overwrite keeps the old file on disk until close, then replaces it whole", "[uploads]") {
+  MountedView v;
+  const Folders f = start_web(v);
+  write_file(f.backing + "/site", "old content, longer than the new", kVolumeOwner, kVolumeOwner, 0640);
+  const ino_t before = lstat_of(f.backing + "/site").st_ino;
+  const int fd = open_and_write(f.view + "/site", "new content");
+  REQUIRE(fd >= 0);
+  // Meanwhile a consumer of the volume sees the old file, whole.
+  CHECK(read_file(f.backing + "/site") == "old content, longer than the new");
+  CHECK(lstat_of(f.backing + "/site").st_ino == before);
+  REQUIRE(::close(fd) == 0);
+  const struct stat st = lstat_of(f.backing + "/site");
+  CHECK(read_file(f.backing + "/site") == "new content");
+  CHECK(st.st_ino != before);
+  CHECK((st.st_mode & 07777) == 0640);
+  CHECK(st.st_uid == kVolumeOwner);
+  CHECK(st.st_gid == kVolumeOwner);
+  // Through the view at once (no stale attributes or pages of the old file).
+  CHECK(lstat_of(f.view + "/site").st_size == 11);
+  CHECK(read_file(f.view + "/site") == "new content");
+  CHECK(names_in(f.backing) == std::vector<std::string>{"site"});
+  // A second overwrite of the same (kernel-cached) file works the same way.
+  const int again = open_and_write(f.view + "/site", "third");
+  REQUIRE(again >= 0);
+  CHECK(read_file(f.backing + "/site") == "new content");
+  REQUIRE(::close(again) == 0);
+  CHECK(read_file(f.backing + "/site") == "third");
+  CHECK(read_file(f.view + "/site") == "third");
+  CHECK(names_in(f.backing) == std::vector<std::string>{"site"});
+}
+
+TEST_CASE("files that cannot be replaced whole are overwritten in place", "[uploads]") {
+  MountedView v;
+  const Folders f = start_web(v);
+  // Hard-linked: replacing one name would split the link.
+  write_file(f.backing + "/linked", "old", kVolumeOwner, kVolumeOwner, 0644);
+  REQUIRE(::link((f.backing + "/linked").c_str(), (f.backing + "/other-name").c_str()) == 0);
+  // Another owner's file the user may write: replacing it would change its owner.
+  write_file(f.backing + "/theirs", "old", 4242, 4242, 0666);
+  for (const char* name : {"/linked", "/theirs"}) {
+    INFO(name);
+    const ino_t before = lstat_of(f.backing + name).st_ino;
+    const int fd = open_and_write(f.view + name, "new");
+    REQUIRE(fd >= 0);
+    CHECK(read_file(f.backing + name) == "new");  // in place, at once
+    REQUIRE(::close(fd) == 0);
+    CHECK(lstat_of(f.backing + name).st_ino == before);
+  }
+  CHECK(read_file(f.backing + "/other-name") == "new");
+  CHECK(lstat_of(f.backing + "/theirs").st_uid == 4242u);
+}
+
+TEST_CASE("appending and non-atomic mappings write in place", "[uploads]") {
+  MountedView v;
+  const Folders f = start_web(v, ":noatomic");
+  write_file(f.backing + "/log", "old", kVolumeOwner, kVolumeOwner, 0644);
+  const ino_t before = lstat_of(f.backing + "/log").st_ino;
+  const int fd = open_and_write(f.view + "/log", "new");
+  REQUIRE(fd >= 0);
+  CHECK(read_file(f.backing + "/log") == "new");
+  REQUIRE(::close(fd) == 0);
+  CHECK(lstat_of(f.backing + "/log").st_ino == before);
+  const int app = ::open((f.view + "/log").c_str(), O_WRONLY | O_APPEND);
+  REQUIRE(app >= 0);
+  REQUIRE(::write(app, "+", 1) == 1);
+  REQUIRE(::close(app) == 0);
+  CHECK(read_file(f.backing + "/log") == "new+");
+  CHECK(lstat_of(f.backing + "/log").st_ino == before);
+}
+
+TEST_CASE("a file removed while being overwritten stays removed, and the close says so", "[uploads]") {
+  MountedView v;
+  const Folders f = start_web(v);
+  write_file(f.backing + "/gone", "old", kVolumeOwner, kVolumeOwner, 0644);
+  const int fd = open_and_write(f.view + "/gone", "new");
+  REQUIRE(fd >= 0);
+  REQUIRE(::unlink((f.backing + "/gone").c_str()) == 0);  // by another container
+  errno = 0;
+  CHECK(::close(fd) == -1);
+  CHECK(errno == ECANCELED);
+  CHECK_FALSE(exists(f.backing + "/gone"));
+  CHECK(names_in(f.backing).empty());
+}
