@@ -6,6 +6,7 @@
 #include <mutex>
 #include <string>
 
+#include "fs/handle_quota.hpp"
 #include "fs/inode.hpp"
 #include "fs/policy.hpp"
 #include "fs/unique_fd.hpp"
@@ -15,6 +16,7 @@ namespace gw::fs {
 struct OpenFile {
   UniqueFd fd;
   InodePtr node;
+  HandleQuota::Token counted;             // against the opener's cap
   std::atomic<std::uint64_t> written{0};  // bytes, for the audit line at close
   Caller opener;                          // release carries no caller of its own
   // An atomic upload: renamed from `temporary` to `final_name` in `parent`

@@ -99,6 +99,7 @@ int do_create(fuse_req_t req, View& view, const InodePtr& parent, const char* na
   if (const int err = check_new_name(view, parent, name, Op::create, caller_of(req), &checked)) return err;
   auto file = std::make_unique<OpenFile>();
   file->opener = caller_of(req);
+  if (const int err = take_handle(view, *parent, Op::create, file->opener, &file->counted)) return err;
   if (const int err = create_file(view, parent, name, *checked, mode, fi->flags, *file)) return err;
   struct stat st {};
   if (const int err = remember_created(view, parent, name, fi->flags, *file, &st)) return err;

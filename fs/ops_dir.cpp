@@ -20,6 +20,7 @@ struct DirEntry {
 // mapped folders of a home in with the backing entries.
 struct DirHandle {
   InodePtr node;
+  HandleQuota::Token counted;  // a backed folder's listing, against the opener's cap
   std::vector<DirEntry> entries;
 
   static DirHandle& of(const struct fuse_file_info* fi) { return *reinterpret_cast<DirHandle*>(fi->fh); }
@@ -139,6 +140,8 @@ void opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {
     if (!dir) return ENOTDIR;
     auto handle = std::make_unique<DirHandle>();
     handle->node = node;
+    if (node->is_backed())
+      if (const int e = take_handle(view, *node, Op::readdir, caller_of(req), &handle->counted)) return e;
     fi->fh = reinterpret_cast<std::uint64_t>(handle.get());
     if (fuse_reply_open(req, fi) == 0) handle.release();
     return 0;

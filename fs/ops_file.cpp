@@ -40,6 +40,7 @@ void open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {
     auto file = std::make_unique<OpenFile>();
     file->node = node;
     file->opener = who;
+    if (const int e = take_handle(view, *node, op, who, &file->counted)) return e;
     file->truncated = (fi->flags & O_ACCMODE) != O_RDONLY && (fi->flags & O_TRUNC);
     bool replaced = false;
     if (file->truncated && node->mapping->atomic) {  // an overwrite: atomic like a new upload

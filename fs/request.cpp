@@ -135,6 +135,12 @@ int lookup_child(View& view, const InodePtr& parent, const char* name, InodePtr*
   return 0;
 }
 
+int take_handle(View& view, const Inode& node, Op op, const Caller& who, HandleQuota::Token* token) {
+  *token = view.handles().acquire(who.uid);
+  if (*token) return 0;
+  return view.policy().refuse(node, op, who, EMFILE, "too many open files and folders");
+}
+
 void reply_entry(fuse_req_t req, View& view, const InodePtr& node, const struct stat& attr) {
   fuse_entry_param e{};
   e.ino = node->id;

@@ -35,6 +35,10 @@ int lookup_child(View& view, const InodePtr& parent, const char* name, InodePtr*
 // The O_PATH fd of a backed node (with the gateway's own identity).
 sys::Result<SharedFd> node_fd(View& view, const Inode& node);
 
+// Counts one more open file or folder handle for the caller; EMFILE (a
+// refusal, logged and audited) when the caller or all users are at the cap.
+int take_handle(View& view, const Inode& node, Op op, const Caller& who, HandleQuota::Token* token);
+
 void reply_entry(fuse_req_t req, View& view, const InodePtr& node, const struct stat& attr);
 
 void log_exception(const char* op, const char* what) noexcept;

@@ -8,7 +8,8 @@
 
 namespace gw::fs {
 
-View::View(ViewOptions options) : options_(options), fds_(options.fd_cache) {
+View::View(ViewOptions options)
+    : options_(options), fds_(options.fd_cache), handles_(options.handles_per_user, options.handles_total) {
   auto proc = sys::openat(AT_FDCWD, "/proc/self/fd", O_PATH | O_DIRECTORY);
   if (!proc.ok()) throw std::runtime_error("cannot open /proc/self/fd: /proc must be mounted");
   proc_self_fd_ = std::move(proc.value);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "fs/fd_cache.hpp"
+#include "fs/handle_quota.hpp"
 #include "fs/inode_table.hpp"
 #include "fs/pending_uploads.hpp"
 #include "fs/policy.hpp"
@@ -21,6 +22,8 @@ namespace gw::fs {
 struct ViewOptions {
   double cache_timeout = 1.0;      // kernel attribute/entry cache, seconds
   std::size_t fd_cache = 4096;     // O_PATH fds kept for known inodes
+  std::size_t handles_per_user = 1024;  // open files and folders, per user
+  std::size_t handles_total = 8192;     // ... and of all users together
 };
 
 // The synthetic tree and the pinned inodes of one plan.
@@ -49,6 +52,7 @@ class View {
   FdCache& fds() { return fds_; }
   const Policy& policy() const { return policy_; }
   PendingUploads& pending() { return pending_; }
+  HandleQuota& handles() { return handles_; }
   int proc_fd() const { return proc_self_fd_.get(); }
   double timeout() const { return options_.cache_timeout; }
   std::uint64_t next_mapping_id() { return next_mapping_id_.fetch_add(1); }
@@ -80,6 +84,7 @@ class View {
   FdCache fds_;
   Policy policy_;
   PendingUploads pending_;
+  HandleQuota handles_;
   UniqueFd proc_self_fd_;  // opened once: reopen-by-fd without path lookups later
   std::atomic<std::uint64_t> next_mapping_id_{1};
   std::atomic<struct fuse_session*> session_{nullptr};

@@ -50,6 +50,8 @@ po::options_description config_description() {
      "trace, debug, info, warn or error")
     ("threads", po::value<int>()->default_value(defaults::threads)->value_name("N"),
      "most FUSE worker threads serving requests at once")
+    ("open-files-per-user", po::value<int>()->default_value(defaults::open_files_per_user)->value_name("N"),
+     "most files and folders one user may hold open through the view (EMFILE beyond)")
     ("audit-log", po::value<std::string>()->default_value("-")->value_name("FILE"),
      "audit trail, one JSON line per change and per refusal: a file, - (stdout) or off")
     ("run-sshd", po::bool_switch(),

@@ -19,6 +19,7 @@ inline constexpr const char* state_dir = "/var/lib/sftp-gateway/state";
 inline constexpr int port = 2000;
 inline constexpr double cache_timeout = 1.0;
 inline constexpr int threads = 8;
+inline constexpr int open_files_per_user = 1024;
 inline constexpr const char* log_level = "info";
 inline constexpr const char* format = "text";
 inline constexpr const char* sshd_capabilities = "SYS_CHROOT,SETUID,SETGID";

@@ -116,6 +116,10 @@ Settings settings_from(const po::variables_map& vm, const Sources& sources, Comm
   const int threads = vm["threads"].as<int>();
   if (threads < 1 || threads > 256) throw UsageError(where(sources, "threads") + ": threads must be 1 to 256");
   s.threads = static_cast<unsigned>(threads);
+  const int per_user = vm["open-files-per-user"].as<int>();
+  if (per_user < 16 || per_user > 1000000)
+    throw UsageError(where(sources, "open-files-per-user") + ": open-files-per-user must be 16 to 1000000");
+  s.open_files_per_user = static_cast<std::size_t>(per_user);
   if (vm.count("worker-fd") != 0) s.worker_fd = vm["worker-fd"].as<int>();
   if (vm.count("listen") != 0) s.listen = vm["listen"].as<std::vector<std::string>>();
   s.openssh_version = vm["openssh-version"].as<std::string>();

@@ -45,6 +45,7 @@ struct Settings {
   KeysRequest keys;          // the keys command's action, user and operands
 
   unsigned threads = 8;                  // FUSE worker threads at most
+  std::size_t open_files_per_user = 1024;  // open files and folders per user (the worker may lower it)
   int worker_fd = -1;                    // >= 0: this process is a supervised FUSE worker
   std::string audit_log = "-";           // file, "-" (stdout) or "off"
 

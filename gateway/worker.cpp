@@ -25,16 +25,26 @@
 namespace gw::gateway {
 namespace {
 
-// The open-file limit bounds cached backing fds plus open files.
-std::size_t prepare_fd_limit() {
+// The worker's descriptors, shared out under its open-file limit: a quarter
+// for cached O_PATH fds, half for open files (the handle caps), and a
+// quarter kept free for lookups, listings and libfuse itself.
+fs::ViewOptions view_options(const Settings& s) {
   struct rlimit lim {};
   ::getrlimit(RLIMIT_NOFILE, &lim);
   if (lim.rlim_cur < lim.rlim_max) {
     lim.rlim_cur = lim.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &lim);
   }
-  // A quarter for cached O_PATH fds; the rest for open files and folders.
-  return std::clamp<std::size_t>(lim.rlim_cur / 4, 64, 8192);
+  const std::size_t limit = lim.rlim_cur;
+  fs::ViewOptions o;
+  o.cache_timeout = s.cache_timeout;
+  o.fd_cache = std::clamp<std::size_t>(limit / 4, 64, 8192);
+  o.handles_total = std::max<std::size_t>(limit / 2, 16);
+  // No single user may take more than a quarter of what all may hold.
+  o.handles_per_user = std::clamp<std::size_t>(s.open_files_per_user, 1, std::max<std::size_t>(o.handles_total / 4, 1));
+  if (o.handles_per_user < s.open_files_per_user)
+    spdlog::warn("open files per user lowered to {} (the worker's open-file limit is {})", o.handles_per_user, limit);
+  return o;
 }
 
 void ensure_mountpoint(const std::string& path) {
@@ -58,7 +68,7 @@ void write_in_place(const std::string& path, const std::string& text) {
 
 class Worker {
  public:
-  explicit Worker(const Settings& s) : settings_(s), view_(fs::ViewOptions{s.cache_timeout, prepare_fd_limit()}) {}
+  explicit Worker(const Settings& s) : settings_(s), view_(view_options(s)) {}
 
   int run(int ready_fd) {
     context_ = make_context(settings_);

@@ -156,9 +156,6 @@ def test_item14_thousands_of_handles_are_capped_cleanly(small_limit_gateway, mea
     assert worker_pid(g) == worker, "the worker was restarted"
 
 
-@pytest.mark.xfail(strict=True, reason="the gateway now fails such a listing (EMFILE, not a short list), but "
-                                       "OpenSSH's sftp-server ends a listing at the first failed readdir and "
-                                       "reports it as the end of the folder")
 def test_item14_listing_at_the_cap_is_never_silently_short(small_limit_gateway):
     g, ryan, gary = small_limit_gateway
     with paramiko_sftp(ryan) as s:
@@ -179,9 +176,6 @@ def test_item14_listing_at_the_cap_is_never_silently_short(small_limit_gateway):
                 h.close()
 
 
-@pytest.mark.xfail(strict=True, reason="gateway bug: one user's open handles can use up the worker's whole open-file "
-                                       "limit (no per-user cap, no reserve), after which other users' logins and "
-                                       "lookups fail")
 def test_item14_other_users_unaffected_while_handles_held(small_limit_gateway, tmp_path):
     g, ryan, gary = small_limit_gateway
     assert can_login(gary)  # unrestricted
