@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <ctime>
 #include <map>
 #include <string>
 #include <memory>
@@ -56,6 +57,9 @@ class View {
   int proc_fd() const { return proc_self_fd_.get(); }
   double timeout() const { return options_.cache_timeout; }
   std::uint64_t next_mapping_id() { return next_mapping_id_.fetch_add(1); }
+  // When this worker's view was made: an upload temporary last written
+  // before then belongs to a worker that died, and no one will finish it.
+  std::time_t started() const { return started_; }
 
   // Makes `layout` the served tree (its root becomes FUSE_ROOT_ID). Inodes of
   // the previous layout stay valid for as long as the kernel holds them.
@@ -87,6 +91,7 @@ class View {
   HandleQuota handles_;
   UniqueFd proc_self_fd_;  // opened once: reopen-by-fd without path lookups later
   std::atomic<std::uint64_t> next_mapping_id_{1};
+  const std::time_t started_ = std::time(nullptr);
   std::atomic<struct fuse_session*> session_{nullptr};
   mutable std::mutex layout_mu_;  // guards layout_; never held across a syscall
   Layout layout_;

@@ -113,3 +113,25 @@ TEST_CASE("a file removed while being overwritten stays removed, and the close s
   CHECK_FALSE(exists(f.backing + "/gone"));
   CHECK(names_in(f.backing).empty());
 }
+
+TEST_CASE("temporaries left by a worker that died are removed when their folder is listed", "[uploads]") {
+  MountedView v;
+  const std::string web = v.add_volume("web");
+  const std::string stale = web + "/.gw-upload-00112233445566778899aabbccddeeff";
+  write_file(stale, "partial", kVolumeOwner, kVolumeOwner, 0644);
+  const struct timespec hour_ago[2] = {{::time(nullptr) - 3600, 0}, {::time(nullptr) - 3600, 0}};
+  REQUIRE(::utimensat(AT_FDCWD, stale.c_str(), hour_ago, 0) == 0);
+  // Not the stored owner's: not the gateway's, left alone.
+  const std::string foreign = web + "/.gw-upload-ffeeddccbbaa99887766554433221100";
+  write_file(foreign, "theirs", 4242, 4242, 0644);
+  REQUIRE(::utimensat(AT_FDCWD, foreign.c_str(), hour_ago, 0) == 0);
+  v.start(ViewSpec{{ann}, {"web:ann:web"}});
+  // Written since this worker started: may be an upload in progress, kept.
+  const std::string fresh = web + "/.gw-upload-0123456789abcdef0123456789abcdef";
+  ::sleep(1);
+  write_file(fresh, "in progress", kVolumeOwner, kVolumeOwner, 0644);
+  CHECK(names_in(v.home(ann) + "/web").empty());
+  CHECK_FALSE(exists(stale));
+  CHECK(exists(foreign));
+  CHECK(exists(fresh));
+}
