@@ -52,6 +52,7 @@ void audit_node(const Caller& who, const Inode& node, Op op, int err, std::uint6
 
 template <class Body>
 void guarded(fuse_req_t req, const char* op, Body&& body) noexcept {
+  View& view = view_of(req);  // outlives the request, which its reply ends
   int err = 0;
   begin_request_audit();
   try {
@@ -66,6 +67,7 @@ void guarded(fuse_req_t req, const char* op, Body&& body) noexcept {
     err = EIO;
   }
   if (err != 0) fuse_reply_err(req, err);
+  view.count_served();
 }
 
 }  // namespace gw::fs

@@ -60,6 +60,12 @@ class View {
   // When this worker's view was made: an upload temporary last written
   // before then belongs to a worker that died, and no one will finish it.
   std::time_t started() const { return started_; }
+  // Where served requests are counted (shared with the supervisor's
+  // watchdog), if anywhere. Set before the session runs.
+  void set_served_counter(std::atomic<std::uint64_t>* counter) { served_ = counter; }
+  void count_served() noexcept {
+    if (served_) served_->fetch_add(1, std::memory_order_relaxed);
+  }
 
   // Makes `layout` the served tree (its root becomes FUSE_ROOT_ID). Inodes of
   // the previous layout stay valid for as long as the kernel holds them.
@@ -92,6 +98,7 @@ class View {
   UniqueFd proc_self_fd_;  // opened once: reopen-by-fd without path lookups later
   std::atomic<std::uint64_t> next_mapping_id_{1};
   const std::time_t started_ = std::time(nullptr);
+  std::atomic<std::uint64_t>* served_ = nullptr;
   std::atomic<struct fuse_session*> session_{nullptr};
   mutable std::mutex layout_mu_;  // guards layout_; never held across a syscall
   Layout layout_;

@@ -80,7 +80,9 @@ po::options_description command_description(Command command) {
   if (command == Command::serve) {
     general.add_options()
       ("worker-fd", po::value<int>()->default_value(-1)->value_name("FD"),
-       "internal: run as the FUSE worker of a supervising gateway, reporting readiness on FD");
+       "internal: run as the FUSE worker of a supervising gateway, reporting readiness on FD")
+      ("progress-fd", po::value<int>()->default_value(-1)->value_name("FD"),
+       "internal: the worker counts the requests it served in this shared memory (for the watchdog)");
   }
   if (command == Command::check || command == Command::status || command == Command::keys) {
     general.add_options()

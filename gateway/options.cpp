@@ -121,6 +121,7 @@ Settings settings_from(const po::variables_map& vm, const Sources& sources, Comm
     throw UsageError(where(sources, "open-files-per-user") + ": open-files-per-user must be 16 to 1000000");
   s.open_files_per_user = static_cast<std::size_t>(per_user);
   if (vm.count("worker-fd") != 0) s.worker_fd = vm["worker-fd"].as<int>();
+  if (vm.count("progress-fd") != 0) s.progress_fd = vm["progress-fd"].as<int>();
   if (vm.count("listen") != 0) s.listen = vm["listen"].as<std::vector<std::string>>();
   s.openssh_version = vm["openssh-version"].as<std::string>();
   if (vm.count("sshd-view") != 0) s.sshd_view = vm["sshd-view"].as<std::string>();

@@ -47,6 +47,7 @@ struct Settings {
   unsigned threads = 8;                  // FUSE worker threads at most
   std::size_t open_files_per_user = 1024;  // open files and folders per user (the worker may lower it)
   int worker_fd = -1;                    // >= 0: this process is a supervised FUSE worker
+  int progress_fd = -1;                  // the worker's served-request counter (memfd), or -1
   std::string audit_log = "-";           // file, "-" (stdout) or "off"
 
   // Serving (sshd side).

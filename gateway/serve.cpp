@@ -20,6 +20,7 @@
 #include "gateway/mount_propagation.hpp"
 #include "gateway/sshd_supervisor.hpp"
 #include "gateway/status_file.hpp"
+#include "gateway/progress_counter.hpp"
 #include "gateway/watchdog.hpp"
 #include "gateway/worker.hpp"
 
@@ -33,19 +34,21 @@ constexpr auto kStartTimeout = 60s;
 
 // The worker is this binary again (exec, not just fork: the supervisor has
 // threads, and a forked copy of a threaded process may inherit held locks).
-pid_t spawn_worker(const Settings& s, int* ready_read) {
+pid_t spawn_worker(const Settings& s, int progress_fd, int* ready_read) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) throw ExitError(exit_code::failure, "pipe failed");
   std::vector<std::string> args{"gateway"};
   args.insert(args.end(), s.args.begin(), s.args.end());
   args.push_back("--worker-fd=" + std::to_string(p[1]));
+  args.push_back("--progress-fd=" + std::to_string(progress_fd));
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive the supervisor
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::fcntl(p[1], F_SETFD, 0);  // the ready pipe crosses exec
+    ::fcntl(p[1], F_SETFD, 0);  // the ready pipe and the counter cross exec
+    ::fcntl(progress_fd, F_SETFD, 0);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -90,7 +93,9 @@ class Supervisor {
                                                           sshd_pid_path(settings_.state_dir)});
       sshd_->start();
     }
-    watchdog_ = std::make_unique<Watchdog>(settings_.mountpoint, kWatchdogTimeout, [] { ::kill(::getpid(), SIGUSR1); });
+    watchdog_ = std::make_unique<Watchdog>(
+        settings_.mountpoint, kWatchdogTimeout, [this] { return progress_.value(); },
+        [] { ::kill(::getpid(), SIGUSR1); });
     watchdog_->start();
     const int rc = loop();
     shutdown();
@@ -107,7 +112,7 @@ class Supervisor {
 
   int start_worker() {
     int ready = -1;
-    worker_ = spawn_worker(settings_, &ready);
+    worker_ = spawn_worker(settings_, progress_.fd(), &ready);
     const int rc = await_ready(worker_, ready);
     if (rc) worker_ = 0;
     return rc;
@@ -159,6 +164,7 @@ class Supervisor {
   }
 
   const Settings& settings_;
+  ProgressCounter progress_ = ProgressCounter::create();  // kept across worker restarts
   pid_t worker_ = 0;
   unsigned restarts_ = 0;
   bool own_bind_ = false;  // host mode: the shared bind mount made at start

@@ -13,8 +13,9 @@ namespace gw::gateway {
 
 using namespace std::chrono_literals;
 
-Watchdog::Watchdog(std::string mountpoint, std::chrono::milliseconds timeout, std::function<void()> on_hang)
-    : mountpoint_(std::move(mountpoint)), timeout_(timeout), on_hang_(std::move(on_hang)) {}
+Watchdog::Watchdog(std::string mountpoint, std::chrono::milliseconds timeout, std::function<std::uint64_t()> progress,
+                   std::function<void()> on_hang)
+    : mountpoint_(std::move(mountpoint)), timeout_(timeout), progress_(std::move(progress)), on_hang_(std::move(on_hang)) {}
 
 Watchdog::~Watchdog() { stop(); }
 
@@ -52,13 +53,32 @@ void Watchdog::probe_loop() {
   }
 }
 
+bool Watchdog::answered_within_timeout(std::unique_lock<std::mutex>& lock, std::uint64_t n) {
+  std::uint64_t served = progress_();
+  bool reported = false;
+  for (;;) {
+    if (cv_.wait_for(lock, timeout_, [&] { return stopping_ || answered_ >= n; })) {
+      if (reported) spdlog::info("watchdog: the view answers again");
+      return true;
+    }
+    const std::uint64_t now = progress_();
+    if (now == served) return false;  // nothing served for a whole timeout: hung
+    if (!reported)
+      spdlog::warn("watchdog: the view at {} is slow to answer (every worker thread busy) but serving requests ({} in "
+                   "the last {} ms); not a hang",
+                   mountpoint_, now - served, timeout_.count());
+    reported = true;
+    served = now;
+  }
+}
+
 void Watchdog::watch() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
     ++asked_;
     cv_.notify_all();
     const std::uint64_t n = asked_;
-    if (!cv_.wait_for(lock, timeout_, [&] { return stopping_ || answered_ >= n; })) {
+    if (!answered_within_timeout(lock, n)) {
       lock.unlock();
       spdlog::error("watchdog: the view at {} did not answer within {} ms; aborting its connection", mountpoint_,
                     timeout_.count());

@@ -1,8 +1,12 @@
 // Detects a hung FUSE worker: a thread looks up a name in the view every
 // second (a lookup that always reaches the worker: the answer is ENOENT, which
-// the kernel does not cache). If no answer comes within the timeout, the
-// watchdog aborts the FUSE connection (so everything waiting on it, sshd's
-// chroot check included, fails at once instead of hanging) and reports it.
+// the kernel does not cache). A worker is hung when that probe gets no answer
+// AND the worker served no request at all for the whole timeout (its
+// progress counter stood still): a worker whose threads are all busy with
+// slow but finishing requests (many large uploads to a slow disk) is not.
+// A hung worker's FUSE connection is aborted (so everything waiting on it,
+// sshd's chroot check included, fails at once instead of hanging) and it is
+// reported.
 #pragma once
 
 #include <sys/types.h>
@@ -10,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -19,7 +24,8 @@ namespace gw::gateway {
 
 class Watchdog {
  public:
-  Watchdog(std::string mountpoint, std::chrono::milliseconds timeout, std::function<void()> on_hang);
+  Watchdog(std::string mountpoint, std::chrono::milliseconds timeout, std::function<std::uint64_t()> progress,
+           std::function<void()> on_hang);
   ~Watchdog();
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
@@ -29,10 +35,14 @@ class Watchdog {
 
  private:
   void watch();
+  // Waits for the answer to probe `n`; false when none came and the worker
+  // made no progress for a whole timeout.
+  bool answered_within_timeout(std::unique_lock<std::mutex>& lock, std::uint64_t n);
   void probe_loop();
 
   std::string mountpoint_;
   std::chrono::milliseconds timeout_;
+  std::function<std::uint64_t()> progress_;
   std::function<void()> on_hang_;
   std::mutex mu_;                 // guards the probe state below
   std::condition_variable cv_;

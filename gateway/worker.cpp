@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include "fs/session.hpp"
 #include "gateway/accounts.hpp"
 #include "gateway/exit_codes.hpp"
+#include "gateway/progress_counter.hpp"
 #include "gateway/reloader.hpp"
 #include "gateway/served_tree.hpp"
 #include "gateway/status_file.hpp"
@@ -71,6 +73,10 @@ class Worker {
   explicit Worker(const Settings& s) : settings_(s), view_(view_options(s)) {}
 
   int run(int ready_fd) {
+    if (settings_.progress_fd >= 0) {
+      progress_.emplace(ProgressCounter::attach(settings_.progress_fd));
+      view_.set_served_counter(progress_->counter());
+    }
     context_ = make_context(settings_);
     for (const auto& k : context_.host_keys) spdlog::info("host key {}: {}", k.file, k.fingerprint);
     ServedTree tree = build_tree(settings_, context_, view_);
@@ -157,6 +163,7 @@ class Worker {
   }
 
   const Settings& settings_;
+  std::optional<ProgressCounter> progress_;  // declared before view_: outlives it
   fs::View view_;
   ServeContext context_;
   mapping::Plan plan_;

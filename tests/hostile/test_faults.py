@@ -5,6 +5,7 @@ full backing filesystem. Each test runs its own gateway, so a killed worker
 never disturbs another test. Timings are measured and printed."""
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -132,6 +133,85 @@ def test_sigstop_worker_logins_fail_fast_then_recover(fault_gateway, measure):
     new = worker_pid(g)
     assert new not in (None, old), "the hung worker was not replaced"
     assert listener_pid(g) == sshd and can_login(gary)
+
+
+SLOW_OWNER = (54330, 54330)
+SLOW_LOOKUP_MS = 1000
+
+
+@pytest.fixture
+def slow_volume_gateway(gw_factory, keys):
+    """ryan's `slow` volume is a slowfs mount (tests/hostile/slowfs: every
+    lookup answers after a second, like a slow disk); the gateway has two
+    worker threads, so a few clients keep both busy."""
+    slowfs = os.environ.get("SLOWFS_BIN", "")
+    if not os.access(slowfs, os.X_OK):
+        pytest.fail("SLOWFS_BIN: the slowfs helper is not built (run this tier through ctest)", pytrace=False)
+    started = []
+
+    def prepare(g):
+        env = dict(os.environ, SLOWFS_DELAY_MS=str(SLOW_LOOKUP_MS), SLOWFS_UID=str(SLOW_OWNER[0]))
+        started.append(subprocess.Popen([slowfs, str(g.volumes / "slow")], env=env))
+        wait_for(lambda: fuse_mounted(g.volumes / "slow"), 10, what="slowfs mounted")
+
+    layout = Layout(users={"ryan": RYAN}, maps=["slow:ryan:slow", "web:ryan:web"],
+                    volumes={"slow": SLOW_OWNER, "web": WEB_OWNER}, extra_args=["--threads", "2"])
+    g = gw_factory(layout, "slow", {"ryan": [pub(keys["ryan_ed25519"])]}, prepare=prepare)
+    try:
+        yield g, Target(g.port, "ryan", keys["ryan_ed25519"])
+    finally:
+        subprocess.run(["umount", "-l", str(g.volumes / "slow")], timeout=10)  # the gateway may still hold it
+        for p in started:
+            p.terminate()
+            p.wait(timeout=10)
+
+
+def test_busy_worker_is_not_taken_for_hung(slow_volume_gateway, measure):
+    """Every worker thread busy for longer than the watchdog's timeout with
+    requests that take a second each but finish: the worker keeps serving
+    and is not restarted (the watchdog judges by progress, not by the
+    latency of its probe)."""
+    g, ryan = slow_volume_gateway
+    worker, sshd = worker_pid(g), listener_pid(g)
+    mark = g.log_mark()
+    clients, duration = 10, 9.0
+    done, failures = [0] * clients, []
+
+    def client(i: int, s):
+        try:
+            end, k = time.monotonic() + duration, 0
+            while time.monotonic() < end:
+                k += 1
+                try:
+                    s.stat(f"slow/d{i}/missing-{k}")  # reaches slowfs every time; one folder per client
+                    failures.append(f"client {i}: slow/d{i}/missing-{k} exists")
+                except FileNotFoundError:
+                    done[i] += 1
+        except Exception as e:  # noqa: BLE001 - reported below
+            failures.append(f"client {i}: {e!r}")
+
+    with contextlib.ExitStack() as stack:
+        # One login at a time (sshd limits concurrent unauthenticated connections).
+        sessions = [stack.enter_context(paramiko_sftp(ryan)) for _ in range(clients)]
+        threads = [threading.Thread(target=client, args=(i, s)) for i, s in enumerate(sessions)]
+        started = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=duration + 60)
+        took = time.monotonic() - started
+    log = g.log_since(mark)
+    slow = "is slow to answer (every worker thread busy) but serving requests" in log
+    measure(f"busy worker: {clients} clients, {sum(done)} lookups of {SLOW_LOOKUP_MS} ms each on 2 threads "
+            f"in {took:.1f} s; watchdog {'saw a slow but progressing view' if slow else 'saw nothing'}")
+    assert not failures, failures
+    assert sum(done) >= duration * 2 * 0.7, f"only {sum(done)} lookups finished"
+    # The watchdog's probe really waited longer than its timeout, and still
+    # the worker was judged by its progress.
+    assert slow, log[-3000:]
+    assert "did not answer within" not in log and "is hung" not in log, log[-3000:]
+    assert (worker_pid(g), listener_pid(g)) == (worker, sshd), "the worker or sshd was restarted"
+    assert can_login(ryan)
 
 
 # -- atomic uploads ----------------------------------------------------------------------

@@ -1,0 +1,35 @@
+// How many requests the FUSE worker has served, in memory shared between the
+// supervisor (which makes it, and keeps it across worker restarts) and the
+// worker (which counts). The watchdog judges a worker by this progress, not
+// by the latency of one probe: a worker whose threads are all busy with slow
+// but finishing requests is not hung.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace gw::gateway {
+
+class ProgressCounter {
+ public:
+  // Makes a new counter (the supervisor): a memfd of one page, mapped shared.
+  static ProgressCounter create();
+  // Maps the counter behind `fd` (the worker, given the fd across exec).
+  static ProgressCounter attach(int fd);
+
+  ProgressCounter(ProgressCounter&& other) noexcept;
+  ProgressCounter& operator=(ProgressCounter&&) = delete;
+  ProgressCounter(const ProgressCounter&) = delete;
+  ~ProgressCounter();
+
+  int fd() const { return fd_; }
+  std::atomic<std::uint64_t>* counter() const { return counter_; }
+  std::uint64_t value() const { return counter_ ? counter_->load(std::memory_order_relaxed) : 0; }
+
+ private:
+  ProgressCounter(int fd, std::atomic<std::uint64_t>* counter) : fd_(fd), counter_(counter) {}
+  int fd_ = -1;
+  std::atomic<std::uint64_t>* counter_ = nullptr;
+};
+
+}  // namespace gw::gateway
