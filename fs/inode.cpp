@@ -40,9 +40,9 @@ void Inode::set_successor(std::shared_ptr<const Inode> next) {
   successor_ = std::move(next);
 }
 
-void Inode::clear_successor(const Inode* expected) {
+void Inode::restore_successor(const Inode* expected, std::shared_ptr<const Inode> previous) {
   std::lock_guard lock(mu_);
-  if (successor_.get() == expected) successor_.reset();
+  if (successor_.get() == expected) successor_ = std::move(previous);
 }
 
 std::string Inode::path() const {

@@ -70,8 +70,9 @@ struct Inode {
   // file under its name when published). Null when there is none.
   std::shared_ptr<const Inode> successor() const;
   void set_successor(std::shared_ptr<const Inode> next);
-  // Drops the successor if it is still `expected` (a discarded upload).
-  void clear_successor(const Inode* expected);
+  // A discarded overwrite: if the successor is still `expected`, it becomes
+  // `previous` again (null: the inode's own object).
+  void restore_successor(const Inode* expected, std::shared_ptr<const Inode> previous);
 
   // A user's home: the mapped folders shown inside it, hiding same-named
   // entries of the home's backing folder. Null for every other inode. A

@@ -65,6 +65,12 @@ InodePtr InodeTable::find(std::uint64_t mapping_id, dev_t dev, ino_t ino) const 
   return it == by_id_.end() ? nullptr : it->second.node;
 }
 
+void InodeTable::retire(const InodePtr& node) {
+  std::lock_guard lock(mu_);
+  const auto k = by_key_.find(Key{node->mapping->id, node->dev, node->ino});
+  if (k != by_key_.end() && k->second == node->id) by_key_.erase(k);
+}
+
 void InodeTable::add_reference(const InodePtr& node) {
   std::lock_guard lock(mu_);
   if (const auto it = by_id_.find(node->id); it != by_id_.end()) ++it->second.lookups;

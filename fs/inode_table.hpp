@@ -34,6 +34,10 @@ class InodeTable {
   // The inode of a backing object, if the kernel knows it (no reference counted).
   InodePtr find(std::uint64_t mapping_id, dev_t dev, ino_t ino) const;
 
+  // The backing object of `node` was replaced (an atomic overwrite): its
+  // (dev, ino) no longer finds `node`, which stays known by id.
+  void retire(const InodePtr& node);
+
   // Counts one more kernel reference on an inode already in the table.
   void add_reference(const InodePtr& node);
 

@@ -31,13 +31,16 @@ struct OpenFile {
   dev_t replaced_dev = 0;
   ino_t replaced_ino = 0;
   std::shared_ptr<const Inode> replacement;
+  std::shared_ptr<const Inode> replaced_successor;  // what `node` stood for before, if redirected
   bool truncated = false;  // opened with O_TRUNC: audited even when nothing is written
   // Why the upload must not be published: a write failed (ENOSPC...), or the
   // handle was closed by a process that is exiting (a killed client's sshd),
   // not by a client that finished. The temporary is removed at release.
   std::atomic<int> failed{0};
   std::atomic<bool> abandoned{false};
-  std::atomic<bool> published{false};  // by the first flush; release finds it done
+  std::atomic<bool> published{false};  // ended (published, cancelled or discarded): nothing more to do
+  bool cancelled = false;              // an overwrite whose file went meanwhile (ECANCELED); under `ending`
+  bool restored = false;               // an overwrite that ended without replacing the file; under `ending`
   std::mutex ending;                   // publish and discard, one at a time (dup'd fds)
 
   static OpenFile& of(const struct fuse_file_info* fi) { return *reinterpret_cast<OpenFile*>(fi->fh); }

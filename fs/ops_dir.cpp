@@ -38,8 +38,10 @@ int load_synthetic(DirHandle& d) {
 }
 
 // Removes upload temporaries that a worker which died (kill -9, a crash)
-// left behind: regular files of the stored owner, last written before this
-// worker started. Anything newer may be an upload in progress and stays.
+// left behind: regular files of the stored owner whose inode last changed
+// (ctime, which no client can set) before this worker started. Anything
+// newer may be an upload in progress, of this folder or of another mapping
+// of it, and stays.
 void remove_interrupted(View& view, const Inode& dir, int dir_fd, const std::vector<std::string>& names) {
   const MappingRoot& m = *dir.mapping;
   AsIdentity as(m.stored.uid, m.stored.gid);
@@ -47,7 +49,7 @@ void remove_interrupted(View& view, const Inode& dir, int dir_fd, const std::vec
   for (const auto& name : names) {
     struct stat st {};
     if (sys::fstatat_nofollow(dir_fd, name.c_str(), &st) != 0) continue;
-    if (!S_ISREG(st.st_mode) || st.st_uid != m.stored.uid || st.st_mtime >= view.started()) continue;
+    if (!S_ISREG(st.st_mode) || st.st_uid != m.stored.uid || st.st_ctime >= view.started()) continue;
     if (sys::unlinkat(dir_fd, name.c_str(), 0) == 0)
       spdlog::info("{}: removed {} in {}, left by an interrupted upload", m.label, name, dir.path());
   }

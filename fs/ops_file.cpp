@@ -41,13 +41,11 @@ void open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {
     file->node = node;
     file->opener = who;
     if (const int e = take_handle(view, *node, op, who, &file->counted)) return e;
-    file->truncated = (fi->flags & O_ACCMODE) != O_RDONLY && (fi->flags & O_TRUNC);
+    file->truncated = (fi->flags & O_TRUNC) != 0;
     bool replaced = false;
-    if (file->truncated && node->mapping->atomic) {  // an overwrite: atomic like a new upload
-      struct stat old {};
-      if (const int e = sys::fstat(path.value->get(), &old)) return e;
+    if (file->truncated && (fi->flags & O_ACCMODE) != O_RDONLY && node->mapping->atomic) {  // an overwrite: atomic
       int err = 0;
-      replaced = begin_overwrite(view, node, old, fi->flags, *file, &err);
+      replaced = begin_overwrite(view, node, fi->flags, *file, &err);
       if (err) return err;
     }
     if (!replaced) {
@@ -147,6 +145,7 @@ void release(fuse_req_t req, fuse_ino_t, struct fuse_file_info* fi) {
   }
   std::unique_ptr<OpenFile> file(&OpenFile::of(fi));
   View& view = view_of(req);
+  begin_request_audit();  // not through guarded(): no rename destination of an earlier request
   int err = file->failed;
   try {
     if (!file->temporary.empty()) {
@@ -168,6 +167,9 @@ void release(fuse_req_t req, fuse_ino_t, struct fuse_file_info* fi) {
   try {  // after the reply: nothing may escape into libfuse
     if ((file->written > 0 || file->truncated || err) && audit_enabled())
       audit({file->node.get(), "write", file->node->path(), err, file->written, file->opener, {}});
+    // An overwrite that did not replace the file: the kernel still caches
+    // the new content it was given for this inode; the old file is back.
+    if (file->restored) view.invalidate_files({file->node->id});
   } catch (...) {
   }
 }

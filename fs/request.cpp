@@ -131,6 +131,9 @@ int lookup_child(View& view, const InodePtr& parent, const char* name, InodePtr*
   if (!node->pinned) view.fds().put(node->id, shared);
   node->set_place(parent, name);
   *attr = present(*node, st);
+  // An overwrite of this file is in progress or done: what the inode stands
+  // for is the new file (kept as found if it cannot be read).
+  if (node->successor()) attributes(view, *node, attr);
   *child = std::move(node);
   return 0;
 }

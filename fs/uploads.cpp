@@ -34,12 +34,20 @@ std::shared_ptr<const Inode> temporary_inode(View& view, const Inode& node, int 
   return next;
 }
 
+// An overwrite that ends without replacing the file: the inode stands for
+// what it stood for before (the old file, or another overwrite still in
+// progress), and no cached descriptor keeps the removed temporary's blocks.
+void forget_replacement(View& view, OpenFile& file) {
+  file.node->restore_successor(file.replacement.get(), file.replaced_successor);
+  view.fds().drop(file.replacement->id);
+  file.restored = true;
+}
+
 }  // namespace
 
-bool begin_overwrite(View& view, const InodePtr& node, const struct stat& old, int flags, OpenFile& file, int* err) {
+bool begin_overwrite(View& view, const InodePtr& node, int flags, OpenFile& file, int* err) {
   *err = 0;
   const MappingRoot& m = *node->mapping;
-  if (!S_ISREG(old.st_mode) || old.st_nlink != 1 || old.st_uid != m.stored.uid) return false;
   const InodePtr parent = node->place_parent();
   const std::string name = node->place_name();
   if (!parent || !parent->is_backed() || parent->mapping->id != m.id || !Name::from(name)) return false;
@@ -48,6 +56,11 @@ bool begin_overwrite(View& view, const InodePtr& node, const struct stat& old, i
     *err = dir.err;
     return true;
   }
+  // The file the name holds now (another overwrite may be in progress: it
+  // replaces the same file, and the first to close wins).
+  struct stat old {};
+  if (sys::fstatat_nofollow(dir.value->get(), name.c_str(), &old) != 0) return false;
+  if (!S_ISREG(old.st_mode) || old.st_nlink != 1 || old.st_uid != m.stored.uid) return false;
   const std::string temporary = PendingUploads::new_temporary_name();
   {
     AsIdentity as(m.stored.uid, m.stored.gid);
@@ -58,9 +71,14 @@ bool begin_overwrite(View& view, const InodePtr& node, const struct stat& old, i
     file.fd = std::move(fd.value);
   }
   struct stat st {};
-  if ((*err = sys::fstat(file.fd.get(), &st))) return true;
-  const auto next = temporary_inode(view, *node, file.fd.get(), st, err);
-  if (!next) return true;
+  std::shared_ptr<const Inode> next;
+  if (!(*err = sys::fstat(file.fd.get(), &st))) next = temporary_inode(view, *node, file.fd.get(), st, err);
+  if (!next) {  // nothing refers to the temporary yet: it goes
+    AsIdentity as(m.stored.uid, m.stored.gid);
+    if (!as.error()) sys::unlinkat(dir.value->get(), temporary.c_str(), 0);
+    file.fd.reset();
+    return true;
+  }
   file.parent = parent;
   file.final_name = name;
   file.temporary = temporary;
@@ -68,6 +86,7 @@ bool begin_overwrite(View& view, const InodePtr& node, const struct stat& old, i
   file.replaced_dev = old.st_dev;
   file.replaced_ino = old.st_ino;
   file.replacement = next;
+  file.replaced_successor = node->successor();  // another overwrite in progress, restored if this one fails
   node->set_successor(next);
   return true;
 }
@@ -75,7 +94,7 @@ bool begin_overwrite(View& view, const InodePtr& node, const struct stat& old, i
 int publish_upload(View& view, OpenFile& file) {
   const bool overwrite = file.overwrite;
   std::lock_guard lock(file.ending);
-  if (file.published) return 0;
+  if (file.published) return file.cancelled ? ECANCELED : 0;
   if (!overwrite && !view.pending().finish(file.parent->id, file.final_name, file.temporary)) return 0;
   auto dir = node_fd(view, *file.parent);
   if (!dir.ok()) return dir.err;
@@ -88,19 +107,30 @@ int publish_upload(View& view, OpenFile& file) {
                       st.st_dev == file.replaced_dev && st.st_ino == file.replaced_ino;
     if (!same) {
       sys::unlinkat(d, file.temporary.c_str(), 0);
-      file.node->clear_successor(file.replacement.get());
+      forget_replacement(view, file);
+      file.published = true;  // nothing left to publish or discard
+      file.cancelled = true;
       return ECANCELED;  // removed or replaced by someone else while being overwritten
     }
   }
   const int err = sys::renameat2(d, file.temporary.c_str(), d, file.final_name.c_str(), 0);
-  if (!err) file.published = true;
-  return err;
+  if (err) return err;
+  file.published = true;
+  if (overwrite) {
+    // The kernel's inode now stands for the new file only: the replaced
+    // object's (dev, ino) may be reused by the filesystem for another file,
+    // which must get an inode of its own; its cached descriptor goes too.
+    view.inodes().retire(file.node);
+    view.fds().drop(file.node->id);
+  }
+  return 0;
 }
 
 void discard_upload(View& view, OpenFile& file) {
   std::lock_guard lock(file.ending);
   if (file.published) return;
-  if (file.overwrite) file.node->clear_successor(file.replacement.get());
+  file.published = true;  // ended: never published later
+  if (file.overwrite) forget_replacement(view, file);
   else if (!view.pending().finish(file.parent->id, file.final_name, file.temporary)) return;
   auto dir = node_fd(view, *file.parent);
   if (!dir.ok()) return;

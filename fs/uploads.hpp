@@ -11,12 +11,12 @@
 namespace gw::fs {
 
 // Opens a temporary beside `node` (an existing file opened with O_TRUNC in
-// an atomic mapping) for `file` to write instead, with the old file's
-// permission bits; the file keeps its content on disk until published.
-// Returns false (and leaves `file` alone) when the file cannot be replaced
-// as a whole: it is hard-linked, not owned by the stored owner, or its
-// place is unknown; the caller then truncates in place.
-bool begin_overwrite(View& view, const InodePtr& node, const struct stat& old, int flags, OpenFile& file, int* err);
+// an atomic mapping) for `file` to write instead, with the permission bits
+// of the file its name holds; that file keeps its content on disk until
+// published. Returns false (and leaves `file` alone) when the file cannot
+// be replaced as a whole: it is hard-linked, not owned by the stored owner,
+// or its place is unknown; the caller then truncates in place.
+bool begin_overwrite(View& view, const InodePtr& node, int flags, OpenFile& file, int* err);
 
 // The temporary takes the file's real name. A new file's upload is not
 // published if it was renamed or removed meanwhile (it already has its

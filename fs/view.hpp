@@ -80,7 +80,8 @@ class View {
   // from `dir_fd`, a directory on it, the first time).
   sys::Result<std::shared_ptr<const UniqueFd>> mount_fd(dev_t dev, int dir_fd);
 
-  // Tells the kernel to drop what it cached of these (synthetic) files.
+  // Tells the kernel to drop what it cached of these files (attributes and
+  // pages): synthetic files after a reload, an overwrite that was undone.
   void invalidate_files(const std::vector<fuse_ino_t>& ids) const;
 
   void set_session(struct fuse_session* se) { session_.store(se); }

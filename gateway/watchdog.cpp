@@ -15,7 +15,11 @@ using namespace std::chrono_literals;
 
 Watchdog::Watchdog(std::string mountpoint, std::chrono::milliseconds timeout, std::function<std::uint64_t()> progress,
                    std::function<void()> on_hang)
-    : mountpoint_(std::move(mountpoint)), timeout_(timeout), progress_(std::move(progress)), on_hang_(std::move(on_hang)) {}
+    : mountpoint_(std::move(mountpoint)),
+      timeout_(timeout),
+      stall_(2 * timeout),
+      progress_(std::move(progress)),
+      on_hang_(std::move(on_hang)) {}
 
 Watchdog::~Watchdog() { stop(); }
 
@@ -54,21 +58,29 @@ void Watchdog::probe_loop() {
 }
 
 bool Watchdog::answered_within_timeout(std::unique_lock<std::mutex>& lock, std::uint64_t n) {
+  using Clock = std::chrono::steady_clock;
+  const auto asked = Clock::now();
+  auto last_progress = asked;
   std::uint64_t served = progress_();
   bool reported = false;
   for (;;) {
-    if (cv_.wait_for(lock, timeout_, [&] { return stopping_ || answered_ >= n; })) {
+    if (cv_.wait_for(lock, 250ms, [&] { return stopping_ || answered_ >= n; })) {
       if (reported) spdlog::info("watchdog: the view answers again");
       return true;
     }
-    const std::uint64_t now = progress_();
-    if (now == served) return false;  // nothing served for a whole timeout: hung
-    if (!reported)
-      spdlog::warn("watchdog: the view at {} is slow to answer (every worker thread busy) but serving requests ({} in "
-                   "the last {} ms); not a hang",
-                   mountpoint_, now - served, timeout_.count());
-    reported = true;
-    served = now;
+    const auto now = Clock::now();
+    if (const std::uint64_t p = progress_(); p != served) {
+      served = p;
+      last_progress = now;
+    }
+    if (now - asked < timeout_) continue;
+    if (now - last_progress >= stall_) return false;  // nothing served for the whole window: hung
+    if (!reported && last_progress > asked) {
+      spdlog::warn("watchdog: the view at {} is slow to answer (every worker thread busy) but still serving "
+                   "requests; not a hang",
+                   mountpoint_);
+      reported = true;
+    }
   }
 }
 
@@ -80,8 +92,9 @@ void Watchdog::watch() {
     const std::uint64_t n = asked_;
     if (!answered_within_timeout(lock, n)) {
       lock.unlock();
-      spdlog::error("watchdog: the view at {} did not answer within {} ms; aborting its connection", mountpoint_,
-                    timeout_.count());
+      spdlog::error("watchdog: the view at {} did not answer within {} ms; aborting its connection (no request "
+                    "served for {} ms)",
+                    mountpoint_, timeout_.count(), stall_.count());
       if (!abort_fuse_connection(mountpoint_)) spdlog::warn("watchdog: no FUSE connection to abort found");
       on_hang_();
       lock.lock();

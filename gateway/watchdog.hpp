@@ -1,9 +1,10 @@
 // Detects a hung FUSE worker: a thread looks up a name in the view every
 // second (a lookup that always reaches the worker: the answer is ENOENT, which
 // the kernel does not cache). A worker is hung when that probe gets no answer
-// AND the worker served no request at all for the whole timeout (its
-// progress counter stood still): a worker whose threads are all busy with
-// slow but finishing requests (many large uploads to a slow disk) is not.
+// within the timeout AND the worker served no request at all for twice the
+// timeout (its progress counter stood still): a worker whose threads are all
+// busy with slow but finishing requests (many large uploads to a slow disk)
+// is not.
 // A hung worker's FUSE connection is aborted (so everything waiting on it,
 // sshd's chroot check included, fails at once instead of hanging) and it is
 // reported.
@@ -41,7 +42,8 @@ class Watchdog {
   void probe_loop();
 
   std::string mountpoint_;
-  std::chrono::milliseconds timeout_;
+  std::chrono::milliseconds timeout_;  // for the probe's answer
+  std::chrono::milliseconds stall_;    // without any request served: hung
   std::function<std::uint64_t()> progress_;
   std::function<void()> on_hang_;
   std::mutex mu_;                 // guards the probe state below

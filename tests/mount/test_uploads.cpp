@@ -125,6 +125,7 @@ TEST_CASE("temporaries left by a worker that died are removed when their folder 
   const std::string foreign = web + "/.gw-upload-ffeeddccbbaa99887766554433221100";
   write_file(foreign, "theirs", 4242, 4242, 0644);
   REQUIRE(::utimensat(AT_FDCWD, foreign.c_str(), hour_ago, 0) == 0);
+  ::sleep(1);  // their ctime (which no one can set back) must be before the worker's start
   v.start(ViewSpec{{ann}, {"web:ann:web"}});
   // Written since this worker started: may be an upload in progress, kept.
   const std::string fresh = web + "/.gw-upload-0123456789abcdef0123456789abcdef";
@@ -134,4 +135,63 @@ TEST_CASE("temporaries left by a worker that died are removed when their folder 
   CHECK_FALSE(exists(stale));
   CHECK(exists(foreign));
   CHECK(exists(fresh));
+}
+
+TEST_CASE("an overwrite survives times set on it and a listing before its close", "[uploads]") {
+  MountedView v;
+  const Folders f = start_web(v);
+  write_file(f.backing + "/site", "old", kVolumeOwner, kVolumeOwner, 0644);
+  const int fd = open_and_write(f.view + "/site", "new");
+  REQUIRE(fd >= 0);
+  // What `put -p` does before closing: old times on the file being written.
+  const struct timespec old_times[2] = {{1000000000, 0}, {1000000000, 0}};
+  REQUIRE(::futimens(fd, old_times) == 0);
+  CHECK(names_in(f.view) == std::vector<std::string>{"site"});  // a listing (which removes dead temporaries)
+  REQUIRE(::close(fd) == 0);
+  CHECK(read_file(f.backing + "/site") == "new");
+  CHECK(lstat_of(f.backing + "/site").st_mtime == 1000000000);
+  CHECK(names_in(f.backing) == std::vector<std::string>{"site"});
+}
+
+TEST_CASE("two overwrites of one file at once: the first to close wins, the other is told", "[uploads]") {
+  MountedView v;
+  const Folders f = start_web(v);
+  write_file(f.backing + "/site", "old", kVolumeOwner, kVolumeOwner, 0644);
+  const int first = open_and_write(f.view + "/site", "first");
+  const int second = open_and_write(f.view + "/site", "second");
+  REQUIRE(first >= 0);
+  REQUIRE(second >= 0);
+  CHECK(read_file(f.backing + "/site") == "old");
+  REQUIRE(::close(second) == 0);
+  CHECK(read_file(f.backing + "/site") == "second");
+  CHECK(read_file(f.view + "/site") == "second");
+  errno = 0;
+  CHECK(::close(first) == -1);
+  CHECK(errno == ECANCELED);
+  CHECK(read_file(f.backing + "/site") == "second");
+  CHECK(read_file(f.view + "/site") == "second");
+  CHECK(names_in(f.backing) == std::vector<std::string>{"site"});
+}
+
+TEST_CASE("a file that replaced another gets its own inode when the old number is reused", "[uploads]") {
+  MountedView v;
+  const Folders f = start_web(v);
+  // Overwrite many files; each replaced inode number is free for the
+  // filesystem to reuse for the files made next. Every name must still
+  // read back as its own content through the view.
+  constexpr int kFiles = 40;
+  for (int i = 0; i < kFiles; ++i)
+    write_file(f.backing + "/f" + std::to_string(i), "old", kVolumeOwner, kVolumeOwner, 0644);
+  for (int i = 0; i < kFiles; ++i) {
+    const int fd = open_and_write(f.view + "/f" + std::to_string(i), "new " + std::to_string(i));
+    REQUIRE(fd >= 0);
+    REQUIRE(::close(fd) == 0);
+  }
+  for (int i = 0; i < kFiles; ++i)
+    write_file(f.backing + "/g" + std::to_string(i), "g " + std::to_string(i), kVolumeOwner, kVolumeOwner, 0644);
+  for (int i = 0; i < kFiles; ++i) {
+    INFO(i);
+    CHECK(read_file(f.view + "/f" + std::to_string(i)) == "new " + std::to_string(i));
+    CHECK(read_file(f.view + "/g" + std::to_string(i)) == "g " + std::to_string(i));
+  }
 }
