@@ -9,10 +9,15 @@
 namespace gw::gateway {
 namespace {
 
+// The items, or with many of them (a config file of 10,000 users) the
+// first few and the count: the log line stays readable.
+constexpr std::size_t kListed = 10;
+
 std::string item_list(const std::vector<mapping::Item>& items) {
   if (items.empty()) return "(none)";
   std::string text;
-  for (const mapping::Item& item : items) text += (text.empty() ? "" : ",") + item.text;
+  for (std::size_t i = 0; i < items.size() && i < kListed; ++i) text += (i ? "," : "") + items[i].text;
+  if (items.size() > kListed) text += ",... (" + std::to_string(items.size()) + " in all)";
   return text + " (from " + items.front().source + (items.size() > 1 ? ", ..." : "") + ")";
 }
 

@@ -52,6 +52,13 @@ int ConfigFile::line_of(std::string_view key, std::size_t occurrence) const {
   return 0;
 }
 
+std::vector<int> ConfigFile::lines_of(std::string_view key) const {
+  std::vector<int> lines;
+  for (const ConfigEntry& e : entries)
+    if (e.key == key) lines.push_back(e.line);
+  return lines;
+}
+
 std::string ConfigFile::where(int line) const { return name + " line " + std::to_string(line); }
 
 ConfigFile scan_config(std::string path, std::string text) {

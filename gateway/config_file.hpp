@@ -24,6 +24,9 @@ struct ConfigFile {
 
   // The line of the n-th (0-based) entry with this key; 0 when there is none.
   int line_of(std::string_view key, std::size_t occurrence = 0) const;
+  // The lines of every entry with this key, in file order (one pass: a
+  // file of 40,000 `map` lines must not be scanned once per line).
+  std::vector<int> lines_of(std::string_view key) const;
   // "gateway.conf line 7"
   std::string where(int line) const;
 };

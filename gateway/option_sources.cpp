@@ -51,8 +51,9 @@ std::vector<mapping::Item> cli_items(const std::vector<std::string>& texts, cons
 std::vector<mapping::Item> file_items(const ConfigFile& file, const std::vector<std::string>& texts,
                                       const std::string& key) {
   std::vector<mapping::Item> items;
+  const std::vector<int> lines = file.lines_of(key);
   for (std::size_t k = 0; k < texts.size(); ++k) {
-    const std::string line = file.where(file.line_of(key, k));
+    const std::string line = file.where(k < lines.size() ? lines[k] : 0);
     std::vector<mapping::Item> on_line = mapping::split_list(texts[k], line);
     if (on_line.size() == 1) on_line.front().source = line;  // "line 7", not "line 7 item 1"
     items.insert(items.end(), on_line.begin(), on_line.end());

@@ -57,11 +57,12 @@ void Reloader::start() {
   for (const auto& path : watch_) {
     std::error_code ec;
     const bool dir = std::filesystem::is_directory(path, ec);
-    const std::string folder = dir ? path : std::filesystem::path(path).parent_path().string();
+    std::filesystem::path folder = dir ? std::filesystem::path(path) : std::filesystem::path(path).parent_path();
+    if (folder.empty()) folder = std::filesystem::path(".");  // `--config gateway.conf`: the working folder
     const int wd = ::inotify_add_watch(inotify_.get(), folder.c_str(),
                                        IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_MOVED_FROM);
     if (wd < 0) {
-      spdlog::warn("cannot watch {} for changes: {}", folder, std::strerror(errno));
+      spdlog::warn("cannot watch {} for changes: {}", folder.string(), std::strerror(errno));
       continue;
     }
     file_watches_.emplace_back(wd, dir ? "" : std::filesystem::path(path).filename().string());

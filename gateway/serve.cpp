@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <malloc.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -87,6 +88,7 @@ class Supervisor {
       own_bind_ = make_mountpoint_shared(settings_.mountpoint);
     }
     if (const int rc = start_worker()) return rc;  // 2, 3 or 4: the worker said why
+    ::malloc_trim(0);  // what parsing a large configuration left free goes back to the system
     if (settings_.run_sshd) {
       sshd_ = std::make_unique<SshdSupervisor>(SshdLaunch{settings_.sshd_binary, settings_.mountpoint,
                                                           settings_.sshd_capabilities, settings_.state_dir + "/sshd-etc",

@@ -85,6 +85,7 @@ class Worker {
       throw ExitError(tree.exit_code, std::to_string(tree.problems.size()) + " problem(s); nothing was mounted");
     }
     install(std::move(tree));
+    ::malloc_trim(0);  // building the tree's temporaries are gone: RSS tracks the live tree
     ensure_mountpoint(settings_.mountpoint);
     try {
       fs::Session session(view_, settings_.mountpoint);

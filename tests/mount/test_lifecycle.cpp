@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <thread>
 
 #include "mount/mounted_view.hpp"
@@ -121,4 +123,23 @@ TEST_CASE("a hung worker is aborted by the watchdog and replaced", "[lifecycle][
     return now > 0 && now != first && read_in_child(f.view + "/a") == "a";
   }));
   CHECK(v.process().log().find("watchdog") != std::string::npos);
+}
+
+TEST_CASE("a config file named without a folder is watched for changes too", "[lifecycle]") {
+  MountedView v;
+  v.add_volume("web");
+  v.add_volume("more");
+  const std::string folder = v.tree() / "";
+  std::ofstream(folder + "gateway.conf") << "map = web:ann:web\n";
+  // `--config gateway.conf`, run from the folder that holds it.
+  char* before = ::getcwd(nullptr, 0);
+  REQUIRE(::chdir(folder.c_str()) == 0);
+  v.start(ViewSpec{{ann}, {}, {"--config", "gateway.conf"}});
+  REQUIRE(::chdir(before) == 0);
+  std::free(before);
+  CHECK(exists(v.home(ann) + "/web"));
+  CHECK_FALSE(exists(v.home(ann) + "/more"));
+  std::ofstream(folder + "gateway.conf", std::ios::app) << "map = more:ann:more\n";
+  CHECK(eventually(10, [&] { return exists(v.home(ann) + "/more"); }));
+  CHECK(v.process().log().find("cannot watch") == std::string::npos);
 }
