@@ -2,6 +2,7 @@
 
 #include "fs/open_file.hpp"
 #include "fs/ops.hpp"
+#include "fs/uploads.hpp"
 
 namespace gw::fs::ops {
 namespace {
@@ -102,7 +103,10 @@ int do_create(fuse_req_t req, View& view, const InodePtr& parent, const char* na
   if (const int err = take_handle(view, *parent, Op::create, file->opener, &file->counted)) return err;
   if (const int err = create_file(view, parent, name, *checked, mode, fi->flags, *file)) return err;
   struct stat st {};
-  if (const int err = remember_created(view, parent, name, fi->flags, *file, &st)) return err;
+  if (const int err = remember_created(view, parent, name, fi->flags, *file, &st)) {
+    if (!file->temporary.empty()) discard_upload(view, *file);  // no pending entry or temporary left behind
+    return err;
+  }
   e->ino = file->node->id;
   e->attr = present(*file->node, st);
   e->attr_timeout = e->entry_timeout = view.timeout();
@@ -124,8 +128,12 @@ void create(fuse_req_t req, fuse_ino_t parent_id, const char* name, mode_t mode,
     if (err) return err;
     fi->fh = OpenFile::to_fh(file.get());
     fi->keep_cache = 1;
-    if (fuse_reply_create(req, &e, fi) == 0) file.release();
-    else view.inodes().forget(e.ino, 1);
+    if (fuse_reply_create(req, &e, fi) == 0) {
+      file.release();
+    } else {  // interrupted: the kernel never learns of the file
+      view.inodes().forget(e.ino, 1);
+      if (!file->temporary.empty()) discard_upload(view, *file);
+    }
     return 0;
   });
 }

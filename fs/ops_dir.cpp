@@ -136,7 +136,10 @@ void list(fuse_req_t req, std::size_t size, off_t off, struct fuse_file_info* fi
       if (plus) {
         int err = 0;
         const long n = add_plus(req, view, d, ent, buf.data() + used, size - used, next, &err);
-        if (n == -2) return err;  // the listing fails rather than come back short
+        if (n == -2) {  // the listing fails rather than come back short
+          if (used == 0) return err;
+          break;  // what was added goes now (the kernel counts those lookups); the failing entry leads the next call
+        }
         if (n == 0) break;        // the rest comes with the next call
         if (n > 0) used += static_cast<std::size_t>(n);
         continue;

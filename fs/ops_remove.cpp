@@ -70,6 +70,8 @@ int do_rename(fuse_req_t req, const InodePtr& from, const char* name, const Inod
   if (PendingUploads::is_temporary(newname))
     return view.policy().refuse(*to, Op::rename, who, EPERM, "name reserved for uploads in progress", newname);
   if (flags & RENAME_WHITEOUT) return EINVAL;
+  // An upload in progress holds `newname` in the view, not yet on disk.
+  if ((flags & RENAME_NOREPLACE) && view.pending().temporary_of(to->id, newname)) return EEXIST;
   bool pending = false;
   const auto old_name = disk_name(view, *from, name, &pending);
   const auto new_name = Name::from(newname);
@@ -83,6 +85,10 @@ int do_rename(fuse_req_t req, const InodePtr& from, const char* name, const Inod
   if (const int e = sys::renameat2(old_dir.value->get(), old_name->c_str(), new_dir.value->get(), new_name->c_str(), flags))
     return e;
   if (pending) view.pending().finish(from->id, name, old_name->str());  // renamed: it has its real name now
+  // An upload in progress under `newname` was replaced: it will not be
+  // published over what now has the name (its data is dropped at close).
+  if (const auto replaced = view.pending().temporary_of(to->id, newname))
+    view.pending().finish(to->id, newname, *replaced);
   update_place(view, to, new_dir.value->get(), *new_name);
   return 0;
 }

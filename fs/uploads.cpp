@@ -43,6 +43,15 @@ void forget_replacement(View& view, OpenFile& file) {
   file.restored = true;
 }
 
+// Unlinks the upload's temporary name (ENOENT when the view renamed or
+// removed it meanwhile).
+void remove_temporary(View& view, const OpenFile& file) {
+  auto dir = node_fd(view, *file.parent);
+  if (!dir.ok()) return;
+  AsIdentity as(file.parent->mapping->stored.uid, file.parent->mapping->stored.gid);
+  if (!as.error()) sys::unlinkat(dir.value->get(), file.temporary.c_str(), 0);
+}
+
 }  // namespace
 
 bool begin_overwrite(View& view, const InodePtr& node, int flags, OpenFile& file, int* err) {
@@ -95,7 +104,14 @@ int publish_upload(View& view, OpenFile& file) {
   const bool overwrite = file.overwrite;
   std::lock_guard lock(file.ending);
   if (file.published) return file.cancelled ? ECANCELED : 0;
-  if (!overwrite && !view.pending().finish(file.parent->id, file.final_name, file.temporary)) return 0;
+  if (!overwrite && !view.pending().finish(file.parent->id, file.final_name, file.temporary)) {
+    // Renamed, removed or replaced through the view meanwhile: nothing to
+    // publish. A temporary still under its own name (another file took the
+    // upload's name) is dropped; a renamed or removed one is gone already.
+    file.published = true;
+    remove_temporary(view, file);
+    return 0;
+  }
   auto dir = node_fd(view, *file.parent);
   if (!dir.ok()) return dir.err;
   AsIdentity as(file.parent->mapping->stored.uid, file.parent->mapping->stored.gid);
@@ -131,11 +147,8 @@ void discard_upload(View& view, OpenFile& file) {
   if (file.published) return;
   file.published = true;  // ended: never published later
   if (file.overwrite) forget_replacement(view, file);
-  else if (!view.pending().finish(file.parent->id, file.final_name, file.temporary)) return;
-  auto dir = node_fd(view, *file.parent);
-  if (!dir.ok()) return;
-  AsIdentity as(file.parent->mapping->stored.uid, file.parent->mapping->stored.gid);
-  if (!as.error()) sys::unlinkat(dir.value->get(), file.temporary.c_str(), 0);
+  else view.pending().finish(file.parent->id, file.final_name, file.temporary);
+  remove_temporary(view, file);
 }
 
 bool exiting(pid_t pid) {

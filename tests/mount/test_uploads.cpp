@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -194,4 +195,21 @@ TEST_CASE("a file that replaced another gets its own inode when the old number i
     CHECK(read_file(f.view + "/f" + std::to_string(i)) == "new " + std::to_string(i));
     CHECK(read_file(f.view + "/g" + std::to_string(i)) == "g " + std::to_string(i));
   }
+}
+
+TEST_CASE("a file renamed onto an upload in progress keeps the name; the upload is dropped", "[uploads]") {
+  MountedView v;
+  const Folders f = start_web(v);
+  write_file(f.backing + "/a", "a", kVolumeOwner, kVolumeOwner, 0644);
+  const int up = ::open((f.view + "/b").c_str(), O_CREAT | O_WRONLY | O_EXCL, 0644);
+  REQUIRE(up >= 0);
+  REQUIRE(::write(up, "upload", 6) == 6);
+  // The view shows b at once, so a rename that must not replace fails.
+  CHECK(::renameat2(AT_FDCWD, (f.view + "/a").c_str(), AT_FDCWD, (f.view + "/b").c_str(), RENAME_NOREPLACE) == -1);
+  CHECK(errno == EEXIST);
+  REQUIRE(::rename((f.view + "/a").c_str(), (f.view + "/b").c_str()) == 0);
+  REQUIRE(::close(up) == 0);
+  CHECK(read_file(f.backing + "/b") == "a");
+  CHECK(read_file(f.view + "/b") == "a");
+  CHECK(names_in(f.backing) == std::vector<std::string>{"b"});
 }
