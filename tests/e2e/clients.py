@@ -297,3 +297,25 @@ class ParamikoClient:
                 else:
                     raise ValueError(kind)
         return results
+
+
+def channel_request(chan, name: str, payload: bytes = b"") -> bool:
+    """Sends a channel request with want-reply set; True when the server agrees
+    (paramiko closes the channel on a refused request)."""
+    from paramiko.common import cMSG_CHANNEL_REQUEST
+    from paramiko.message import Message
+    from paramiko.ssh_exception import SSHException
+    m = Message()
+    m.add_byte(cMSG_CHANNEL_REQUEST)
+    m.add_int(chan.remote_chanid)
+    m.add_string(name)
+    m.add_boolean(True)
+    if payload:
+        m.add_bytes(payload)
+    chan._event_pending()
+    chan.transport._send_user_message(m)
+    try:
+        chan._wait_for_event()
+        return True
+    except SSHException:
+        return False

@@ -17,11 +17,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import prerequisites as prerequisites_gate  # noqa: E402
 from clients import Target  # noqa: E402
 from gateway import E2E_ROOT, LOG_DIR, Gateway, Layout  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-IN_CI = os.environ.get("CI") == "true"
+IN_CI = prerequisites_gate.IN_CI
 
 RYAN, GARY = 1000, 1001
 WEB_OWNER = (54321, 54321)    # a volume owned by someone other than its sftp user
@@ -64,25 +65,13 @@ def missing_prerequisites() -> list[str]:
     return missing
 
 
-_skipped_for_prerequisites = False
-
-
 @pytest.fixture(scope="session", autouse=True)
 def prerequisites():
-    global _skipped_for_prerequisites
-    missing = missing_prerequisites()
-    if missing:
-        msg = "prerequisite missing: " + ", ".join(missing)
-        if IN_CI:
-            pytest.fail(msg + " (CI=true: failing instead of skipping)", pytrace=False)
-        _skipped_for_prerequisites = True
-        pytest.skip(msg)
+    prerequisites_gate.require(missing_prerequisites())
 
 
 def pytest_sessionfinish(session, exitstatus):
-    # Like the Catch2 tiers: a run that could not test anything reports 77.
-    if _skipped_for_prerequisites and exitstatus == 0:
-        session.exitstatus = 77
+    prerequisites_gate.finish(session, exitstatus)
 
 
 # -- files -------------------------------------------------------------------

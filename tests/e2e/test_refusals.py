@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from clients import Target, can_login, load_key, paramiko_transport, ssh, ssh_options
+from clients import Target, can_login, channel_request, load_key, paramiko_transport, ssh, ssh_options
 from conftest import pub
 from gateway import E2E_ROOT, free_port
 
@@ -314,27 +314,6 @@ def test_paramiko_forwarding_channels_refused(gw, ryan):
         assert "web" in sftp.listdir(".")
     finally:
         tr.close()
-
-
-def channel_request(chan, name: str, payload: bytes = b"") -> bool:
-    """Sends a channel request with want-reply set; True when the server agrees."""
-    from paramiko.common import cMSG_CHANNEL_REQUEST
-    from paramiko.message import Message
-    from paramiko.ssh_exception import SSHException
-    m = Message()
-    m.add_byte(cMSG_CHANNEL_REQUEST)
-    m.add_int(chan.remote_chanid)
-    m.add_string(name)
-    m.add_boolean(True)
-    if payload:
-        m.add_bytes(payload)
-    chan._event_pending()
-    chan.transport._send_user_message(m)
-    try:
-        chan._wait_for_event()
-        return True
-    except SSHException:
-        return False  # paramiko closes the channel on a refused request
 
 
 def request_payload(name: str) -> bytes:

@@ -26,6 +26,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 import hostile  # noqa: E402  (puts tests/e2e on sys.path, moves the e2e root to /run/gw-hostile)
+import prerequisites as prerequisites_gate  # noqa: E402
 from clients import Target  # noqa: E402
 from gateway import Layout  # noqa: E402
 from hostile import HOSTILE_ROOT, HostileGateway  # noqa: E402
@@ -62,25 +63,13 @@ LOGIN_GRACE = 20               # the rendered LoginGraceTime
 EXTRA_PROGRAMS = ["setpriv", "nsenter", "prlimit", "mount", "umount"]
 
 
-_skipped_for_prerequisites = False
-
-
 @pytest.fixture(scope="session", autouse=True)
 def prerequisites():
-    global _skipped_for_prerequisites
-    missing = e2e.missing_prerequisites()
-    missing += [p for p in EXTRA_PROGRAMS if shutil.which(p) is None]
-    if missing:
-        msg = "prerequisite missing: " + ", ".join(missing)
-        if IN_CI:
-            pytest.fail(msg + " (CI=true: failing instead of skipping)", pytrace=False)
-        _skipped_for_prerequisites = True
-        pytest.skip(msg)
+    prerequisites_gate.require(e2e.missing_prerequisites() + [p for p in EXTRA_PROGRAMS if shutil.which(p) is None])
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if _skipped_for_prerequisites and exitstatus == 0:
-        session.exitstatus = 77
+    prerequisites_gate.finish(session, exitstatus)
 
 
 @pytest.fixture(scope="session")

@@ -175,7 +175,7 @@ def test_busy_worker_is_not_taken_for_hung(slow_volume_gateway, measure):
     g, ryan = slow_volume_gateway
     worker, sshd = worker_pid(g), listener_pid(g)
     mark = g.log_mark()
-    clients, duration = 10, 9.0
+    clients, duration = 16, 9.0  # one slowfs folder each (d0 ... d15); the probe queues behind ~14 lookups
     done, failures = [0] * clients, []
 
     def client(i: int, s):

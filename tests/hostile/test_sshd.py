@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from clients import Target, can_login, load_key, paramiko_transport, ssh, ssh_options
+from clients import Target, can_login, channel_request, load_key, paramiko_transport, ssh, ssh_options
 from conftest import LOGIN_GRACE, SECOND_ADDRESS, SILENT_ADDRESS, pub
 from gateway import free_port
 from hostile import free_source_socket, timed_login
@@ -98,27 +98,6 @@ def authed(t: Target):
     tr = paramiko_transport(t)
     tr.auth_publickey(t.user, load_key(t.key))
     return tr
-
-
-def channel_request(chan, name: str, payload: bytes = b"") -> bool:
-    """A channel request with want-reply set; True when the server agrees."""
-    from paramiko.common import cMSG_CHANNEL_REQUEST
-    from paramiko.message import Message
-    from paramiko.ssh_exception import SSHException
-    m = Message()
-    m.add_byte(cMSG_CHANNEL_REQUEST)
-    m.add_int(chan.remote_chanid)
-    m.add_string(name)
-    m.add_boolean(True)
-    if payload:
-        m.add_bytes(payload)
-    chan._event_pending()
-    chan.transport._send_user_message(m)
-    try:
-        chan._wait_for_event()
-        return True
-    except SSHException:
-        return False
 
 
 def payload(*items) -> bytes:
