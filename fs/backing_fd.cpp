@@ -63,4 +63,13 @@ sys::Result<BackingFd> path_fd_of(int proc_self_fd, int open_fd) {
   return {BackingFd{std::move(r.value)}, 0};
 }
 
+int reopen_key_of(int proc_self_fd, int open_fd, FileHandle* handle, SharedFd* pinned) {
+  *handle = handle_of(open_fd);
+  if (!handle->empty()) return 0;
+  auto p = path_fd_of(proc_self_fd, open_fd);
+  if (!p.ok()) return p.err;
+  *pinned = std::make_shared<const BackingFd>(std::move(p.value));
+  return 0;
+}
+
 }  // namespace gw::fs

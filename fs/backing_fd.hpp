@@ -73,4 +73,8 @@ FileHandle handle_of(int fd);
 // An O_PATH fd of an object the worker just created and holds open.
 sys::Result<BackingFd> path_fd_of(int proc_self_fd, int open_fd);
 
+// How an inode reopens the object behind `open_fd` later: its handle, or on
+// a filesystem without handles an O_PATH fd kept in `*pinned`. 0 or errno.
+int reopen_key_of(int proc_self_fd, int open_fd, FileHandle* handle, SharedFd* pinned);
+
 }  // namespace gw::fs

@@ -83,12 +83,8 @@ int remember_created(View& view, const InodePtr& parent, const char* name, int f
   if (!(flags & O_NONBLOCK))
     if (const int e = sys::set_status_flags(file.fd.get(), flags & ~(O_CREAT | O_EXCL | O_TRUNC))) return e;
   SharedFd pinned;
-  FileHandle handle = handle_of(file.fd.get());
-  if (handle.empty()) {
-    auto p = path_fd_of(view.proc_fd(), file.fd.get());
-    if (!p.ok()) return p.err;
-    pinned = std::make_shared<const BackingFd>(std::move(p.value));
-  }
+  FileHandle handle;
+  if (const int e = reopen_key_of(view.proc_fd(), file.fd.get(), &handle, &pinned)) return e;
   file.node = view.inodes().remember(parent->mapping, *st, std::move(handle), pinned);
   file.node->set_place(parent, name);
   return 0;

@@ -22,15 +22,7 @@ std::shared_ptr<const Inode> temporary_inode(View& view, const Inode& node, int 
   next->dev = st.st_dev;
   next->ino = st.st_ino;
   next->type = st.st_mode & S_IFMT;
-  next->handle = handle_of(fd);
-  if (next->handle.empty()) {
-    auto p = path_fd_of(view.proc_fd(), fd);
-    if (!p.ok()) {
-      *err = p.err;
-      return nullptr;
-    }
-    next->pinned = std::make_shared<const BackingFd>(std::move(p.value));
-  }
+  if ((*err = reopen_key_of(view.proc_fd(), fd, &next->handle, &next->pinned))) return nullptr;
   return next;
 }
 

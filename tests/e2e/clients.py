@@ -319,3 +319,19 @@ def channel_request(chan, name: str, payload: bytes = b"") -> bool:
         return True
     except SSHException:
         return False
+
+
+def login_time(t: Target, want: bool, deadline: float, connect_timeout: int = 2,
+               attempt_timeout: float = 5.0) -> float | None:
+    """Polls until a login succeeds (want=True) or fails (want=False);
+    returns the seconds it took from now, or None past the deadline."""
+    import time
+    start = time.monotonic()
+    while True:
+        ok = can_login(t, options=[f"ConnectTimeout={connect_timeout}"], timeout=attempt_timeout)
+        elapsed = time.monotonic() - start
+        if ok == want:
+            return elapsed
+        if elapsed >= deadline:
+            return None
+        time.sleep(0.05)

@@ -147,20 +147,6 @@ def thread_count(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/task"))
 
 
-def login_time(t: Target, want: bool, deadline: float, attempt_timeout: float = 15.0) -> float | None:
-    """Seconds until a login succeeds (want=True) or fails (want=False), polling;
-    None when that does not happen within `deadline`."""
-    start = time.monotonic()
-    while True:
-        ok = can_login(t, options=["ConnectTimeout=3"], timeout=attempt_timeout)
-        elapsed = time.monotonic() - start
-        if ok == want:
-            return elapsed
-        if elapsed >= deadline:
-            return None
-        time.sleep(0.05)
-
-
 def timed_login(t: Target, timeout: float = 30.0, options: list[str] | None = None) -> tuple[bool, float]:
     """One login attempt; whether it reached the home, and how long it took."""
     start = time.monotonic()

@@ -15,10 +15,10 @@ import time
 
 import pytest
 
-from clients import Target, can_login, paramiko_sftp, sftp_batch, sftp_outputs
+from clients import Target, can_login, login_time, paramiko_sftp, sftp_batch, sftp_outputs
 from conftest import FILES_OWNER, GARY, RYAN, WEB_OWNER, pub, random_file, sha256
 from gateway import fuse_mounted
-from hostile import (AuditLog, Layout, SftpProcess, listener_pid, login_time, proc_state, temporaries, timed_login,
+from hostile import (AuditLog, Layout, SftpProcess, listener_pid, proc_state, temporaries, timed_login,
                      wait_for, wait_worker, worker_pid)
 
 MIB = 1 << 20
@@ -76,7 +76,7 @@ def test_kill9_worker_during_upload(fault_gateway, payload, measure):
         result = {}
         waiter = threading.Thread(target=lambda: result.update(r=up.finish(timeout=30), t=time.monotonic()))
         waiter.start()
-        back = login_time(ryan, True, deadline=10)
+        back = login_time(ryan, True, deadline=10, connect_timeout=3, attempt_timeout=15)
         back_total = time.monotonic() - killed
         new = wait_worker(g, other_than=old)
         waiter.join(timeout=40)
@@ -120,7 +120,7 @@ def test_sigstop_worker_logins_fail_fast_then_recover(fault_gateway, measure):
         # The watchdog killed the stopped worker; a SIGCONT is harmless either way.
         if proc_state(old) == "T":
             os.kill(old, signal.SIGCONT)
-        back = login_time(ryan, True, deadline=15)
+        back = login_time(ryan, True, deadline=15, connect_timeout=3, attempt_timeout=15)
         recovered = time.monotonic() - stopped
     finally:
         if proc_state(old) == "T":
@@ -229,9 +229,12 @@ def test_atomic_upload_is_hidden_until_complete(fault_gateway, payload, measure)
         sizes = []
         while up.running():
             names = os.listdir(web)
-            if not up.running():
+            if "atomic.bin" in names:
+                # Published at the close, which can come just before the client
+                # exits: then only ever the whole file (the rename is atomic).
+                size = os.stat(web / "atomic.bin").st_size
+                assert size == UPLOAD, f"the final name appeared mid-upload at {size} bytes: {names}"
                 break
-            assert "atomic.bin" not in names, f"the final name appeared mid-upload: {names}"
             assert temporaries(web) == [tmp], names
             try:
                 sizes.append(os.stat(web / tmp).st_size)
@@ -352,7 +355,7 @@ def test_overwrite_of_an_existing_file_is_never_partial(fault_gateway, payload, 
     big, digest = payload
     web = g.volumes / "web"
     old = tmp_path / "old.bin"
-    old_digest = random_file(old, UPLOAD)
+    random_file(old, UPLOAD)
     assert sftp_batch(ryan, [f"put {old} web/site.bin"]).returncode == 0
     up = SftpProcess(ryan, [f"put {big} web/site.bin"], limit_kbit=RATE_KBIT)
     partial = []
