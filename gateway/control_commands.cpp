@@ -1,7 +1,9 @@
 #include "gateway/control_commands.hpp"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <thread>
@@ -9,12 +11,20 @@
 #include "gateway/exit_codes.hpp"
 #include "gateway/json_writer.hpp"
 #include "gateway/status_file.hpp"
+#include "mapping/parse.hpp"
 #include "mapping/plan.hpp"
 
 namespace gw::gateway {
 namespace {
 
 bool alive(pid_t pid) { return pid > 0 && ::kill(pid, 0) == 0; }
+
+// Whoever else could write in the state folder could name users there.
+bool private_folder(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::geteuid() &&
+         (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
 
 bool mounted(const std::string& path) {
   struct statfs st {};
@@ -104,6 +114,21 @@ int run_status(const Settings& s, std::ostream& out) {
   if (s.format == Format::json) status_json(s, l, plan, out);
   else status_text(s, l, plan, out);
   return l.running && l.view_mounted ? exit_code::ok : exit_code::failure;
+}
+
+std::vector<mapping::Item> served_users(const std::string& state_dir) {
+  const std::string none = "no users given (--users, SFTP_USERS or --config) and ";
+  const auto state = read_runtime(state_dir);
+  if (!state || !alive(state->pid)) throw UsageError(none + "no gateway is serving with state folder " + state_dir);
+  if (!private_folder(state_dir)) {
+    throw UsageError(none + "the state folder " + state_dir + " is not private to uid " + std::to_string(::geteuid()) +
+                     ": the users its gateway published there are not trusted");
+  }
+  if (state->users.empty()) {
+    throw UsageError(none + "the gateway serving with state folder " + state_dir + " (pid " +
+                     std::to_string(state->pid) + ") publishes no users (a gateway older than this command?)");
+  }
+  return mapping::split_list(state->users, state_dir + "/runtime users");
 }
 
 }  // namespace gw::gateway

@@ -14,6 +14,7 @@
 #include <iostream>
 #include <string_view>
 
+#include "gateway/control_commands.hpp"
 #include "gateway/exit_codes.hpp"
 #include "gateway/json_writer.hpp"
 #include "gateway/key_store.hpp"
@@ -63,9 +64,13 @@ void check_operands(const KeysRequest& r) {
 }
 
 // Only the users matter here: a broken mapping rule must not stop an admin
-// from fixing keys (serve and check still report it).
+// from fixing keys (serve and check still report it). Given none, the users
+// of the gateway serving with this state folder (as `gateway status` and
+// `reload` find it), so keys need no copy of the configuration.
 std::vector<mapping::User> configured_users(const Settings& settings) {
-  const mapping::Parsed parsed = mapping::parse(mapping::Input{settings.input.users, {}});
+  const std::vector<mapping::Item> items =
+      settings.input.users.empty() ? served_users(settings.state_dir) : settings.input.users;
+  const mapping::Parsed parsed = mapping::parse(mapping::Input{items, {}});
   if (!parsed.ok()) {
     const std::size_t more = parsed.problems.size() - 1;
     throw UsageError(parsed.problems.front().line() +
@@ -189,7 +194,8 @@ std::string keys_usage() {
          "       gateway keys remove --user USER FINGERPRINT [options]\n"
          "       gateway keys clear --user USER [options]\n"
          "One OpenSSH public key per line (a .pub file, or `ssh-add -L`): ssh-ed25519, or ssh-rsa of at\n"
-         "least 3072 bits, without options. A running `gateway serve` sees a change at the next login.\n";
+         "least 3072 bits, without options. A running `gateway serve` sees a change at the next login.\n"
+         "Users: --users, SFTP_USERS or --config; given none, those of the gateway serving with --state-dir.\n";
 }
 
 int run_keys(const Settings& settings, std::istream& in, std::ostream& out) {

@@ -24,6 +24,7 @@ void write_runtime(const std::string& state_dir, const RuntimeState& s) {
     std::ofstream out(tmp, std::ios::trunc);
     out << "pid=" << s.pid << "\nreloads=" << s.reloads
         << "\nlast_reload=" << s.last_reload << "\nmountpoint=" << s.mountpoint << "\n";
+    out << "users=" << s.users << "\n";
   }
   std::rename(tmp.c_str(), path.c_str());  // readers never see half a file
 }
@@ -41,6 +42,7 @@ std::optional<RuntimeState> read_runtime(const std::string& state_dir) {
       else if (key == "reloads") s.reloads = static_cast<unsigned>(std::stoul(value));
       else if (key == "last_reload") s.last_reload = value;
       else if (key == "mountpoint") s.mountpoint = value;
+      else if (key == "users") s.users = value;
     } catch (const std::exception&) {
       return std::nullopt;
     }

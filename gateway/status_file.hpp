@@ -1,4 +1,4 @@
-// What a running gateway leaves for `gateway status` and `gateway reload`:
+// What a running gateway leaves for `gateway status`, `reload` and `keys`:
 // <state-dir>/runtime, `key=value` lines rewritten atomically at start and
 // after every reload, removed on a clean exit.
 #pragma once
@@ -15,6 +15,7 @@ struct RuntimeState {
   unsigned reloads = 0;      // reload attempts so far
   std::string last_reload;   // "ok", or why the last reload was refused
   std::string mountpoint;
+  std::string users;         // the served users, as `--users` takes them (`gateway keys` without users)
 };
 
 void write_runtime(const std::string& state_dir, const RuntimeState& s);

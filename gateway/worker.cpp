@@ -23,6 +23,7 @@
 #include "gateway/reloader.hpp"
 #include "gateway/served_tree.hpp"
 #include "gateway/status_file.hpp"
+#include "mapping/parse.hpp"
 
 namespace gw::gateway {
 namespace {
@@ -160,6 +161,11 @@ class Worker {
     s.reloads = reloads_;
     s.last_reload = last;
     s.mountpoint = settings_.mountpoint;
+    // The served users (a refused reload keeps the old ones): `gateway keys`
+    // run without users takes them from here.
+    std::vector<mapping::User> users;
+    for (const mapping::UserPlan& u : plan_.users) users.push_back(u.user);
+    s.users = mapping::render_users(users);
     write_runtime(settings_.state_dir, s);
   }
 

@@ -154,3 +154,43 @@ def test_keys_reload_commands_and_a_broken_config(gw_factory, keys):
     time.sleep(0.2)
     assert g.proc.poll() is None, "SIGHUP ended the gateway"
     assert can_login(ryan)
+
+
+def test_keys_take_the_users_of_the_running_gateway(gw_factory, keys):
+    """`gateway keys` given no users (no --users, SFTP_USERS or --config)
+    takes them from the gateway serving with its state folder, as that
+    gateway serves them; with no gateway there it says where to give them."""
+    g = gw_factory(Layout(users={"ryan": 1000}, maps=[], volumes={}), "keys-users", {})
+    carol = Target(g.port, "carol", keys["carol_ed25519"])
+    carol_pub = str(pub(keys["carol_ed25519"]))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SFTP_")}
+
+    def gateway_keys(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([g.binary, "keys", *args, "--state-dir", str(g.state)], capture_output=True, text=True,
+                              timeout=15, stdin=subprocess.DEVNULL, env=env)
+
+    # carol is added to the config file; once the gateway serves her, her
+    # key goes in without the users repeated, and she logs in.
+    before = int(g.runtime()["reloads"])
+    g.write_config({"ryan": 1000, "carol": 1002}, [])
+    assert wait_reloads(g, before)["last_reload"] == "ok", g.log_tail()
+    r = gateway_keys("add", "--user", "carol", carol_pub)
+    assert r.returncode == 0 and r.stdout.startswith("added carol ssh-ed25519 "), (r.returncode, r.stdout, r.stderr)
+    assert login_time(carol, True, DEADLINE) is not None, g.log_tail()
+
+    # A refused reload leaves the served users, and so the ones keys knows.
+    before = int(g.runtime()["reloads"])
+    g.write_config({"ryan": 1000, "carol": 1002, "dave": "notanumber"}, [])
+    assert wait_reloads(g, before)["last_reload"] != "ok"
+    r = gateway_keys("list")
+    assert r.returncode == 0 and r.stdout.splitlines()[0] == "ryan (no keys)", (r.stdout, r.stderr)
+    assert r.stdout.splitlines()[1].startswith("carol ssh-ed25519 "), r.stdout
+    r = gateway_keys("add", "--user", "dave", carol_pub)
+    assert (r.returncode, r.stderr) == (2, "gateway: unknown user 'dave' (configured: ryan, carol)\n"), r
+
+    # No gateway serving: a clear error, exit 2, nothing written.
+    assert g.stop() == 0
+    r = gateway_keys("clear", "--user", "carol")
+    assert (r.returncode, r.stderr) == (2, "gateway: no users given (--users, SFTP_USERS or --config) and no gateway "
+                                           f"is serving with state folder {g.state}\n"), r
+    assert (g.state / "authorized_keys" / "carol").read_text().startswith("ssh-ed25519 ")

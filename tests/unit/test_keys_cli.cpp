@@ -1,5 +1,8 @@
 // `gateway keys` through the real binary ($GATEWAY_BIN): output lines,
 // "gateway: <what>" errors and exit codes.
+#include <unistd.h>
+
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -116,6 +119,42 @@ TEST_CASE("keys refuses bad input with exit code 2 and changes nothing", "[keys]
   r = cli.run({"list"}, "", {{"SFTP_USERS", "root:0"}});
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::StartsWith("gateway: SFTP_USERS item 1: 'root:0'"));
+}
+
+// tests/e2e/test_live.py runs this against a real gateway; here its runtime
+// file is written by hand, with this process as the serving pid.
+TEST_CASE("keys given no users takes them from the gateway serving with the state folder", "[keys][cli]") {
+  const auto& k = test_keys();
+  const KeysCli cli;
+  const std::string none = "gateway: no users given (--users, SFTP_USERS or --config) and ";
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"add", "--user", "ryan"}, {"list"}}) {
+    const RunResult r = cli.run(args, k.ed25519.pub, {});
+    CHECK(r.code == 2);
+    CHECK(r.err == none + "no gateway is serving with state folder " + cli.state + "\n");
+  }
+  std::filesystem::create_directory(cli.state);
+  std::filesystem::permissions(cli.state, std::filesystem::perms::owner_all);
+  const std::string runtime = "pid=" + std::to_string(::getpid()) + "\nreloads=0\nlast_reload=ok\nmountpoint=/x\n";
+  gw::test::write_file(cli.state + "/runtime", runtime + "users=ryan:54321,gary:1001\n");
+  RunResult r = cli.run({"add", "--user", "gary"}, k.ed25519.pub, {});
+  INFO(r.err);
+  CHECK(r.code == 0);
+  CHECK(words(r.out).at(1) == "gary");
+  r = cli.run({"add", "--user", "bob"}, k.ed25519.pub, {});
+  CHECK(r.code == 2);
+  CHECK(r.err == "gateway: unknown user 'bob' (configured: ryan, gary)\n");
+
+  gw::test::write_file(cli.state + "/runtime", runtime + "users=\n");
+  r = cli.run({"list"}, "", {});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::StartsWith(none + "the gateway serving with state folder " + cli.state) &&
+                        Catch::Contains("publishes no users"));
+  // Whoever else can write the folder could have named the users.
+  gw::test::write_file(cli.state + "/runtime", runtime + "users=ryan:54321\n");
+  std::filesystem::permissions(cli.state, std::filesystem::perms::all);
+  r = cli.run({"list"}, "", {});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::StartsWith(none + "the state folder " + cli.state + " is not private"));
 }
 
 TEST_CASE("keys --help shows the actions", "[keys][cli]") {
