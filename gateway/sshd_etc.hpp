@@ -6,6 +6,8 @@
 // /etc/passwd by rename (useradd, vipw) changes the host's folder, not
 // sshd's /etc, and the worker replaces the gateway's files by rename too:
 // the links reach each new file at once, and a reader never sees half of one.
+// They are real files, not the view's: sshd resolves accounts even while a
+// worker restarts.
 //
 // Built here and checked here (gateway status), so the two cannot drift.
 #pragma once

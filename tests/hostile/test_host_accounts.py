@@ -23,7 +23,7 @@ import pytest
 from clients import Target, can_login
 from conftest import RYAN, pub
 from gateway import Layout
-from hostile import HOSTILE_ROOT, HostileGateway
+from hostile import HOSTILE_ROOT, TRY_WRITE, HostileGateway, run_as
 
 ACCOUNT_FILES = ("passwd", "group", "shadow", "gshadow", "nsswitch.conf")
 
@@ -117,6 +117,15 @@ def test_host_renaming_its_account_files_keeps_logins(host):
     for name in ("passwd", "group"):
         replace_by_rename(g.etc / name)
     assert login_or_why(g, ryan) is None
+    # sshd's /etc, the host's entries behind it and the gateway's files are
+    # all read-only for root on the sshd side (it keeps uid 0).
+    sshd = g.sshd_pid()
+    targets = ["/etc/.gateway-host-etc/hostname", "/etc/passwd", "/etc/shadow"]
+    r = run_as(0, 0, TRY_WRITE, *targets, caps="SYS_CHROOT,SETUID,SETGID", mount_ns_of=sshd)
+    assert dict(line.split() for line in r.stdout.splitlines()) == {t: "EROFS" for t in targets}, r
+    r = run_as(0, 0, "import os\ntry: os.mkdir('/etc/x'); print('ok')\nexcept OSError as e: print(e.errno)",
+               caps="SYS_CHROOT,SETUID,SETGID", mount_ns_of=sshd)
+    assert r.stdout.split() == ["30"], r  # EROFS
     # The host's own view did change: this namespace's /etc is the copy.
     r = subprocess.run(["nsenter", "-t", str(g.proc.pid), "-m", "--", "stat", "-c", "%i", "/etc/passwd"],
                        capture_output=True, text=True, timeout=10)
