@@ -1,5 +1,5 @@
-// passwd and group for the sshd side, rendered from the users: sshd resolves
-// accounts through these, so adding a user needs no change there.
+// The account databases for the sshd side, rendered from the users: sshd
+// resolves accounts through these, so adding a user needs no change there.
 #pragma once
 
 #include <string>
@@ -19,5 +19,16 @@ struct PrivsepAccount {
 // shell, home /<user> (inside the chroot), no supplementary groups.
 std::string render_passwd(const std::vector<mapping::User>& users, const PrivsepAccount& privsep);
 std::string render_group(const std::vector<mapping::User>& users, const PrivsepAccount& privsep);
+
+// One entry per account of `passwd` (per group of `group`), password `*`
+// and no ageing: sshd (UsePAM no) takes an account's locked or expired state
+// from shadow, so the gateway's accounts must not find that state anywhere
+// else (a host account of the same name with a locked `!` password).
+std::string render_shadow(const std::string& passwd);
+std::string render_gshadow(const std::string& group);
+
+// sshd's name service switch: the account databases come from those files
+// alone, never from another source of the host's (systemd's userdb, LDAP).
+std::string render_nsswitch();
 
 }  // namespace gw::gateway

@@ -10,6 +10,7 @@
 
 #include "gateway/exit_codes.hpp"
 #include "gateway/json_writer.hpp"
+#include "gateway/sshd_etc.hpp"
 #include "gateway/status_file.hpp"
 #include "mapping/parse.hpp"
 #include "mapping/plan.hpp"
@@ -43,7 +44,10 @@ struct Live {
   bool running = false;
   bool view_mounted = false;
   bool sshd_running = false;
-  pid_t sshd_pid = 0;  // host mode only
+  pid_t sshd_pid = 0;         // host mode only
+  std::string sshd_problem;   // host mode: why sshd is unhealthy, "" when it is not
+  bool sshd_managed() const { return sshd_pid > 0; }
+  bool sshd_healthy() const { return sshd_managed() && sshd_problem.empty(); }
 };
 
 Live look(const Settings& s) {
@@ -53,6 +57,8 @@ Live look(const Settings& s) {
   l.view_mounted = mounted(l.state ? l.state->mountpoint : s.mountpoint);
   l.sshd_pid = read_sshd_pid(s.state_dir);
   l.sshd_running = alive(l.sshd_pid);
+  if (l.sshd_managed())
+    l.sshd_problem = l.sshd_running ? sshd_etc_problem(l.sshd_pid, sshd_etc_path(s.state_dir)) : "not running";
   return l;
 }
 
@@ -60,7 +66,8 @@ void status_json(const Settings& s, const Live& l, const mapping::Plan& plan, st
   JsonWriter j(out);
   j.begin_object().field("running", l.running).field("pid", l.running ? l.state->pid : 0);
   j.field("mountpoint", s.mountpoint).field("mounted", l.view_mounted);
-  j.field("sshd_managed", l.sshd_pid > 0).field("sshd_running", l.sshd_running).field("sshd_pid", l.sshd_pid);
+  j.field("sshd_managed", l.sshd_managed()).field("sshd_running", l.sshd_running).field("sshd_pid", l.sshd_pid);
+  j.field("sshd_healthy", l.sshd_healthy()).field("sshd_problem", l.sshd_problem);
   j.field("reloads", l.state ? l.state->reloads : 0u).field("last_reload", l.state ? l.state->last_reload : "");
   j.key("users").begin_array();
   for (const auto& u : plan.users) {
@@ -78,7 +85,8 @@ void status_json(const Settings& s, const Live& l, const mapping::Plan& plan, st
 void status_text(const Settings& s, const Live& l, const mapping::Plan& plan, std::ostream& out) {
   out << "gateway: " << (l.running ? "running (pid " + std::to_string(l.state->pid) + ")" : "not running") << '\n'
       << "view: " << s.mountpoint << (l.view_mounted ? " (mounted)" : " (not mounted)") << '\n';
-  if (l.sshd_pid > 0) out << "sshd: " << (l.sshd_running ? "running" : "not running") << " (host mode)\n";
+  if (l.sshd_healthy()) out << "sshd: running (host mode), with the gateway's accounts\n";
+  else if (l.sshd_managed()) out << "sshd: unhealthy (host mode): " << l.sshd_problem << '\n';
   else out << "sshd: not managed by the gateway\n";
   if (l.state) out << "reloads: " << l.state->reloads << ", last: " << l.state->last_reload << '\n';
   for (const auto& u : plan.users) {
@@ -113,7 +121,10 @@ int run_status(const Settings& s, std::ostream& out) {
   const Live l = look(s);
   if (s.format == Format::json) status_json(s, l, plan, out);
   else status_text(s, l, plan, out);
-  return l.running && l.view_mounted ? exit_code::ok : exit_code::failure;
+  // A managed sshd that is down or resolves the host's accounts fails every
+  // login: as unhealthy as a view that is not mounted.
+  const bool healthy = l.running && l.view_mounted && (!l.sshd_managed() || l.sshd_healthy());
+  return healthy ? exit_code::ok : exit_code::failure;
 }
 
 std::vector<mapping::Item> served_users(const std::string& state_dir) {

@@ -16,7 +16,8 @@ namespace gw::gateway {
 int run_reload(const Settings& settings, std::ostream& out);
 
 // Users, mappings and key counts from the configuration; whether the gateway
-// runs, the view is mounted and sshd runs. Exit 0 only when serving.
+// runs, the view is mounted and, in host mode, sshd runs with the gateway's
+// accounts (sshd_etc.hpp). Exit 0 only when serving.
 int run_status(const Settings& settings, std::ostream& out);
 
 // The users the gateway serving with this state folder serves, as it

@@ -23,36 +23,30 @@
 #include <cstring>
 
 #include "gateway/exit_codes.hpp"
+#include "gateway/sshd_etc.hpp"
 
 namespace gw::gateway {
 namespace {
 
 using namespace std::chrono_literals;
 
-// In the child, between fork and exec: a private mount namespace in which the
-// view's passwd and group stand in for the host's (sshd resolves the sftp
-// users through them), then every capability outside `keep` leaves the
-// bounding set, so sshd, although uid 0, starts with exactly `keep`.
-[[noreturn]] void exec_sshd(const SshdLaunch& launch, const std::vector<int>& keep, cap_t caps, pid_t parent) {
+// In the child, between fork and exec: a private mount namespace whose /etc
+// is the one sshd_etc.hpp describes (the host's entries, the gateway's
+// accounts), then every capability outside `keep` leaves the bounding set,
+// so sshd, although uid 0, starts with exactly `keep`.
+[[noreturn]] void exec_sshd(const SshdLaunch& launch, const SshdEtcPlan& etc, const std::vector<int>& keep, cap_t caps,
+                            pid_t parent) {
   // sshd must not outlive a gateway killed with SIGKILL (it would keep the
   // port). The signal follows the forking thread: the supervising thread,
   // which lives as long as sshd is wanted.
   if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || ::getppid() != parent) ::_exit(127);
-  // Real files, not the view's: a bind mount of a file inside the view
-  // would stay on a dead mount after a worker restart.
-  const std::string passwd = launch.etc_dir + "/passwd";
-  const std::string group = launch.etc_dir + "/group";
   const std::string config = launch.view + "/etc/ssh/sshd_config";
-  // Read-only binds: root on the sshd side (uid 0, but only sshd's
-  // capabilities) owns the root 0644 files and could otherwise rewrite them;
-  // the worker still rewrites them in place through the host's path.
-  constexpr unsigned long kReadOnlyBind = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-  if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0 ||
-      ::mount(passwd.c_str(), "/etc/passwd", nullptr, MS_BIND, nullptr) != 0 ||
-      ::mount(nullptr, "/etc/passwd", nullptr, kReadOnlyBind, nullptr) != 0 ||
-      ::mount(group.c_str(), "/etc/group", nullptr, MS_BIND, nullptr) != 0 ||
-      ::mount(nullptr, "/etc/group", nullptr, kReadOnlyBind, nullptr) != 0) {
+  if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
     ::perror("gateway: sshd namespace");
+    ::_exit(127);
+  }
+  if (const char* failed = mount_sshd_etc(etc)) {
+    ::perror(failed);
     ::_exit(127);
   }
   // sshd stays uid 0 and, without any capability, still owns every
@@ -137,6 +131,7 @@ SshdSupervisor::~SshdSupervisor() { stop(); }
 pid_t SshdSupervisor::spawn() {
   ::mkdir("/run/sshd", 0755);  // sshd's privilege separation chroot
   // Prepared before fork: the child only makes syscalls.
+  const SshdEtcPlan etc = plan_sshd_etc(launch_.etc_dir);
   cap_t caps = cap_init();
   if (!keep_.empty()) {
     std::vector<cap_value_t> list(keep_.begin(), keep_.end());
@@ -146,7 +141,7 @@ pid_t SshdSupervisor::spawn() {
   }
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
-  if (pid == 0) exec_sshd(launch_, keep_, caps, parent);
+  if (pid == 0) exec_sshd(launch_, etc, keep_, caps, parent);
   cap_free(caps);
   if (pid < 0) throw ExitError(exit_code::failure, std::string("cannot start sshd: ") + std::strerror(errno));
   std::string names;

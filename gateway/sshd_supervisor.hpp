@@ -17,7 +17,7 @@ struct SshdLaunch {
   std::string sshd = "/usr/sbin/sshd";
   std::string view;                       // the mounted view (its etc/ is sshd's)
   std::vector<std::string> capabilities;  // e.g. {"SYS_CHROOT","SETUID","SETGID"}
-  std::string etc_dir;                    // passwd and group for sshd (kept up to date by the worker)
+  std::string etc_dir;                    // the gateway's files sshd's /etc links to (sshd_etc.hpp)
   std::string pid_file;                   // rewritten with each sshd started
 };
 

@@ -61,6 +61,8 @@ pid_t read_sshd_pid(const std::string& state_dir) {
   return static_cast<pid_t>(pid);
 }
 
+std::string sshd_etc_path(const std::string& state_dir) { return state_dir + "/sshd-etc"; }
+
 void remove_sshd_pid(const std::string& state_dir) { std::remove(sshd_pid_path(state_dir).c_str()); }
 
 }  // namespace gw::gateway

@@ -25,6 +25,8 @@ void remove_runtime(const std::string& state_dir);
 // Host mode: the supervisor's record of the sshd it runs (<state-dir>/sshd.pid).
 std::string sshd_pid_path(const std::string& state_dir);
 pid_t read_sshd_pid(const std::string& state_dir);
+// Host mode: the gateway's account files that sshd's /etc links to (sshd_etc.hpp).
+std::string sshd_etc_path(const std::string& state_dir);
 void remove_sshd_pid(const std::string& state_dir);
 
 // The valid keys in <state_dir>/authorized_keys/<user>.

@@ -22,6 +22,7 @@
 #include "gateway/progress_counter.hpp"
 #include "gateway/reloader.hpp"
 #include "gateway/served_tree.hpp"
+#include "gateway/sshd_etc.hpp"
 #include "gateway/status_file.hpp"
 #include "mapping/parse.hpp"
 
@@ -55,18 +56,6 @@ void ensure_mountpoint(const std::string& path) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
   if (ec) throw ExitError(exit_code::mount_failed, path + ": " + ec.message());
-}
-
-// Host mode: sshd's /etc/passwd and /etc/group are bind mounts of these
-// files, so they are rewritten in place (a rename would leave the bind mount
-// on the old file) and outlive a worker restart.
-void write_in_place(const std::string& path, const std::string& text) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) throw ExitError(exit_code::failure, "cannot write " + path + ": " + std::strerror(errno));
-  const bool ok = ::pwrite(fd, text.data(), text.size(), 0) == static_cast<ssize_t>(text.size()) &&
-                  ::ftruncate(fd, static_cast<off_t>(text.size())) == 0;
-  ::close(fd);
-  if (!ok) throw ExitError(exit_code::failure, "cannot write " + path);
 }
 
 class Worker {
@@ -122,10 +111,8 @@ class Worker {
     if (!tree.problems.empty()) throw std::runtime_error(tree.problems.front());
     plan_ = tree.plan;
     if (settings_.run_sshd) {
-      const std::string dir = settings_.state_dir + "/sshd-etc";
-      std::filesystem::create_directories(dir);
-      write_in_place(dir + "/passwd", tree.passwd);
-      write_in_place(dir + "/group", tree.group);
+      // sshd's /etc links to these (sshd_etc.hpp): each is replaced whole.
+      write_sshd_etc(sshd_etc_path(settings_.state_dir), tree.passwd, tree.group);
     }
     if (!tree.files_only) view_.install(std::move(tree.layout));
   }

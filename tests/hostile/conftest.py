@@ -5,8 +5,9 @@ and load tests (so that killing a worker or filling a disk never disturbs
 another test).
 
 Prerequisites are the e2e tier's (root, /dev/fuse, sshd and the clients,
-paramiko, the gateway binary) plus util-linux's setpriv, nsenter and prlimit;
-a missing one skips the run (exit status 77), or fails it with CI=true.
+paramiko, the gateway binary) plus util-linux's setpriv, nsenter, prlimit and
+unshare, and getent; a missing one skips the run (exit status 77), or fails
+it with CI=true.
 """
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ SECOND_ADDRESS = "127.0.0.2"   # sshd listens here too: a source address of its 
 SILENT_ADDRESS = "127.0.0.3"   # the client that never sends its version string
 LOGIN_GRACE = 20               # the rendered LoginGraceTime
 
-EXTRA_PROGRAMS = ["setpriv", "nsenter", "prlimit", "mount", "umount"]
+EXTRA_PROGRAMS = ["setpriv", "nsenter", "prlimit", "mount", "umount", "unshare", "getent"]
 
 
 @pytest.fixture(scope="session", autouse=True)

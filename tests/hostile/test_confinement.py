@@ -299,8 +299,8 @@ def test_item20_root_on_the_sshd_side_cannot_write_config_or_keys(gw):
 
 
 def test_item20_sshd_account_files_read_only_in_host_mode(gw_factory, keys):
-    """Host mode: sshd's /etc/passwd and /etc/group are bind mounts of files
-    in <state-dir>/sshd-etc (root 0644, so root on the sshd side owns them):
+    """Host mode: sshd's /etc/passwd and /etc/group are links to files in
+    <state-dir>/sshd-etc (root 0644, so root on the sshd side owns them):
     they must be read-only there, and still follow a reload."""
     from conftest import pub
     from hostile import Layout
@@ -313,7 +313,7 @@ def test_item20_sshd_account_files_read_only_in_host_mode(gw_factory, keys):
     r = run_as(0, 0, TRY_WRITE, "/etc/passwd", "/etc/group", caps=SSHD_CAPS, mount_ns_of=sshd)
     got = dict(line.split() for line in r.stdout.splitlines())
     assert got == {"/etc/passwd": "EROFS", "/etc/group": "EROFS"}, r.stdout + r.stderr
-    # A reload still reaches sshd (the worker rewrites the files in place).
+    # A reload still reaches sshd (the worker replaces the files by rename).
     mark = g.log_mark()
     g.write_config({"ryan": RYAN, "dave": 1002}, [])
     assert g.wait_for_log(r"reloaded: 2 user\(s\)", mark, timeout=10), g.log_since(mark)
