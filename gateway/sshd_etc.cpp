@@ -20,6 +20,7 @@ namespace gw::gateway {
 namespace {
 
 constexpr const char* kHostEtc = "/etc/.gateway-host-etc";  // in sshd's namespace only
+constexpr const char* kNscdDir = "/run/nscd";                // glibc's name service cache socket
 
 bool is_gateway_name(std::string_view name) {
   return std::find(kGatewayEtcNames.begin(), kGatewayEtcNames.end(), name) != kGatewayEtcNames.end();
@@ -85,6 +86,13 @@ const char* mount_sshd_etc(const SshdEtcPlan& plan) {
   ::close(host);
   for (const auto& link : plan.links)
     if (::symlink(link.target.c_str(), link.path.c_str()) != 0) return "gateway: sshd /etc: symlink";
+  // glibc asks a running nscd before it reads nsswitch.conf: the host's
+  // cache would answer with the host's accounts. An empty folder over its
+  // socket's folder makes sshd's lookups fall through to the files above.
+  struct stat st {};
+  if (::stat(kNscdDir, &st) == 0 && S_ISDIR(st.st_mode) &&
+      ::mount("tmpfs", kNscdDir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=4k") != 0)
+    return "gateway: sshd /etc: hide the host's nscd";
   return nullptr;  // read-only with the rest of the tree (sshd_supervisor.cpp)
 }
 

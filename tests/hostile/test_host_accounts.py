@@ -13,8 +13,11 @@ import json
 import os
 import re
 import shutil
+import socket
+import struct
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -170,6 +173,79 @@ def test_accounts_only_from_the_gateways_files(host, keys):
     assert not can_login(Target(g.port, "mallory", keys["ryan_ed25519"]))
     assert g.wait_for_log(r"Invalid user mallory from 127\.0\.0\.1", mark, timeout=5), g.log_since(mark)
     assert login_or_why(g, ryan) is None
+
+
+class NscdCountingGateway(EtcCopyGateway):
+    """EtcCopyGateway with a name service cache daemon in its namespace: a
+    socket at /run/nscd/socket (a folder of the test's bound over /run/nscd)
+    that counts the connections made by sshd's processes."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.nscd = self.root / "nscd"
+        self.nscd.mkdir()
+
+    def args(self) -> list[str]:
+        return ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                'mount --bind "$0" /etc && mount --bind "$1" /run/nscd && shift && exec "$@"',
+                str(self.etc), str(self.nscd), *super(EtcCopyGateway, self).args()]
+
+
+def test_host_name_service_cache_is_not_asked(gw, keys):
+    """glibc asks a running nscd before nsswitch.conf: the host's cache
+    would answer sshd with the host's accounts. sshd's namespace hides it."""
+    made_run_nscd = not Path("/run/nscd").exists()
+    Path("/run/nscd").mkdir(exist_ok=True)  # the mount point; removed again below
+    g = NscdCountingGateway(gw.binary, Layout(users={"ryan": RYAN}, maps=[], volumes={}), name="host-nscd",
+                            seed_host_keys=gw.state / "host_keys")
+    g.keys_add("ryan", pub(keys["ryan_ed25519"]))
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(g.nscd / "socket"))
+    os.chmod(g.nscd / "socket", 0o666)
+    server.listen(64)
+    server.settimeout(0.2)
+    askers: list[str] = []
+    done = threading.Event()
+
+    def serve():
+        while not done.is_set():
+            try:
+                conn, _ = server.accept()
+            except socket.timeout:
+                continue
+            pid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
+            try:
+                askers.append(Path(f"/proc/{pid}/comm").read_text().strip())
+            except OSError:
+                askers.append("?")
+            conn.close()  # no answer: glibc falls back to nsswitch.conf
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        g.start()
+        ryan = Target(g.port, "ryan", keys["ryan_ed25519"])
+        # The socket answers a connection from the test's namespace
+        # (the fake cache works), ...
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.connect(str(g.nscd / "socket"))
+        deadline = time.monotonic() + 5
+        while not askers and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert askers, "the counting nscd socket never saw the probe"
+        askers.clear()
+        # ... and no process of sshd's asks it while ryan logs in.
+        assert login_or_why(g, ryan) is None
+        time.sleep(0.3)
+        assert not [a for a in askers if a.startswith("sshd")], askers
+    finally:
+        done.set()
+        thread.join(timeout=5)
+        server.close()
+        g.kill()
+        g.cleanup()
+        if made_run_nscd:
+            os.rmdir("/run/nscd")
 
 
 def test_status_reads_sshds_own_namespace(host):
