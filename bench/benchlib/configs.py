@@ -52,7 +52,7 @@ class GatewayView:
 
     def __init__(self, backing, gateway, user):
         self.name, self.backing, self.gateway = "gateway", backing, gateway
-        self.path = os.path.join(gateway.home(user.name), MOUNT)
+        self.path = os.path.join(gateway.view_home(user.name), MOUNT)
 
     def probes(self):
         self.gateway.check()

@@ -1,4 +1,5 @@
-"""Processes: bounded commands, supervised daemons, CPU accounting, cleanup.
+"""Processes: bounded commands, supervised daemons, CPU accounting, cleanup
+(reading /proc itself is gwtest.procs's).
 
 Every process the harness starts gets its own session (start_new_session), so a
 Ctrl-C in the terminal reaches only the harness, which then tears things down in
@@ -14,6 +15,8 @@ import signal
 import subprocess
 import threading
 import time
+
+from gwtest.procs import children, stat_fields
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -51,31 +54,13 @@ def log(msg):
 
 # ---------------------------------------------------------------- CPU
 
-def _stat_fields(pid):
-    """Fields of /proc/PID/stat after the command name (which may hold spaces)."""
-    with open(f"/proc/{pid}/stat") as f:
-        text = f.read()
-    return text[text.rindex(")") + 2:].split()
-
-
 def own_cpu(pid):
     """User+system seconds of every thread of PID (live and exited threads)."""
     try:
-        f = _stat_fields(pid)
-    except (FileNotFoundError, ProcessLookupError):
+        f = stat_fields(pid)
+    except OSError:
         return 0.0
     return (int(f[11]) + int(f[12])) / CLK_TCK
-
-
-def children_of(pid):
-    kids = []
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as f:
-                kids += [int(x) for x in f.read().split()]
-    except (FileNotFoundError, ProcessLookupError):
-        pass
-    return kids
 
 
 def tree_cpu(pid):
@@ -85,11 +70,11 @@ def tree_cpu(pid):
     privilege-separated child, so a finished session's CPU ends up here too.
     """
     try:
-        f = _stat_fields(pid)
-    except (FileNotFoundError, ProcessLookupError):
+        f = stat_fields(pid)
+    except OSError:
         return 0.0
     total = sum(int(x) for x in f[11:15]) / CLK_TCK
-    return total + sum(tree_cpu(k) for k in children_of(pid))
+    return total + sum(tree_cpu(k) for k in children(pid))
 
 
 def children_cpu():
@@ -98,18 +83,9 @@ def children_cpu():
     return ru.ru_utime + ru.ru_stime
 
 
-def proc_status(pid, key):
-    """A kB figure from /proc/PID/status (VmRSS, VmHWM), in MiB."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) / 1024.0
-    raise BenchError(f"no {key} for pid {pid}")
-
-
 def start_time(pid):
     """Start time in ticks since boot: with the pid, names one process for good."""
-    return int(_stat_fields(pid)[19])
+    return int(stat_fields(pid)[19])
 
 
 # ---------------------------------------------------------------- commands

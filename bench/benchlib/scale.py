@@ -19,7 +19,7 @@ import os
 import statistics
 import time
 
-from .gateway import Gateway
+from .gateway import BenchGateway
 from .local import rotate
 from .proc import BenchError, log
 from .results import Sample
@@ -63,11 +63,11 @@ class ScaleRunner:
         config = os.path.join(root, "gateway.conf")
         with open(config, "w") as f:
             f.write("\n".join(lines) + "\n")
-        gw = Gateway(self.env.gateway_binary, f"scale {n}", root, config=config, port=self.port,
-                     run_sshd=True, cache_timeout=0, pidfile=self.env.pidfile, hostkeys=self.env.hostkeys,
-                     log_dir=self.env.logs)
+        gw = BenchGateway(self.env.gateway_binary, f"scale {n}", root, config=config, port=self.port,
+                          run_sshd=True, cache_timeout=0, pidfile=self.env.pidfile, hostkeys=self.env.hostkeys,
+                          log_dir=self.env.logs)
         rel = os.path.relpath(target, os.path.join(vols, f"v00000{self.mounts[0]}"))
-        self.gateways[n] = (gw, os.path.join(gw.home(user_name(0)), self.mounts[0], rel), target)
+        self.gateways[n] = (gw, os.path.join(gw.view_home(user_name(0)), self.mounts[0], rel), target)
 
     def add(self, n, workload, rep, value, unit="s"):
         self.env.results.add(Sample("scale", "ext4", workload, f"{n} users", rep, value=value, unit=unit))

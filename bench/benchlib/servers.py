@@ -6,14 +6,16 @@ changed, so crypto, limits and logging are identical."""
 import os
 import shutil
 
+from gwtest.procs import children
+
 from .configs import MOUNT
-from .proc import BenchError, Daemon, Fatal, children_of, run, tree_cpu, wait_until
+from .proc import BenchError, Daemon, Fatal, run, tree_cpu, wait_until
 from .system import bind_mount, make_dir, umount
 
 
 def _settle(listener_pid, timeout=15):
     """Waits until sshd has reaped every session: their CPU is then in its cutime."""
-    wait_until(lambda: not children_of(listener_pid), timeout, 0.005, "sshd sessions to end")
+    wait_until(lambda: not children(listener_pid), timeout, 0.005, "sshd sessions to end")
 
 
 class GatewaySftp:
@@ -55,13 +57,13 @@ class PlainSftp:
         self.daemon = None
 
     def _write_etc(self):
-        view_etc = os.path.join(self.gateway.mountpoint, "etc")
+        view_etc = os.path.join(self.gateway.view, "etc")
         make_dir(self.etc)
         make_dir(os.path.join(self.etc, "authorized_keys"))
         for name in ("passwd", "group"):
             src = os.path.join(view_etc, name)
             if not os.path.exists(src):  # newer gateways keep sshd's copies in the state folder
-                src = os.path.join(self.gateway.state_dir, "sshd-etc", name)
+                src = os.path.join(self.gateway.state, "sshd-etc", name)
             shutil.copyfile(src, os.path.join(self.etc, name))
             os.chmod(os.path.join(self.etc, name), 0o644)
         keys = os.path.join(self.etc, "authorized_keys", self.env.user.name)
@@ -83,7 +85,7 @@ class PlainSftp:
                 line = f"AuthorizedKeysFile {self.etc}/authorized_keys/%u"
             elif word == "ChrootDirectory":
                 line = f"ChrootDirectory {self.root}/data/%u-chroot"
-            elif self.gateway.mountpoint in line or self.gateway.state_dir in line:
+            elif str(self.gateway.view) in line or str(self.gateway.state) in line:
                 raise BenchError(f"rendered sshd_config has a view path the harness does not map: {line}")
             out.append(line)
         with open(self.config, "w") as f:

@@ -7,7 +7,7 @@ import shutil
 
 from . import system
 from .configs import MOUNT, VOLUME, Backing
-from .gateway import Gateway
+from .gateway import BenchGateway
 from .proc import BenchError, log, output, run
 from .report import size
 
@@ -130,18 +130,18 @@ def client_side(env, args):
 
 def start_gateway(env, backing, port, with_sshd):
     u = env.user
-    gw = Gateway(env.gateway_binary, backing.name, os.path.join(env.work, "gw", backing.name),
-                 users=[f"{u.name}:{u.uid}"], maps=[f"{VOLUME}:{u.name}:{MOUNT}"],
-                 data_dir=backing.data, volumes_dir=backing.volumes, port=port, run_sshd=with_sshd,
-                 pidfile=env.pidfile, hostkeys=env.hostkeys, log_dir=env.logs,
-                 cpu=env.cpu if env.cpu.available() else None)
-    keys = os.path.join(gw.state_dir, "authorized_keys")
+    gw = BenchGateway(env.gateway_binary, backing.name, os.path.join(env.work, "gw", backing.name),
+                      users=[f"{u.name}:{u.uid}"], maps=[f"{VOLUME}:{u.name}:{MOUNT}"],
+                      data_dir=backing.data, volumes_dir=backing.volumes, port=port, run_sshd=with_sshd,
+                      pidfile=env.pidfile, hostkeys=env.hostkeys, log_dir=env.logs,
+                      cpu=env.cpu if env.cpu.available() else None)
+    keys = os.path.join(gw.state, "authorized_keys")
     system.make_dir(keys)
     shutil.copyfile(env.client_key + ".pub", os.path.join(keys, u.name))
     os.chmod(os.path.join(keys, u.name), 0o644)
     env.cleanup.push(f"stop gateway {backing.name}", gw.stop)
     gw.start()
-    command = "gateway serve " + " ".join(gw.options).replace(env.work, "<workdir>")
+    command = "gateway serve " + " ".join(gw.serve_options()).replace(env.work, "<workdir>")
     env.config_notes.setdefault("gateway command", command)
     if not gw.status_ok():
         raise BenchError(f"gateway status fails for the {backing.name} gateway")

@@ -8,6 +8,8 @@ import shutil
 import socket
 import time
 
+from gwtest.mounts import mount_table, mounted
+
 from .proc import BenchError, output, run, wait_until
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -15,33 +17,11 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 # ---------------------------------------------------------------- mounts
 
-def _unescape(field):
-    # mountinfo escapes space, tab, newline and backslash as octal.
-    return field.encode().decode("unicode_escape") if "\\" in field else field
-
-
-def mounts():
-    """(mount point, fs type, source) for every mount, in mount order."""
-    result = []
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            left, right = line.split(" - ", 1)
-            point = _unescape(left.split()[4])
-            fstype, source = right.split()[:2]
-            result.append((point, fstype, source))
-    return result
-
-
-def is_mounted(path):
-    path = os.path.realpath(path)
-    return any(p == path for p, _, _ in mounts())
-
-
 def fs_type_of(path):
     """The fs type of the mount holding `path` (ext4, tmpfs, fuse.xyz)."""
     path = os.path.realpath(path)
     best, kind = "", "?"
-    for point, fstype, _ in mounts():
+    for point, fstype, _ in mount_table():
         if (path == point or path.startswith(point.rstrip("/") + "/")) and len(point) >= len(best):
             best, kind = point, fstype
     return kind
@@ -49,15 +29,15 @@ def fs_type_of(path):
 
 def mounts_under(root):
     root = os.path.realpath(root).rstrip("/") + "/"
-    return [p for p, _, _ in mounts() if p.startswith(root)]
+    return [p for p, _, _ in mount_table() if p.startswith(root)]
 
 
 def umount(path, lazy_fallback=True):
     """Unmounts `path` (FUSE or not); a busy mount is detached lazily."""
-    if not is_mounted(path):
+    if not mounted(path):
         return
     r = run(["umount", path], 20, check=False)
-    if r.returncode != 0 and lazy_fallback and is_mounted(path):
+    if r.returncode != 0 and lazy_fallback and mounted(path):
         run(["umount", "-l", path], 20, check=False)
 
 
@@ -75,7 +55,7 @@ def wait_mounted(path, daemon, timeout=15):
     def ready():
         if not daemon.alive():
             raise BenchError(f"{daemon.name} exited before mounting {path}: {' | '.join(daemon.tail())}")
-        return is_mounted(path)
+        return mounted(path)
     wait_until(ready, timeout, what=f"{daemon.name} to mount {path}")
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from clients import Target, can_login, paramiko_sftp, sftp_batch
-from conftest import pub, random_file, sha256
-from gateway import Layout, cap_mask, children, cmdline, descendants, pid_alive, proc_status
+from gwtest.clients import Target, can_login, paramiko_sftp, sftp_batch
+from gwtest.files import pub, random_file, sha256
+from gwtest.gateway import Layout
+from gwtest.procs import cap_mask, children, cmdline, descendants, pid_alive, proc_status
 
 NEEDED = ["SYS_CHROOT", "SETUID", "SETGID"]
 

@@ -10,7 +10,7 @@ import stat
 
 import pytest
 
-from clients import Target, paramiko_transport, run
+from gwtest.clients import Target, paramiko_transport, run
 
 # ssh-audit 2.5 (Debian 12) predates the Terrapin fix and OpenSSH 9's
 # defaults: it warns about these two although both are right. Anything

@@ -7,9 +7,10 @@ import os
 import subprocess
 import time
 
-from clients import Target, can_login, login_time, sftp_batch, sftp_outputs, ssh_options
-from conftest import WEB_OWNER, pub, random_file, sha256
-from gateway import Layout
+from gwtest.clients import Target, can_login, login_time, sftp_batch, sftp_outputs, ssh_options
+from gwtest.files import pub, random_file, sha256
+from gwtest.gateway import Layout
+from gwtest.session import WEB_OWNER
 
 BIG = 200 * 1024 * 1024
 # sftp -l is in Kbit/s: 320000 -> about 40 MB/s, so the 200 MiB upload

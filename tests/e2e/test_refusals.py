@@ -12,56 +12,24 @@ import time
 
 import pytest
 
-from clients import Target, can_login, channel_request, load_key, paramiko_transport, ssh, ssh_options
-from conftest import pub
-from gateway import E2E_ROOT, free_port
+from gwtest.clients import (Forwarder, Target, can_login, channel_request, load_key, paramiko_transport, ssh,
+                            ssh_options)
+from gwtest.files import pub
+from gwtest.gateway import free_port
+from gwtest.refusals import assert_only_publickey, assert_sha1_signatures_refused
 
 
 # -- authentication --------------------------------------------------------------
 
 def test_password_and_keyboard_interactive_refused(gw, ryan):
-    assert can_login(ryan)  # unrestricted: the same account logs in with its key
-    # OpenSSH clients: the server offers public keys and nothing else.
-    for method in ("password", "keyboard-interactive"):
-        r = ssh(ryan, ["-T", "--", "true"],
-                options=[f"PreferredAuthentications={method}", "PubkeyAuthentication=no", "NumberOfPasswordPrompts=1"])
-        assert r.returncode == 255, r
-        assert "Permission denied (publickey)." in r.stderr, r.stderr
-    # paramiko actually sends the requests; the server names publickey as
-    # the only method that can continue.
-    import paramiko
-    attempts = {
-        "none": lambda tr: tr.auth_none("ryan"),
-        "password": lambda tr: tr.auth_password("ryan", "ryan", fallback=False),
-        "keyboard-interactive": lambda tr: tr.auth_interactive("ryan", lambda *a: ["ryan"] * len(a[2])),
-    }
-    for method, attempt in attempts.items():
-        tr = paramiko_transport(ryan)
-        try:
-            with pytest.raises(paramiko.BadAuthenticationType) as e:
-                attempt(tr)
-            assert e.value.allowed_types == ["publickey"], (method, e.value.allowed_types)
-            assert not tr.is_authenticated()
-        finally:
-            tr.close()
+    assert_only_publickey(ryan)
 
 
 def test_ssh_rsa_sha1_signatures_refused(gw, ryan_rsa):
     mark = gw.log_mark()
     assert can_login(ryan_rsa)  # unrestricted: the RSA-3072 key signs with rsa-sha2-512
     assert gw.wait_for_log(r"Accepted publickey for ryan from 127\.0\.0\.1 port \d+ ssh2: RSA SHA256:", mark)
-    mark = gw.log_mark()
-    assert not can_login(ryan_rsa, options=["PubkeyAcceptedAlgorithms=ssh-rsa"])
-    assert gw.wait_for_log(r"signature algorithm ssh-rsa not in PubkeyAcceptedAlgorithms", mark), gw.log_since(mark)
-    # paramiko, made to sign with SHA-1 only.
-    import paramiko
-    tr = paramiko_transport(ryan_rsa, disabled_algorithms={"pubkeys": ["rsa-sha2-512", "rsa-sha2-256"]})
-    try:
-        with pytest.raises(paramiko.AuthenticationException):
-            tr.auth_publickey("ryan", load_key(ryan_rsa.key))
-        assert not tr.is_authenticated()
-    finally:
-        tr.close()
+    assert_sha1_signatures_refused(gw, ryan_rsa)
 
 
 WEAK = {
@@ -93,7 +61,7 @@ def test_sshd_policy_refuses_weak_keys_even_when_served(gw, keys, tmp_path):
     key file that does list the weak keys."""
     rendered = (gw.view / "etc" / "ssh" / "sshd_config").read_text().splitlines()
     port = free_port()
-    kdir = E2E_ROOT / f"policy-{port}"  # root-owned path: sshd's StrictModes checks every parent
+    kdir = gw.folder.parent / f"policy-{port}"  # the tier root, root-owned: sshd's StrictModes checks every parent
     kdir.mkdir(mode=0o755)
     try:
         (kdir / "ryan").write_text("".join(pub(keys[k]).read_text()
@@ -183,24 +151,6 @@ def read_some(sock: socket.socket, timeout=3.0) -> bytes:
         return b""
     finally:
         sock.close()
-
-
-class Forwarder:
-    """`ssh -N <forward>` in the background; its stderr is read on exit."""
-
-    def __init__(self, t: Target, forward: list[str], tmp):
-        self.err = open(tmp / f"fwd-{time.monotonic_ns()}.err", "w+")
-        # LogLevel INFO: ssh reports refused channel opens at that level.
-        argv = ["ssh", *ssh_options(t.key, ["ExitOnForwardFailure=yes", "LogLevel=INFO"]), "-p", str(t.port), "-N", *forward,
-                f"{t.user}@{t.host}"]
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.err)
-
-    def finish(self) -> str:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        self.proc.wait(timeout=10)
-        self.err.seek(0)
-        return self.err.read()
 
 
 @pytest.fixture

@@ -10,9 +10,10 @@ import time
 
 import pytest
 
-from clients import Target, can_login
-from conftest import pub
-from gateway import Layout, children, cmdline, pid_alive
+from gwtest.clients import Target, can_login
+from gwtest.files import pub
+from gwtest.gateway import Layout
+from gwtest.procs import cmdline, pid_alive
 
 
 def status(g) -> dict:
@@ -23,20 +24,13 @@ def status(g) -> dict:
     return json.loads(r.stdout)
 
 
-def listener(g) -> int | None:
-    for pid in children(g.proc.pid):
-        if "[listener]" in cmdline(pid):
-            return pid
-    return None
-
-
 def kill_sshd_and_wait_for_restart(g) -> int:
-    old = listener(g)
+    old = g.listener_pid()
     assert old and pid_alive(old)
     os.kill(old, signal.SIGKILL)
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        new = listener(g)
+        new = g.listener_pid()
         if new and new != old:
             return new
         time.sleep(0.05)
@@ -50,18 +44,11 @@ def small(gw_factory, keys):
     return g, Target(g.port, "ryan", keys["ryan_ed25519"])
 
 
-def worker(g) -> int | None:
-    for pid in children(g.proc.pid):
-        if "--worker-fd=" in cmdline(pid):
-            return pid
-    return None
-
-
 def test_worker_restarted_after_a_crash(small):
     """The FUSE worker dies: the supervisor mounts a new one, sshd keeps
     running (same pid) and new logins work again."""
     g, ryan = small
-    old, sshd = worker(g), listener(g)
+    old, sshd = g.worker_pid(), g.listener_pid()
     assert old and sshd and can_login(ryan)
     mark = g.log_mark()
     os.kill(old, signal.SIGKILL)
@@ -70,8 +57,8 @@ def test_worker_restarted_after_a_crash(small):
     while not can_login(ryan) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert can_login(ryan), g.log_since(mark)
-    assert worker(g) not in (None, old)
-    assert listener(g) == sshd, "sshd was restarted with the worker"
+    assert g.worker_pid() not in (None, old)
+    assert g.listener_pid() == sshd, "sshd was restarted with the worker"
 
 
 def test_sshd_restarted_after_a_crash(small):
@@ -99,7 +86,7 @@ def test_status_follows_a_restarted_sshd(small):
 
 def test_sshd_does_not_outlive_a_killed_gateway(small):
     g, ryan = small
-    sshd = listener(g)
+    sshd = g.listener_pid()
     assert sshd
     g.proc.kill()
     g.proc.wait(timeout=10)

@@ -7,8 +7,10 @@ import stat
 
 import pytest
 
-from clients import LftpClient, ParamikoClient, SftpClient, SshfsClient, Target, sftp_batch, sftp_outputs, sftp_refused
-from conftest import GARY, MUSIC_OWNER, RYAN, WEB_OWNER, random_file, sha256
+from gwtest.clients import (LftpClient, ParamikoClient, SftpClient, SshfsClient, Target, sftp_batch, sftp_outputs,
+                            sftp_refused)
+from gwtest.files import random_file, sha256
+from gwtest.session import GARY, MUSIC_OWNER, RYAN, WEB_OWNER
 
 CLIENTS = ["sftp", "sshfs", "lftp", "paramiko"]
 KEYS = ["ryan_ed25519", "ryan_rsa3072"]
@@ -191,7 +193,7 @@ def test_etc_is_absent_inside_the_chroot(gw, ryan, tmp_path):
                 "rm /etc/passwd", "rm ../etc/group", "rename /etc /x"):
         assert sftp_refused(ryan, cmd), f"`{cmd}` succeeded inside the chroot"
     assert not any(tmp_path.glob("e?")), "a file under etc/ was downloaded"
-    from clients import paramiko_sftp
+    from gwtest.clients import paramiko_sftp
     with paramiko_sftp(ryan) as s:
         for path in ("/etc", "/etc/passwd", "../etc/passwd", "/ryan/../../etc/ssh/sshd_config"):
             with pytest.raises(FileNotFoundError):

@@ -1,6 +1,7 @@
-"""Helpers of the hostile suite, on top of the end-to-end helpers in
-tests/e2e (gateway.py: Gateway/Layout; clients.py: the real clients), which
-are imported, never copied or edited.
+"""Helpers of the hostile suite on top of the shared ones (tests/gwtest):
+the tier's root folder and session layout, HostileGateway, worker and
+descriptor probes, a background sftp, the audit trail, code run as a given
+uid, raw SFTP packets.
 
 Everything here is bounded in time: a hang fails a test instead of blocking it.
 """
@@ -14,24 +15,31 @@ import socket
 import stat
 import struct
 import subprocess
-import sys
+import threading
 import time
 from pathlib import Path
 
-E2E_DIR = Path(__file__).resolve().parents[1] / "e2e"
-if str(E2E_DIR) not in sys.path:
-    sys.path.insert(0, str(E2E_DIR))
-
-import gateway as e2e_gateway  # noqa: E402
-from clients import Target, can_login, ssh_options  # noqa: E402
-from gateway import Gateway, Layout, children, cmdline  # noqa: E402,F401  (Layout: re-exported)
+from gwtest.clients import Target, can_login, load_key, paramiko_transport, ssh_options
+from gwtest.gateway import Gateway
+from gwtest.procs import proc_state
+from gwtest.session import WEB_OWNER
 
 # Our own root (not /run/gw-e2e): the e2e tier wipes its log folder when it
 # starts, and both tiers may run on one machine. Like /run/gw-e2e, every
 # component is root-owned and not group/world writable (sshd checks).
 HOSTILE_ROOT = Path("/run/gw-hostile")
-e2e_gateway.E2E_ROOT = HOSTILE_ROOT
-e2e_gateway.LOG_DIR = HOSTILE_ROOT / "logs"
+
+# The session gateway: gwtest.session's layout plus these.
+OTHER_OWNER = WEB_OWNER        # ryan's `other`: a second mapping of the same owner (cross-mapping moves)
+LINKS_OWNER = (54323, 54323)   # ryan's `links`, with the `symlinks` option
+FILES_OWNER = (54324, 54324)   # gary's `files`
+SESSION_MAPS = ["other:ryan:other", "links:ryan:links:symlinks", "files:gary:files"]
+SESSION_VOLUMES = {"other": OTHER_OWNER, "links": LINKS_OWNER, "files": FILES_OWNER}
+SECOND_ADDRESS = "127.0.0.2"   # sshd listens here too: a source address of its own
+SILENT_ADDRESS = "127.0.0.3"   # the client that never sends its version string
+LOGIN_GRACE = 20               # the rendered LoginGraceTime
+
+EXTRA_PROGRAMS = ["setpriv", "nsenter", "prlimit", "mount", "umount", "unshare", "getent"]
 
 
 class HostileGateway(Gateway):
@@ -50,54 +58,51 @@ class HostileGateway(Gateway):
 
     @property
     def audit_path(self) -> Path:
-        return self.root / "audit.log"
+        return self.folder / "audit.log"
+
+
+class SilentClient:
+    """Connects from SILENT_ADDRESS, reads sshd's version string and then
+    says nothing; records when sshd drops the connection."""
+
+    def __init__(self, port: int):
+        self.started = time.monotonic()
+        self.sock = free_source_socket(SILENT_ADDRESS, port)
+        self.sock.settimeout(60)
+        self.banner = b""
+        self.closed_after: float | None = None
+        self.error: str | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        try:
+            while True:
+                chunk = self.sock.recv(4096)
+                if not chunk:
+                    self.closed_after = time.monotonic() - self.started
+                    return
+                self.banner += chunk
+        except OSError as e:  # a reset counts as dropped too
+            self.closed_after = time.monotonic() - self.started
+            self.error = repr(e)
+        finally:
+            self.sock.close()
+
+    def wait(self, timeout: float) -> None:
+        self.thread.join(timeout)
 
 
 # -- processes -------------------------------------------------------------------
 
-def worker_pid(g: Gateway) -> int | None:
-    for pid in children(g.proc.pid):
-        if "--worker-fd=" in cmdline(pid):
-            return pid
-    return None
-
-
-def listener_pid(g: Gateway) -> int | None:
-    for pid in children(g.proc.pid):
-        if "[listener]" in cmdline(pid):
-            return pid
-    return None
-
-
 def wait_worker(g: Gateway, other_than: int | None = None, timeout: float = 10.0) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        pid = worker_pid(g)
+        pid = g.worker_pid()
         if pid and pid != other_than and proc_state(pid) not in ("Z", "T", None):
             return pid
         time.sleep(0.05)
     raise AssertionError(f"no new worker within {timeout} s:\n{g.log_tail()}")
-
-
-def proc_state(pid: int) -> str | None:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            stat = f.read()
-    except OSError:
-        return None
-    return stat[stat.rindex(")") + 2:].split()[0]
-
-
-def vm_rss_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError(f"no VmRSS for {pid}")
-
-
-def fd_count(pid: int) -> int:
-    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 O_PATH = 0o10000000
@@ -141,10 +146,6 @@ def fd_kinds(pid: int) -> dict[str, int]:
             continue
         kinds["fuse" if target == "/dev/fuse" else "pipe" if target.startswith("pipe:") else "other"] += 1
     return kinds
-
-
-def thread_count(pid: int) -> int:
-    return len(os.listdir(f"/proc/{pid}/task"))
 
 
 def timed_login(t: Target, timeout: float = 30.0, options: list[str] | None = None) -> tuple[bool, float]:
@@ -289,7 +290,6 @@ class RawSftp:
     spoken byte by byte, so that malformed packets can be sent."""
 
     def __init__(self, t: Target):
-        from clients import load_key, paramiko_transport
         self.transport = paramiko_transport(t)
         self.transport.auth_publickey(t.user, load_key(t.key))
         self.chan = self.transport.open_session(timeout=10)

@@ -8,9 +8,11 @@ import re
 
 import pytest
 
-from clients import Target, sftp_batch
-from conftest import GARY, MUSIC_OWNER, RYAN, WEB_OWNER, pub, random_file
-from hostile import AuditLog, Layout
+from gwtest.clients import Target, sftp_batch
+from gwtest.files import pub, random_file
+from gwtest.gateway import Layout
+from gwtest.session import GARY, MUSIC_OWNER, RYAN, WEB_OWNER
+from hostile import AuditLog
 
 FIELDS = {"time", "user", "uid", "pid", "op", "path", "mapping", "result"}
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")

@@ -13,8 +13,10 @@ import time
 
 import pytest
 
-from clients import paramiko_sftp, sftp_batch, sftp_outputs, sftp_refused
-from conftest import GARY, RYAN, WEB_OWNER, random_file, sha256
+from gwtest.clients import paramiko_sftp, sftp_batch, sftp_outputs, sftp_refused
+from gwtest.files import pub, random_file, sha256
+from gwtest.gateway import Layout
+from gwtest.session import GARY, RYAN, WEB_OWNER
 from hostile import HOSTILE_ROOT, TRY_WRITE, errno_name, run_as
 
 
@@ -302,8 +304,6 @@ def test_item20_sshd_account_files_read_only_in_host_mode(gw_factory, keys):
     """Host mode: sshd's /etc/passwd and /etc/group are links to files in
     <state-dir>/sshd-etc (root 0644, so root on the sshd side owns them):
     they must be read-only there, and still follow a reload."""
-    from conftest import pub
-    from hostile import Layout
     g = gw_factory(Layout(users={"ryan": RYAN}, maps=[], volumes={}), "sshd-etc",
                    {"ryan": [pub(keys["ryan_ed25519"])]})
     sshd = g.sshd_pid()
@@ -326,8 +326,6 @@ def test_sshd_mount_tree_read_only_in_host_mode(gw_factory, keys, tmp_path):
     still owns every root-owned file it can reach. Shown writable from the
     gateway's side first, then EROFS from sshd's namespace: the key store (a
     planted key would let anyone in) and a root-owned host folder."""
-    from conftest import pub
-    from hostile import Layout
     g = gw_factory(Layout(users={"ryan": RYAN}, maps=[], volumes={}), "sshd-ro",
                    {"ryan": [pub(keys["ryan_ed25519"])]})
     sshd = g.sshd_pid()

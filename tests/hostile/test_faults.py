@@ -15,11 +15,13 @@ import time
 
 import pytest
 
-from clients import Target, can_login, login_time, paramiko_sftp, sftp_batch, sftp_outputs
-from conftest import FILES_OWNER, GARY, RYAN, WEB_OWNER, pub, random_file, sha256
-from gateway import fuse_mounted
-from hostile import (AuditLog, Layout, SftpProcess, listener_pid, proc_state, temporaries, timed_login,
-                     wait_for, wait_worker, worker_pid)
+from gwtest.clients import Target, can_login, login_time, paramiko_sftp, sftp_batch, sftp_outputs
+from gwtest.files import pub, random_file, sha256
+from gwtest.gateway import Layout
+from gwtest.mounts import fuse_mounted
+from gwtest.procs import proc_state
+from gwtest.session import GARY, RYAN, WEB_OWNER
+from hostile import FILES_OWNER, AuditLog, SftpProcess, temporaries, timed_login, wait_for, wait_worker
 
 MIB = 1 << 20
 # sftp -l is in Kbit/s: 40,000 Kbit/s is about 5 MB/s, so a 24 MiB upload
@@ -63,7 +65,7 @@ def test_kill9_worker_during_upload(fault_gateway, payload, measure):
     g, ryan, gary = fault_gateway
     big, _ = payload
     web = g.volumes / "web"
-    old, sshd = worker_pid(g), listener_pid(g)
+    old, sshd = g.worker_pid(), g.listener_pid()
     assert old and sshd and can_login(ryan)  # unrestricted
     mark = g.log_mark()
     up = SftpProcess(ryan, [f"put {big} web/big.bin"], limit_kbit=RATE_KBIT)
@@ -90,7 +92,7 @@ def test_kill9_worker_during_upload(fault_gateway, payload, measure):
     assert rc == 1, (rc, out, err)
     assert err == 'write remote "/ryan/web/big.bin": Failure\nclose remote: Failure\n', err
     assert back is not None and back_total < 5.0, f"logins did not come back within 5 s ({back_total:.2f} s)"
-    assert listener_pid(g) == sshd, "sshd was restarted"
+    assert g.listener_pid() == sshd, "sshd was restarted"
     assert new != old and g.wait_for_log(rf"worker {new} serving again", mark, timeout=5), g.log_since(mark)
     assert fuse_mounted(g.view), "the new worker did not remount the view"
     # Nothing under the final name, neither on the volume nor through the view
@@ -105,7 +107,7 @@ def test_kill9_worker_during_upload(fault_gateway, payload, measure):
 
 def test_sigstop_worker_logins_fail_fast_then_recover(fault_gateway, measure):
     g, ryan, gary = fault_gateway
-    old, sshd = worker_pid(g), listener_pid(g)
+    old, sshd = g.worker_pid(), g.listener_pid()
     assert can_login(ryan)  # unrestricted
     mark = g.log_mark()
     os.kill(old, signal.SIGSTOP)
@@ -131,9 +133,9 @@ def test_sigstop_worker_logins_fail_fast_then_recover(fault_gateway, measure):
     assert failed_after < 10.0, f"the login hung for {failed_after:.2f} s"
     assert back is not None, g.log_since(mark)
     assert watchdog, g.log_since(mark)
-    new = worker_pid(g)
+    new = g.worker_pid()
     assert new not in (None, old), "the hung worker was not replaced"
-    assert listener_pid(g) == sshd and can_login(gary)
+    assert g.listener_pid() == sshd and can_login(gary)
 
 
 SLOW_OWNER = (54330, 54330)
@@ -173,7 +175,7 @@ def test_busy_worker_is_not_taken_for_hung(slow_volume_gateway, measure):
     and is not restarted (the watchdog judges by progress, not by the
     latency of its probe)."""
     g, ryan = slow_volume_gateway
-    worker, sshd = worker_pid(g), listener_pid(g)
+    worker, sshd = g.worker_pid(), g.listener_pid()
     mark = g.log_mark()
     clients, duration = 16, 9.0  # one slowfs folder each (d0 ... d15); the probe queues behind ~14 lookups
     done, failures = [0] * clients, []
@@ -211,7 +213,7 @@ def test_busy_worker_is_not_taken_for_hung(slow_volume_gateway, measure):
     # the worker was judged by its progress.
     assert slow, log[-3000:]
     assert "did not answer within" not in log and "is hung" not in log, log[-3000:]
-    assert (worker_pid(g), listener_pid(g)) == (worker, sshd), "the worker or sshd was restarted"
+    assert (g.worker_pid(), g.listener_pid()) == (worker, sshd), "the worker or sshd was restarted"
     assert can_login(ryan)
 
 
@@ -411,7 +413,7 @@ def test_full_backing_filesystem(full_disk_gateway, tmp_path, measure):
     big, small = tmp_path / "16m.bin", tmp_path / "small.bin"
     random_file(big, 16 * MIB)
     small_digest = random_file(small, 256 * 1024)
-    worker, sshd = worker_pid(g), listener_pid(g)
+    worker, sshd = g.worker_pid(), g.listener_pid()
     # Unrestricted: a small upload to the tiny volume works.
     r = sftp_batch(ryan, [f"put {small} tiny/small.bin", "rm tiny/small.bin"])
     assert r.returncode == 0, r.stderr
@@ -429,7 +431,7 @@ def test_full_backing_filesystem(full_disk_gateway, tmp_path, measure):
     assert r.returncode == 0 and sha256(tmp_path / "g.back") == small_digest, r.stderr
     r = sftp_batch(ryan, [f"put {small} web/during.bin", f"get tiny/keep.bin {tmp_path / 'k.back'}"])
     assert r.returncode == 0 and sha256(tmp_path / "k.back") == keep_digest, r.stderr
-    assert (worker_pid(g), listener_pid(g)) == (worker, sshd)
+    assert (g.worker_pid(), g.listener_pid()) == (worker, sshd)
     assert can_login(ryan) and can_login(gary)
 
 

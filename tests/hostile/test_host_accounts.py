@@ -23,9 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from clients import Target, can_login
-from conftest import RYAN, pub
-from gateway import Layout
+from gwtest.clients import Target, can_login
+from gwtest.files import pub
+from gwtest.gateway import Layout
+from gwtest.session import RYAN
 from hostile import HOSTILE_ROOT, TRY_WRITE, HostileGateway, run_as
 
 ACCOUNT_FILES = ("passwd", "group", "shadow", "gshadow", "nsswitch.conf")
@@ -39,7 +40,7 @@ class EtcCopyGateway(HostileGateway):
 
     def __init__(self, *args, **kw):
         super().__init__(*args, **kw)
-        self.etc = self.root / "host-etc"  # the "host's" /etc
+        self.etc = self.folder / "host-etc"  # the "host's" /etc
         subprocess.run(["cp", "-a", "/etc", str(self.etc)], check=True, timeout=60)
 
     def args(self) -> list[str]:
@@ -53,19 +54,9 @@ class EtcCopyGateway(HostileGateway):
             return False
         return any(line.split()[4] == str(self.view) and " - fuse" in line for line in text.splitlines())
 
-    def start(self) -> "EtcCopyGateway":
-        log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(self.args(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        log.close()
-        deadline = time.monotonic() + 30
-        listening = f"Server listening on 127.0.0.1 port {self.port}."
-        while not (self.view_mounted() and listening in self.log() and self.sshd_pid() > 0):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.kill()
-                raise AssertionError(f"gateway not ready (status {self.proc.returncode}):\n{self.log()}")
-            time.sleep(0.05)
-        return self
+    def ready(self) -> bool:
+        return (self.view_mounted() and f"Server listening on 127.0.0.1 port {self.port}." in self.log()
+                and self.sshd_pid() > 0)
 
     def status(self, fmt: str = "json") -> subprocess.CompletedProcess:
         """`gateway status` as the host's administrator runs it: in the
@@ -80,7 +71,7 @@ class EtcCopyGateway(HostileGateway):
 @pytest.fixture
 def host(gw, keys):
     """One gateway (user ryan, no volumes) on a private copy of /etc."""
-    g = EtcCopyGateway(gw.binary, Layout(users={"ryan": RYAN}, maps=[], volumes={}), name="host-etc",
+    g = EtcCopyGateway.create(HOSTILE_ROOT, gw.binary, Layout(users={"ryan": RYAN}, maps=[], volumes={}), name="host-etc",
                        seed_host_keys=gw.state / "host_keys")
     g.keys_add("ryan", pub(keys["ryan_ed25519"]))
     try:
@@ -182,7 +173,7 @@ class NscdCountingGateway(EtcCopyGateway):
 
     def __init__(self, *args, **kw):
         super().__init__(*args, **kw)
-        self.nscd = self.root / "nscd"
+        self.nscd = self.folder / "nscd"
         self.nscd.mkdir()
 
     def args(self) -> list[str]:
@@ -196,7 +187,8 @@ def test_host_name_service_cache_is_not_asked(gw, keys):
     would answer sshd with the host's accounts. sshd's namespace hides it."""
     made_run_nscd = not Path("/run/nscd").exists()
     Path("/run/nscd").mkdir(exist_ok=True)  # the mount point; removed again below
-    g = NscdCountingGateway(gw.binary, Layout(users={"ryan": RYAN}, maps=[], volumes={}), name="host-nscd",
+    g = NscdCountingGateway.create(HOSTILE_ROOT, gw.binary, Layout(users={"ryan": RYAN}, maps=[], volumes={}),
+                                   name="host-nscd",
                             seed_host_keys=gw.state / "host_keys")
     g.keys_add("ryan", pub(keys["ryan_ed25519"]))
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -8,15 +8,18 @@ import time
 
 import pytest
 
-from clients import Target, can_login, paramiko_sftp
-from conftest import FILES_OWNER, GARY, RYAN, WEB_OWNER, pub
-from hostile import FD_SLACK, AuditLog, Layout, fd_count, listener_pid, open_files_under, wait_for, worker_pid
+from gwtest.clients import Target, can_login, paramiko_sftp
+from gwtest.files import pub
+from gwtest.gateway import Layout
+from gwtest.procs import fd_count
+from gwtest.session import GARY, RYAN, WEB_OWNER
+from hostile import FD_SLACK, FILES_OWNER, AuditLog, open_files_under, wait_for
 
 NAME_MAX, PATH_MAX = 255, 4096
 
 
 def test_item13_long_names_and_paths_get_clean_errors(gw, ryan, web):
-    worker, sshd = worker_pid(gw), listener_pid(gw)
+    worker, sshd = gw.worker_pid(), gw.listener_pid()
     mark = gw.log_mark()
     with paramiko_sftp(ryan) as s:
         # Unrestricted: a name of exactly 255 bytes (multi-byte UTF-8 included).
@@ -68,7 +71,7 @@ def test_item13_long_names_and_paths_get_clean_errors(gw, ryan, web):
             s.rmdir(p)
         assert "d" * 200 not in s.listdir("web")
     assert can_login(ryan)
-    assert (worker_pid(gw), listener_pid(gw)) == (worker, sshd), "the worker or sshd was restarted"
+    assert (gw.worker_pid(), gw.listener_pid()) == (worker, sshd), "the worker or sshd was restarted"
     log = gw.log_since(mark)
     assert " error " not in log and "exception" not in log.lower(), log[-3000:]
 
@@ -125,7 +128,7 @@ def open_many(s, path: str, n: int):
 
 def test_item14_thousands_of_handles_are_capped_cleanly(small_limit_gateway, measure):
     g, ryan, gary = small_limit_gateway
-    worker = worker_pid(g)
+    worker = g.worker_pid()
     idle_fds = fd_count(worker)
     with paramiko_sftp(ryan) as s:
         with s.open("web/h.txt", "w") as f:
@@ -153,7 +156,7 @@ def test_item14_thousands_of_handles_are_capped_cleanly(small_limit_gateway, mea
         for h in again:
             h.close()
     assert can_login(ryan) and can_login(gary)
-    assert worker_pid(g) == worker, "the worker was restarted"
+    assert g.worker_pid() == worker, "the worker was restarted"
 
 
 def test_item14_listing_at_the_cap_is_never_silently_short(small_limit_gateway):

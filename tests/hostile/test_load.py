@@ -19,10 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from clients import Target, can_login, ssh_options
-from conftest import FILES_OWNER, GARY, RYAN, WEB_OWNER, pub
-from hostile import (FD_SLACK, HOSTILE_ROOT, Layout, fd_count, fd_kinds, open_files_under, temporaries, thread_count,
-                     vm_rss_kib, wait_for, worker_pid)
+from gwtest.clients import Target, can_login, ssh_options
+from gwtest.files import pub
+from gwtest.gateway import Layout
+from gwtest.procs import fd_count, status_kib, thread_count
+from gwtest.session import GARY, RYAN, WEB_OWNER
+from hostile import FD_SLACK, FILES_OWNER, HOSTILE_ROOT, fd_kinds, open_files_under, temporaries, wait_for
 
 KIB, MIB = 1 << 10, 1 << 20
 SESSIONS = int(os.environ.get("LOAD_SESSIONS", "32"))
@@ -103,7 +105,7 @@ class Sampler:
     def run(self):
         while not self.stop.is_set():
             try:
-                self.peak_rss = max(self.peak_rss, vm_rss_kib(self.pid))
+                self.peak_rss = max(self.peak_rss, status_kib(self.pid, "VmRSS"))
                 self.peak_fds = max(self.peak_fds, fd_count(self.pid))
                 self.peak_threads = max(self.peak_threads, thread_count(self.pid))
             except (OSError, AssertionError):
@@ -198,9 +200,9 @@ def run_load(g, targets, local_root: Path, measure) -> None:
     del pool
     # Idle: after one login of each user (homes looked up, threads started).
     assert can_login(targets["ryan"]) and can_login(targets["gary"])
-    worker = worker_pid(g)
+    worker = g.worker_pid()
     time.sleep(1.5)
-    idle = (vm_rss_kib(worker), fd_count(worker), thread_count(worker))
+    idle = (status_kib(worker, "VmRSS"), fd_count(worker), thread_count(worker))
     after = []
     for round_ in range(1, ROUNDS + 1):
         after.append(one_round(g, targets, sessions, total_bytes, worker, idle, round_, measure))
@@ -211,7 +213,7 @@ def run_load(g, targets, local_root: Path, measure) -> None:
         assert cur[0] <= prev[0] + ROUND_GROWTH_KIB + THREAD_RSS_KIB * more_threads, \
             f"VmRSS grew from {prev[0]} to {cur[0]} KiB in one more round ({more_threads} more threads)"
         assert cur[3] <= prev[3] + 8, f"backing descriptors grew from {prev[3]} to {cur[3]} in one more round"
-    assert worker_pid(g) == worker, "the worker was restarted during the load"
+    assert g.worker_pid() == worker, "the worker was restarted during the load"
 
 
 def one_round(g, targets, sessions: list[Session], total_bytes: int, worker: int, idle, round_: int, measure):
@@ -262,12 +264,12 @@ def one_round(g, targets, sessions: list[Session], total_bytes: int, worker: int
 
     def settled():
         return (open_files_under(worker, g.volumes, g.data) == [] and fd_count(worker) <= idle_fds + FD_SLACK
-                and vm_rss_kib(worker) <= idle_rss + RSS_SLACK_KIB)
+                and status_kib(worker, "VmRSS") <= idle_rss + RSS_SLACK_KIB)
 
     try:
         wait_for(settled, 15, interval=0.5, what="the worker back near idle")
     finally:
-        after = (vm_rss_kib(worker), fd_count(worker), thread_count(worker), fd_kinds(worker)["other"])
+        after = (status_kib(worker, "VmRSS"), fd_count(worker), thread_count(worker), fd_kinds(worker)["other"])
         measure(f"load round {round_}: worker VmRSS {idle_rss / 1024:.1f} MiB idle, {sampler.peak_rss / 1024:.1f} MiB "
                 f"peak, {after[0] / 1024:.1f} MiB after; fds {idle_fds} idle, {sampler.peak_fds} peak, {after[1]} "
                 f"after; threads {idle_threads} idle, {sampler.peak_threads} peak, {after[2]} after")

@@ -12,13 +12,12 @@ import struct
 
 import pytest
 
-from clients import can_login, paramiko_sftp
+from gwtest.clients import can_login, paramiko_sftp
 from hostile import (ATTR_ACMODTIME, ATTR_PERMISSIONS, ATTR_SIZE, FX_BAD_MESSAGE, FX_FAILURE, FX_NO_SUCH_FILE, FX_OK,
                      FX_OP_UNSUPPORTED, SSH_FXF_CREAT, SSH_FXF_TRUNC, SSH_FXF_WRITE, SSH_FXP_CLOSE, SSH_FXP_EXTENDED,
                      SSH_FXP_EXTENDED_REPLY, SSH_FXP_FSETSTAT, SSH_FXP_HANDLE, SSH_FXP_INIT, SSH_FXP_NAME, SSH_FXP_OPEN,
                      SSH_FXP_OPENDIR, SSH_FXP_READ, SSH_FXP_READDIR, SSH_FXP_REALPATH, SSH_FXP_SETSTAT, SSH_FXP_STAT,
-                     SSH_FXP_STATUS, SSH_FXP_VERSION, SSH_FXP_WRITE, RawSftp, listener_pid, sftp_packet, sftp_string,
-                     worker_pid)
+                     SSH_FXP_STATUS, SSH_FXP_VERSION, SSH_FXP_WRITE, RawSftp, sftp_packet, sftp_string)
 
 
 def u32(x: int) -> bytes:
@@ -53,13 +52,13 @@ CLOSING = {
 def bystanders(gw, keys):
     """Sessions opened before the first malformed packet, held to the end:
     one of ryan (the attacker's own account) and one of gary."""
-    from clients import Target
+    from gwtest.clients import Target
     ryan = Target(gw.port, "ryan", keys["ryan_ed25519"])
     gary = Target(gw.port, "gary", keys["gary_ed25519"])
     with paramiko_sftp(ryan) as rs, paramiko_sftp(gary) as gs:
         with rs.open("web/bystander.txt", "w") as f:
             f.write(b"still here\n")
-        yield {"ryan": rs, "gary": gs, "worker": worker_pid(gw), "sshd": listener_pid(gw)}
+        yield {"ryan": rs, "gary": gs, "worker": gw.worker_pid(), "sshd": gw.listener_pid()}
         rs.remove("web/bystander.txt")
 
 
@@ -67,7 +66,7 @@ def check_bystanders(gw, ryan, gary, b) -> None:
     assert b["ryan"].open("web/bystander.txt").read() == b"still here\n"
     assert "music" in b["gary"].listdir(".")
     assert can_login(ryan) and can_login(gary)
-    assert (worker_pid(gw), listener_pid(gw)) == (b["worker"], b["sshd"]), "the worker or sshd was restarted"
+    assert (gw.worker_pid(), gw.listener_pid()) == (b["worker"], b["sshd"]), "the worker or sshd was restarted"
 
 
 def test_item19_a_well_formed_raw_session_works(gw, ryan):

@@ -11,8 +11,9 @@ import stat
 
 import pytest
 
-from clients import paramiko_sftp, sftp_batch, sftp_outputs, sftp_refused, sshfs_mount
-from conftest import GARY, MUSIC_OWNER, RYAN, WEB_OWNER, random_file, sha256
+from gwtest.clients import paramiko_sftp, sftp_batch, sftp_outputs, sftp_refused, sshfs_mount
+from gwtest.files import random_file, sha256
+from gwtest.session import GARY, MUSIC_OWNER, RYAN, WEB_OWNER
 from hostile import AuditLog, run_as
 
 

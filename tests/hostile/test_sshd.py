@@ -12,10 +12,12 @@ import time
 
 import pytest
 
-from clients import Target, can_login, channel_request, load_key, paramiko_transport, ssh, ssh_options
-from conftest import LOGIN_GRACE, SECOND_ADDRESS, SILENT_ADDRESS, pub
-from gateway import free_port
-from hostile import free_source_socket, timed_login
+from gwtest.clients import (Forwarder, Target, can_login, channel_request, load_key, paramiko_transport, ssh,
+                            ssh_options)
+from gwtest.files import pub
+from gwtest.gateway import free_port
+from gwtest.refusals import assert_only_publickey, assert_sha1_signatures_refused
+from hostile import LOGIN_GRACE, SECOND_ADDRESS, SILENT_ADDRESS, free_source_socket, timed_login
 
 # -- item 15: a flood of idle pre-auth connections ---------------------------------------------
 
@@ -241,23 +243,6 @@ def open_raw_channel(tr, kind: str, extra: bytes):
     raise tr.get_exception() or paramiko.SSHException("channel open failed")
 
 
-class Forwarder:
-    """OpenSSH `ssh -N <forward>` in the background."""
-
-    def __init__(self, t: Target, forward: list[str], tmp):
-        self.err = open(tmp / f"fwd-{time.monotonic_ns()}.err", "w+")
-        argv = ["ssh", *ssh_options(t.key, ["ExitOnForwardFailure=yes", "LogLevel=INFO"]), "-p", str(t.port), "-N",
-                *forward, f"{t.user}@{t.host}"]
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.err)
-
-    def finish(self) -> str:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        self.proc.wait(timeout=10)
-        self.err.seek(0)
-        return self.err.read()
-
-
 def connect_when_listening(port: int, timeout: float = 5.0) -> socket.socket:
     deadline = time.monotonic() + timeout
     while True:
@@ -312,29 +297,10 @@ def test_item17_openssh_forwarding_refused(gw, ryan, tmp_path):
 # -- item 18: weak authentication ---------------------------------------------------------------------
 
 def test_item18_password_and_keyboard_interactive_refused(gw, ryan):
-    import paramiko
-    assert can_login(ryan)  # unrestricted: the same account with its key
-    for method, attempt in {
-        "none": lambda tr: tr.auth_none("ryan"),
-        "password": lambda tr: tr.auth_password("ryan", "ryan", fallback=False),
-        "keyboard-interactive": lambda tr: tr.auth_interactive("ryan", lambda *a: ["ryan"] * len(a[2])),
-    }.items():
-        tr = paramiko_transport(ryan)
-        try:
-            with pytest.raises(paramiko.BadAuthenticationType) as e:
-                attempt(tr)
-            assert e.value.allowed_types == ["publickey"], (method, e.value.allowed_types)
-            assert not tr.is_authenticated()
-        finally:
-            tr.close()
-    for method in ("password", "keyboard-interactive"):
-        r = ssh(ryan, ["-T", "--", "true"], options=[f"PreferredAuthentications={method}", "PubkeyAuthentication=no",
-                                                    "NumberOfPasswordPrompts=1"])
-        assert r.returncode == 255 and "Permission denied (publickey)." in r.stderr, r.stderr
+    assert_only_publickey(ryan)
 
 
 def test_item18_weak_keys_and_sha1_signatures_refused(gw, keys):
-    import paramiko
     rsa = Target(gw.port, "ryan", keys["ryan_rsa3072"])
     # Unrestricted: ed25519 and RSA-3072 (signing with rsa-sha2-512) log in.
     assert can_login(Target(gw.port, "ryan", keys["ryan_ed25519"])) and can_login(rsa)
@@ -347,13 +313,4 @@ def test_item18_weak_keys_and_sha1_signatures_refused(gw, keys):
         assert not can_login(Target(gw.port, "ryan", keys[k])), k
         assert "Accepted publickey" not in gw.log_since(mark)
     # SHA-1 signatures with the otherwise accepted RSA-3072 key.
-    mark = gw.log_mark()
-    assert not can_login(rsa, options=["PubkeyAcceptedAlgorithms=ssh-rsa"])
-    assert gw.wait_for_log(r"signature algorithm ssh-rsa not in PubkeyAcceptedAlgorithms", mark), gw.log_since(mark)
-    tr = paramiko_transport(rsa, disabled_algorithms={"pubkeys": ["rsa-sha2-512", "rsa-sha2-256"]})
-    try:
-        with pytest.raises(paramiko.AuthenticationException):
-            tr.auth_publickey("ryan", load_key(rsa.key))
-        assert not tr.is_authenticated()
-    finally:
-        tr.close()
+    assert_sha1_signatures_refused(gw, rsa)

@@ -11,8 +11,8 @@
 #include "cli/cli_support.hpp"
 #include "gateway/exit_codes.hpp"
 #include "gateway/key_store.hpp"
-#include "keys_support.hpp"
 #include "support/catch.hpp"
+#include "support/keys_support.hpp"
 
 using gw::gateway::AuthorizedKey;
 using gw::gateway::KeyStore;

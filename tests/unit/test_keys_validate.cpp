@@ -4,8 +4,8 @@
 
 #include "gateway/authorized_key.hpp"
 #include "gateway/exit_codes.hpp"
-#include "keys_support.hpp"
 #include "support/catch.hpp"
+#include "support/keys_support.hpp"
 
 using gw::gateway::check_key_line;
 using gw::gateway::KeyLine;

@@ -1,5 +1,6 @@
-// Real keys for the key tests, made by ssh-keygen (the tool admins use), so
-// the validator is checked against what OpenSSH writes, not hand-made blobs.
+// Real keys for the key tests (unit: test_keys; cli: test_cli_keys), made by
+// ssh-keygen (the tool admins use), so the validator is checked against what
+// OpenSSH writes, not hand-made blobs.
 #pragma once
 
 #include <string>

@@ -55,6 +55,25 @@ def ssh(t: Target, args: list[str], options: list[str] | None = None, timeout: f
     return run(argv, timeout=timeout)
 
 
+class Forwarder:
+    """`ssh -N <forward>` (port, socket or agent forwarding) in the background;
+    its stderr is read on exit."""
+
+    def __init__(self, t: Target, forward: list[str], tmp):
+        self.err = open(tmp / f"fwd-{time.monotonic_ns()}.err", "w+")
+        # LogLevel INFO: ssh reports refused channel opens at that level.
+        argv = ["ssh", *ssh_options(t.key, ["ExitOnForwardFailure=yes", "LogLevel=INFO"]), "-p", str(t.port), "-N", *forward,
+                f"{t.user}@{t.host}"]
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.err)
+
+    def finish(self) -> str:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.err.seek(0)
+        return self.err.read()
+
+
 # -- OpenSSH sftp ----------------------------------------------------------
 
 def sftp_batch(t: Target, commands: list[str], options: list[str] | None = None,

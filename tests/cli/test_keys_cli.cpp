@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "cli/cli_support.hpp"
-#include "keys_support.hpp"
 #include "support/catch.hpp"
+#include "support/keys_support.hpp"
 
 using gw::test::Env;
 using gw::test::lines;
