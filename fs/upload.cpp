@@ -78,6 +78,9 @@ void Uploads::add(const std::shared_ptr<Upload>& upload) {
   // overwrite of the same file may be in progress: its redirect comes back
   // if this one ends unpublished.
   Inode& node = *upload->replacing().node;
+  std::weak_ptr<Upload>& latest = overwriting_[node.id];
+  if (auto before = latest.lock(); before && !ended(before->state_)) upload->before_ = std::move(before);
+  latest = upload;
   std::lock_guard node_lock(node.mu_);
   upload->previous_ = std::exchange(node.redirect_, upload->replacing().replacement);
 }
@@ -130,13 +133,27 @@ void Uploads::forget_name(const Upload& upload) {
 void Uploads::end(Upload& upload) {
   live_.erase(upload.temporary().str());
   forget_name(upload);
-  if (!upload.overwrite() || upload.state_ == UploadState::published) return;
-  // Unpublished: the kernel's inode stands for what it stood for before
-  // (the old file, or another overwrite still in progress), unless a later
-  // overwrite redirected it meanwhile.
+  if (!upload.overwrite()) return;
+  const bool published = upload.state_ == UploadState::published;
+  // Unpublished: the kernel's inode stands for what it stood for before this
+  // overwrite started: the old file, another overwrite still in progress or
+  // one published since, never the temporary of one that ended unpublished
+  // meanwhile.
+  std::shared_ptr<const Inode> back = upload.previous_;
+  std::shared_ptr<Upload> before = upload.before_;
+  while (before && ended(before->state_) && before->state_ != UploadState::published) {
+    back = before->previous_;
+    before = before->before_;
+  }
   Inode& node = *upload.replacing().node;
+  if (const auto it = overwriting_.find(node.id); it != overwriting_.end() && it->second.lock().get() == &upload) {
+    if (!published && before && !ended(before->state_)) it->second = before;
+    else overwriting_.erase(it);
+  }
+  if (published) return;  // the inode stands for the file the temporary became
+  // Unless a later overwrite redirected it meanwhile.
   std::lock_guard node_lock(node.mu_);
-  if (node.redirect_ == upload.replacing().replacement) node.redirect_ = upload.previous_;
+  if (node.redirect_ == upload.replacing().replacement) node.redirect_ = std::move(back);
 }
 
 UploadState Uploads::state(const Upload& upload) const {

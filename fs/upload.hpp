@@ -71,8 +71,11 @@ class Upload {
   const std::optional<Replacing> replacing_;
   // Guarded by Uploads::mu_.
   UploadState state_ = UploadState::writing;
-  int error_ = 0;                                 // what the close reports
-  std::shared_ptr<const Inode> previous_;         // overwrites: the redirect `add` replaced
+  int error_ = 0;                          // what the close reports
+  // Overwrites: the redirect `add` replaced, and the overwrite of the same
+  // file it belonged to if that was in progress then.
+  std::shared_ptr<const Inode> previous_;
+  std::shared_ptr<Upload> before_;
 };
 
 class Uploads {
@@ -148,9 +151,10 @@ class Uploads {
   void forget_name(const Upload& upload);
   void end(Upload& upload);
 
-  mutable std::mutex mu_;  // guards by_name_, live_ and every Upload's state
+  mutable std::mutex mu_;  // guards the maps below and every Upload's private members
   std::map<std::pair<fuse_ino_t, std::string>, std::shared_ptr<Upload>> by_name_;  // (folder, final name)
   std::set<std::string, std::less<>> live_;  // temporaries of uploads not ended
+  std::map<fuse_ino_t, std::weak_ptr<Upload>> overwriting_;  // kernel inode -> its latest overwrite not ended
 };
 
 }  // namespace gw::fs
