@@ -141,9 +141,10 @@ void release(fuse_req_t req, fuse_ino_t, struct fuse_file_info* fi) {
   std::unique_ptr<OpenFile> file(&OpenFile::of(fi));
   View& view = view_of(req);
   begin_request_audit();  // not through guarded(): no rename destination of an earlier request
-  int err = file->write_error;
+  int err = 0;
   try {
     if (file->upload) err = release_upload(view, *file);
+    if (!err) err = file->write_error;  // also a write that failed after the upload was published
     if (err) spdlog::warn("{}: upload of {} not published: {}", file->node->mapping->label,
                           file->node->path(), std::strerror(err));
   } catch (const std::exception& e) {
