@@ -239,12 +239,13 @@ TEST_CASE("an overwrite that ends unpublished gives the inode its file back", "[
 TEST_CASE("two overwrites of one file: whichever ends, the inode stands for what is really there", "[fs][upload]") {
   Folder f;
   const InodePtr file = backed(20, f.mapping);
+  Uploads uploads;  // each SECTION runs on its own copy of this start
+  const auto first = overwrite(f.dir, file, 30);
+  const auto second = overwrite(f.dir, file, 31);
+  uploads.add(first);
+  uploads.add(second);
+  REQUIRE(Uploads::redirect_of(*file) == second->replacing().replacement);
   SECTION("the later one published, the earlier one cancelled: the published file") {
-    Uploads uploads;
-    const auto first = overwrite(f.dir, file, 30);
-    const auto second = overwrite(f.dir, file, 31);
-    uploads.add(first);
-    uploads.add(second);
     uploads.apply(*second, UploadEvent::start_publish);
     uploads.apply(*second, UploadEvent::publish);
     uploads.apply(*first, UploadEvent::start_publish);
@@ -252,11 +253,6 @@ TEST_CASE("two overwrites of one file: whichever ends, the inode stands for what
     CHECK(Uploads::redirect_of(*file) == second->replacing().replacement);
   }
   SECTION("the earlier one published, the later one cancelled: the published file") {
-    Uploads uploads;
-    const auto first = overwrite(f.dir, file, 30);
-    const auto second = overwrite(f.dir, file, 31);
-    uploads.add(first);
-    uploads.add(second);
     uploads.apply(*first, UploadEvent::start_publish);
     uploads.apply(*first, UploadEvent::publish);
     CHECK(Uploads::redirect_of(*file) == second->replacing().replacement);  // still in progress
@@ -265,11 +261,6 @@ TEST_CASE("two overwrites of one file: whichever ends, the inode stands for what
     CHECK(Uploads::redirect_of(*file) == first->replacing().replacement);
   }
   SECTION("the later one discarded while the earlier one goes on: the earlier one's temporary") {
-    Uploads uploads;
-    const auto first = overwrite(f.dir, file, 30);
-    const auto second = overwrite(f.dir, file, 31);
-    uploads.add(first);
-    uploads.add(second);
     uploads.apply(*second, UploadEvent::discard);
     CHECK(Uploads::redirect_of(*file) == first->replacing().replacement);
     // A third one started now falls back on the first if it is undone.
@@ -281,25 +272,23 @@ TEST_CASE("two overwrites of one file: whichever ends, the inode stands for what
     CHECK(Uploads::redirect_of(*file) == nullptr);
   }
   SECTION("the earlier one discarded, then the later one: the old file, not a removed temporary") {
-    Uploads uploads;
-    const auto first = overwrite(f.dir, file, 30);
-    const auto second = overwrite(f.dir, file, 31);
-    uploads.add(first);
-    uploads.add(second);
     uploads.apply(*first, UploadEvent::discard);
     CHECK(Uploads::redirect_of(*file) == second->replacing().replacement);
     uploads.apply(*second, UploadEvent::discard);
     CHECK(Uploads::redirect_of(*file) == nullptr);
   }
-  SECTION("an overwrite of a file overwritten before: undone, the file the earlier one published") {
-    Uploads uploads;
-    const auto first = overwrite(f.dir, file, 30);
-    uploads.add(first);
-    uploads.apply(*first, UploadEvent::start_publish);
-    uploads.apply(*first, UploadEvent::publish);
-    const auto second = overwrite(f.dir, file, 31);
-    uploads.add(second);
-    uploads.apply(*second, UploadEvent::discard);
-    CHECK(Uploads::redirect_of(*file) == first->replacing().replacement);
-  }
+}
+
+TEST_CASE("an overwrite undone after an earlier one was published: the file that one published", "[fs][upload]") {
+  Folder f;
+  const InodePtr file = backed(20, f.mapping);
+  Uploads uploads;
+  const auto first = overwrite(f.dir, file, 30);
+  uploads.add(first);
+  uploads.apply(*first, UploadEvent::start_publish);
+  uploads.apply(*first, UploadEvent::publish);
+  const auto second = overwrite(f.dir, file, 31);
+  uploads.add(second);
+  uploads.apply(*second, UploadEvent::discard);
+  CHECK(Uploads::redirect_of(*file) == first->replacing().replacement);
 }
