@@ -89,11 +89,11 @@ void Uploads::detach(const Inode& dir, std::string_view name) {
   std::lock_guard lock(mu_);
   const auto it = by_name_.find({dir.id, std::string(name)});
   if (it == by_name_.end()) return;
-  const std::shared_ptr<Upload> upload = it->second;
+  Upload& upload = *it->second;
+  const auto next = after(upload.state_, UploadEvent::detach);
+  if (!next) throw std::logic_error("upload: detach in state " + std::string(fs::name(upload.state_)));
+  upload.state_ = *next;
   by_name_.erase(it);
-  const auto next = after(upload->state_, UploadEvent::detach);
-  if (!next) throw std::logic_error("upload: detach in state " + std::string(fs::name(upload->state_)));
-  upload->state_ = *next;
 }
 
 void Uploads::apply(Upload& upload, UploadEvent event, int err) {
