@@ -30,21 +30,6 @@ std::string Inode::place_name() const {
   return name_;
 }
 
-std::shared_ptr<const Inode> Inode::successor() const {
-  std::lock_guard lock(mu_);
-  return successor_;
-}
-
-void Inode::set_successor(std::shared_ptr<const Inode> next) {
-  std::lock_guard lock(mu_);
-  successor_ = std::move(next);
-}
-
-void Inode::restore_successor(const Inode* expected, std::shared_ptr<const Inode> previous) {
-  std::lock_guard lock(mu_);
-  if (successor_.get() == expected) successor_ = std::move(previous);
-}
-
 std::string Inode::path() const {
   std::vector<std::string> parts;
   const Inode* node = this;

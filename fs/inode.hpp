@@ -65,15 +65,6 @@ struct Inode {
   std::shared_ptr<Inode> place_parent() const;
   std::string place_name() const;
 
-  // An atomic overwrite of this file: the backing object that stands for it
-  // from the open with O_TRUNC on (the upload's temporary, which becomes the
-  // file under its name when published). Null when there is none.
-  std::shared_ptr<const Inode> successor() const;
-  void set_successor(std::shared_ptr<const Inode> next);
-  // A discarded overwrite: if the successor is still `expected`, it becomes
-  // `previous` again (null: the inode's own object).
-  void restore_successor(const Inode* expected, std::shared_ptr<const Inode> previous);
-
   // A user's home: the mapped folders shown inside it, hiding same-named
   // entries of the home's backing folder. Null for every other inode. A
   // reload may replace them (the home inode itself is kept).
@@ -86,9 +77,10 @@ struct Inode {
   }
 
  private:
-  mutable std::mutex mu_;        // guards parent_, name_, mounts_ and successor_
+  friend class Uploads;          // the only reader and writer of redirect_ (fs/upload.hpp)
+  mutable std::mutex mu_;        // guards parent_, name_, mounts_ and redirect_
   std::shared_ptr<Inode> parent_;
-  std::shared_ptr<const Inode> successor_;
+  std::shared_ptr<const Inode> redirect_;  // an atomic overwrite's: see Uploads::redirect_of
   std::string name_;             // mapping roots: the whole path ("/ryan/web")
   std::shared_ptr<const Mounts> mounts_;
 };

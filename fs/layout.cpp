@@ -1,5 +1,6 @@
 #include "fs/layout.hpp"
 
+#include "fs/upload_sweep.hpp"
 #include "mapping/parse.hpp"
 
 #include <sys/stat.h>
@@ -79,6 +80,7 @@ struct Builder {
   std::map<std::string, InodePtr> roots;
   std::map<std::string, UserTree> users;
   UserTree* building = nullptr;  // the user tree being built, collecting its inodes
+  std::vector<InodePtr> built;   // mapping roots new in this build (not reused)
 
   void problem(const std::string& label, const std::string& what) { result.problems.push_back(label + ": " + what); }
 
@@ -134,6 +136,7 @@ struct Builder {
     if (node->handle.empty()) node->pinned = std::make_shared<const BackingFd>(std::move(*fd));
     node->is_root = true;
     node->set_place(nullptr, view_path);
+    built.push_back(node);
     return keep(sig, node);
   }
 
@@ -256,6 +259,7 @@ LayoutResult build_layout(const mapping::Plan& plan, const std::vector<Synthetic
     return std::move(b.result);
   }
   for (auto& [home, mounts] : b.pending_mounts) home->set_mounts(std::move(mounts));
+  sweep_left_behind(view, b.built);  // once per mapping, when it is built
   b.result.layout.roots = std::make_shared<const std::map<std::string, InodePtr>>(std::move(b.roots));
   b.result.layout.users = std::make_shared<const std::map<std::string, UserTree>>(std::move(b.users));
   return std::move(b.result);

@@ -2,24 +2,28 @@
 
 #include "fs/open_file.hpp"
 #include "fs/ops.hpp"
-#include "fs/uploads.hpp"
+#include "fs/upload_steps.hpp"
 
 namespace gw::fs::ops {
 namespace {
 
 // Common preamble of every op that adds a name to a directory: the parent
 // exists and is writable for this caller, the name is a single component and
-// collides neither with a mapped folder shown in a home nor with a pending
-// upload, and is not one of the gateway's own temporary names.
+// collides neither with a mapped folder shown in a home nor with an upload
+// in progress, and is not one of the gateway's own temporary names.
 int check_new_name(View& view, const InodePtr& parent, const char* name, Op op, const Caller& who,
                    std::optional<Name>* checked) {
   if (const int e = view.policy().check(*parent, op, who, name)) return e;
   if (parent->is_mount_name(name)) return EEXIST;
-  if (PendingUploads::is_temporary(name))
-    return view.policy().refuse(*parent, op, who, EPERM, "name reserved for uploads in progress", name);
-  if (view.pending().temporary_of(parent->id, name)) return EEXIST;
-  *checked = Name::from(name);
-  if (!*checked) return view.policy().refuse(*parent, op, who, EINVAL, "invalid name", name);
+  const Uploads::Resolved r = view.uploads().resolve(*parent, name);
+  switch (r.kind) {
+    case Uploads::Resolved::Kind::reserved:
+      return view.policy().refuse(*parent, op, who, EPERM, "name reserved for uploads in progress", name);
+    case Uploads::Resolved::Kind::upload: return EEXIST;
+    case Uploads::Resolved::Kind::invalid: return view.policy().refuse(*parent, op, who, EINVAL, "invalid name", name);
+    case Uploads::Resolved::Kind::plain: break;
+  }
+  *checked = r.name;
   return 0;
 }
 
@@ -48,12 +52,11 @@ int make_as_owner(View& view, const Inode& parent, Make&& make) {
 }
 
 // Creates and opens the file; in an atomic mapping under a temporary name,
-// registered as a pending upload of `name`.
-int create_file(View& view, const InodePtr& parent, const char* name, const Name& checked, mode_t mode, int flags,
-                OpenFile& file) {
+// an upload of `checked` from then on (fs/upload.hpp).
+int create_file(View& view, const InodePtr& parent, const Name& checked, mode_t mode, int flags, OpenFile& file) {
   std::optional<Name> temporary;
   if (parent->mapping->atomic) {
-    temporary = Name::from(PendingUploads::new_temporary_name());
+    temporary = Uploads::new_temporary_name();
     flags |= O_EXCL;
   }
   const Name& on_disk = temporary ? *temporary : checked;
@@ -67,10 +70,8 @@ int create_file(View& view, const InodePtr& parent, const char* name, const Name
       }))
     return e;
   if (temporary) {
-    view.pending().add(parent->id, name, temporary->str());
-    file.parent = parent;
-    file.final_name = name;
-    file.temporary = temporary->str();
+    file.upload = std::make_shared<Upload>(parent, checked, *temporary);
+    view.uploads().add(file.upload);
   }
   return 0;
 }
@@ -97,10 +98,10 @@ int do_create(fuse_req_t req, View& view, const InodePtr& parent, const char* na
   auto file = std::make_unique<OpenFile>();
   file->opener = caller_of(req);
   if (const int err = take_handle(view, *parent, Op::create, file->opener, &file->counted)) return err;
-  if (const int err = create_file(view, parent, name, *checked, mode, fi->flags, *file)) return err;
+  if (const int err = create_file(view, parent, *checked, mode, fi->flags, *file)) return err;
   struct stat st {};
   if (const int err = remember_created(view, parent, name, fi->flags, *file, &st)) {
-    if (!file->temporary.empty()) discard_upload(view, *file);  // no pending entry or temporary left behind
+    if (file->upload) discard_upload(view, *file);  // no upload or temporary left behind
     return err;
   }
   e->ino = file->node->id;
@@ -128,7 +129,7 @@ void create(fuse_req_t req, fuse_ino_t parent_id, const char* name, mode_t mode,
       file.release();
     } else {  // interrupted: the kernel never learns of the file
       view.inodes().forget(e.ino, 1);
-      if (!file->temporary.empty()) discard_upload(view, *file);
+      if (file->upload) discard_upload(view, *file);
     }
     return 0;
   });

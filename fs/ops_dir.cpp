@@ -1,5 +1,3 @@
-#include <spdlog/spdlog.h>
-
 #include <dirent.h>
 
 #include <memory>
@@ -37,24 +35,6 @@ int load_synthetic(DirHandle& d) {
   return 0;
 }
 
-// Removes upload temporaries that a worker which died (kill -9, a crash)
-// left behind: regular files of the stored owner whose inode last changed
-// (ctime, which no client can set) before this worker started. Anything
-// newer may be an upload in progress, of this folder or of another mapping
-// of it, and stays.
-void remove_interrupted(View& view, const Inode& dir, int dir_fd, const std::vector<std::string>& names) {
-  const MappingRoot& m = *dir.mapping;
-  AsIdentity as(m.stored.uid, m.stored.gid);
-  if (as.error()) return;
-  for (const auto& name : names) {
-    struct stat st {};
-    if (sys::fstatat_nofollow(dir_fd, name.c_str(), &st) != 0) continue;
-    if (!S_ISREG(st.st_mode) || st.st_uid != m.stored.uid || st.st_ctime >= view.started()) continue;
-    if (sys::unlinkat(dir_fd, name.c_str(), 0) == 0)
-      spdlog::info("{}: removed {} in {}, left by an interrupted upload", m.label, name, dir.path());
-  }
-}
-
 int load_backed(View& view, DirHandle& d) {
   auto path = node_fd(view, *d.node);
   if (!path.ok()) return path.err;
@@ -69,23 +49,15 @@ int load_backed(View& view, DirHandle& d) {
   if (!dir) return errno;
   fd.value.release();  // owned by dir now
   d.entries.clear();
-  const auto pending = view.pending().in(d.node->id);  // temporary -> final name
+  // Uploads in progress show under their final names, other temporaries
+  // not at all (a listing never removes one: fs/upload_sweep.hpp does).
+  const Uploads::Listing uploads = view.uploads().listing(*d.node);
   const auto mounts = d.node->mounts();
-  std::vector<std::string> leftovers;
   while (const struct dirent* e = ::readdir(dir)) {
     if (mounts && mounts->count(e->d_name)) continue;  // hidden by a mapped folder
-    std::string name = e->d_name;
-    if (PendingUploads::is_temporary(name)) {
-      const auto it = pending.find(name);
-      if (it == pending.end()) {  // not shown: an overwrite in progress, or an interrupted upload
-        leftovers.push_back(std::move(name));
-        continue;
-      }
-      name = it->second;
-    }
-    d.entries.push_back({name, static_cast<mode_t>(DTTOIF(e->d_type)), e->d_ino});
+    if (auto name = uploads.shown(e->d_name))
+      d.entries.push_back({std::move(*name), static_cast<mode_t>(DTTOIF(e->d_type)), e->d_ino});
   }
-  if (!leftovers.empty()) remove_interrupted(view, *d.node, ::dirfd(dir), leftovers);
   ::closedir(dir);
   if (mounts) {
     for (const auto& [name, child] : *mounts) d.entries.push_back({name, S_IFDIR, child->id});

@@ -8,7 +8,7 @@
 
 #include "fs/open_file.hpp"
 #include "fs/ops.hpp"
-#include "fs/uploads.hpp"
+#include "fs/upload_steps.hpp"
 
 namespace gw::fs::ops {
 namespace {
@@ -60,7 +60,7 @@ void open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {
     // size or mtime change (auto_inval_data), e.g. after another writer.
     fi->keep_cache = 1;
     if (fuse_reply_open(req, fi) == 0) file.release();
-    else if (replaced) discard_upload(view, *file);
+    else if (file->upload) discard_upload(view, *file);
     return 0;
   });
 }
@@ -107,8 +107,10 @@ void write_buf(fuse_req_t req, fuse_ino_t, struct fuse_bufvec* in, off_t off, st
       written = fuse_buf_copy(&out, in, static_cast<fuse_buf_copy_flags>(0));  // may block: a file write
     }
     if (written < 0) {
-      file.failed = static_cast<int>(-written);
-      return static_cast<int>(-written);
+      const int err = static_cast<int>(-written);
+      file.write_error = err;
+      if (file.upload) view_of(req).uploads().apply(*file.upload, UploadEvent::fail, err);
+      return err;
     }
     file.written += static_cast<std::uint64_t>(written);
     fuse_reply_write(req, static_cast<std::size_t>(written));
@@ -123,15 +125,8 @@ void flush(fuse_req_t req, fuse_ino_t, struct fuse_file_info* fi) {
   guarded(req, "flush", [&] {
     if (fi->fh != 0) {
       OpenFile& file = OpenFile::of(fi);
-      if (!file.temporary.empty()) {
-        if (exiting(fuse_req_ctx(req)->pid)) file.abandoned = true;
-        if (file.failed) return file.failed.load();
-        if (file.abandoned) {
-          fuse_reply_err(req, 0);  // nothing to report to an exiting process; release discards
-          return 0;
-        }
-        if (const int e = publish_upload(view_of(req), file)) return e;
-      }
+      if (file.upload)
+        if (const int e = close_upload(view_of(req), file, fuse_req_ctx(req)->pid)) return e;
     }
     fuse_reply_err(req, 0);
     return 0;
@@ -146,16 +141,10 @@ void release(fuse_req_t req, fuse_ino_t, struct fuse_file_info* fi) {
   std::unique_ptr<OpenFile> file(&OpenFile::of(fi));
   View& view = view_of(req);
   begin_request_audit();  // not through guarded(): no rename destination of an earlier request
-  int err = file->failed;
+  int err = 0;
   try {
-    if (!file->temporary.empty()) {
-      if (file->failed || file->abandoned) {
-        discard_upload(view, *file);
-        err = file->failed ? file->failed.load() : ECONNABORTED;
-      } else {
-        err = publish_upload(view, *file);
-      }
-    }
+    if (file->upload) err = release_upload(view, *file);
+    if (!err) err = file->write_error;  // also a write that failed after the upload was published
     if (err) spdlog::warn("{}: upload of {} not published: {}", file->node->mapping->label,
                           file->node->path(), std::strerror(err));
   } catch (const std::exception& e) {
@@ -169,7 +158,7 @@ void release(fuse_req_t req, fuse_ino_t, struct fuse_file_info* fi) {
       audit({file->node.get(), "write", file->node->path(), err, file->written, file->opener, {}});
     // An overwrite that did not replace the file: the kernel still caches
     // the new content it was given for this inode; the old file is back.
-    if (file->restored) view.invalidate_files({file->node->id});
+    if (file->upload && view.uploads().undone(*file->upload)) view.invalidate_files({file->node->id});
   } catch (...) {
   }
 }

