@@ -102,8 +102,8 @@ std::string excerpt(std::string_view text, std::size_t limit) { return printable
 
 std::string Problem::line() const {
   std::string out = printable(source);
-  if (!text.empty()) out += ": '" + excerpt(text) + "'";
-  return out + ": " + printable(message);
+  if (!text.empty()) out += (out.empty() ? "'" : ": '") + excerpt(text) + "'";
+  return out + (out.empty() ? "" : ": ") + printable(message);
 }
 
 }  // namespace gw::mapping

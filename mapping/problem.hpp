@@ -10,7 +10,7 @@
 namespace gw::mapping {
 
 struct Problem {
-  std::string source;   // "SFTP_USERS item 2", "mountpoint", "ryan:web"
+  std::string source;   // "SFTP_USERS item 2", "mountpoint", "ryan:web"; may be empty
   std::string text;     // the offending text, verbatim; may be empty
   std::string message;  // what is wrong and what would be valid
 
