@@ -84,25 +84,20 @@ struct Builder {
 
   void problem(const std::string& label, const std::string& what) { result.problems.push_back(label + ": " + what); }
 
-  std::shared_ptr<MappingRoot> open_root(const std::string& backing, const std::string& subdir,
+  std::shared_ptr<MappingRoot> open_root(const std::string& backing, const mapping::MountPlan* rule,
                                          const std::string& label, const std::optional<mapping::Owner>& owner,
                                          struct stat* st, std::optional<BackingFd>* out) {
-    // backing is <volumes-dir>/<volume>[/<subdir>]: the subdir is walked
-    // confined, beneath the volume's folder.
-    const std::string base = subdir.empty() ? backing : backing.substr(0, backing.size() - subdir.size() - 1);
-    auto fd = open_trusted_root(base, subdir);
-    if (!fd.ok()) return problem(label, "cannot open " + backing + ": " + errno_text(fd.err)), nullptr;
-    if (const int e = sys::fstat(fd.value.get(), st))
-      return problem(label, "cannot stat " + backing + ": " + errno_text(e)), nullptr;
+    MappedFolder folder = open_mapped_folder(backing, rule ? rule->subdir : std::string(), owner,
+                                             rule ? rule->access : mapping::Access::read_write);
+    if (!folder.fd) return problem(label, folder.problem), nullptr;
+    *st = folder.st;
     auto root = std::make_shared<MappingRoot>();
-    root->stored = owner ? *owner : mapping::Owner{st->st_uid, st->st_gid};
-    if (root->stored.uid == 0 || root->stored.gid == 0)
-      return problem(label, backing + " is owned by root; files would be stored as root: add owner=UID:GID to the rule"), nullptr;
-    auto mount_fd = view.mount_fd(st->st_dev, fd.value.get());
+    root->stored = folder.stored.owner;
+    auto mount_fd = view.mount_fd(st->st_dev, folder.fd->get());
     if (!mount_fd.ok()) return problem(label, "cannot open " + backing + ": " + errno_text(mount_fd.err)), nullptr;
     root->mount_fd = mount_fd.value;
     root->dev = st->st_dev;
-    out->emplace(std::move(fd.value));
+    out->emplace(std::move(*folder.fd));
     return root;
   }
 
@@ -114,7 +109,7 @@ struct Builder {
       if (const auto it = previous->find(sig); it != previous->end()) return keep(sig, it->second);
     struct stat st {};
     std::optional<BackingFd> fd;
-    auto root = open_root(backing, rule ? rule->subdir : std::string(), label, owner, &st, &fd);
+    auto root = open_root(backing, rule, label, owner, &st, &fd);
     if (!root) return nullptr;
     root->id = view.next_mapping_id();
     root->label = label;
@@ -224,6 +219,25 @@ struct Builder {
 };
 
 }  // namespace
+
+MappedFolder open_mapped_folder(const std::string& backing, const std::string& subdir,
+                                const std::optional<mapping::Owner>& owner, mapping::Access access) {
+  MappedFolder folder;
+  // backing is <volumes-dir>/<volume>[/<subdir>]: the subdir is walked
+  // confined, beneath the volume's folder.
+  const std::string base = subdir.empty() ? backing : backing.substr(0, backing.size() - subdir.size() - 1);
+  auto fd = open_trusted_root(base, subdir);
+  if (!fd.ok()) {
+    folder.problem = "cannot open " + backing + ": " + errno_text(fd.err);
+  } else if (const int e = sys::fstat(fd.value.get(), &folder.st)) {
+    folder.problem = "cannot stat " + backing + ": " + errno_text(e);
+  } else {
+    folder.stored = mapping::stored_owner(access, owner, mapping::Owner{folder.st.st_uid, folder.st.st_gid});
+    if (!folder.stored.refusal.empty()) folder.problem = backing + " " + folder.stored.refusal;
+    else folder.fd.emplace(std::move(fd.value));
+  }
+  return folder;
+}
 
 bool refresh_files(const std::vector<SyntheticFile>& files, View& view) {
   std::vector<std::pair<InodePtr, const SyntheticFile*>> found;

@@ -5,9 +5,11 @@
 // whole build, with one line per problem.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "fs/backing_fd.hpp"
 #include "fs/view.hpp"
 #include "mapping/plan.hpp"
 
@@ -26,6 +28,23 @@ struct SyntheticFile {
   mode_t mode = 0444;
   uid_t only_uid = 0;  // non-zero: readable by root and this uid only
 };
+
+// A mapped folder opened the way the view opens it, and judged the same way:
+// by the trusted opener (a rule's subdir walked beneath its volume without
+// following a symlink or leaving its filesystem), then its stored owner
+// decided by mapping::stored_owner. `gateway check` asks this question too,
+// so it refuses exactly what serve refuses.
+struct MappedFolder {
+  std::optional<BackingFd> fd;   // set when the folder can be served
+  struct stat st {};
+  mapping::StoredOwner stored;
+  std::string problem;           // why it cannot be served ("cannot open ...: ..."); empty when fd is set
+};
+
+// backing is <volumes-dir>/<volume>[/<subdir>] (or a home), `subdir` the part
+// of it walked confined; owner and access as the rule gives them.
+MappedFolder open_mapped_folder(const std::string& backing, const std::string& subdir,
+                                const std::optional<mapping::Owner>& owner, mapping::Access access);
 
 LayoutResult build_layout(const mapping::Plan& plan, const std::vector<SyntheticFile>& files, View& view);
 

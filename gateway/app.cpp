@@ -46,7 +46,7 @@ int run(const std::vector<std::string>& args) {
     std::cout.flush();
     return std::cout ? code : exit_code::failure;  // a full disk or closed pipe must not pass as success
   } catch (const ExitError& e) {
-    std::cerr << "gateway: " << e.what() << '\n';
+    for (const std::string& line : e.lines()) std::cerr << "gateway: " << line << '\n';
     return e.code();
   } catch (const std::exception& e) {
     std::cerr << "gateway: " << e.what() << '\n';

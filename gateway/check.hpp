@@ -9,8 +9,9 @@
 
 namespace gw::gateway {
 
-// Exit code 2 with every problem on err (one line each) when the input is
-// invalid; else 0 with the report on out (warnings do not change the code).
+// What serve would refuse (preflight.hpp) goes to err, one line each, with
+// serve's exit code: 2 for the configuration, 3 for a backing folder. Else 0
+// with the report on out (warnings do not change the code).
 int run_check(const Settings& settings, std::ostream& out, std::ostream& err);
 
 }  // namespace gw::gateway

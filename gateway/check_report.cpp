@@ -41,20 +41,29 @@ NodeReport home_node(const mapping::UserPlan& plan) {
   return node;
 }
 
-// A mapped volume keeps its owner: owner= if the rule gives one, else the
-// folder's own, so a volume owned by 54321 stays owned by 54321.
+StoredFrom stored_from(mapping::OwnerFrom from) {
+  switch (from) {
+    case mapping::OwnerFrom::rule: return StoredFrom::rule;
+    case mapping::OwnerFrom::folder: return StoredFrom::folder;
+    case mapping::OwnerFrom::nobody: return StoredFrom::nobody;
+  }
+  return StoredFrom::unknown;
+}
+
+// A mapped volume keeps its owner (mapping::stored_owner, as the view
+// decides it): owner= if the rule gives one, else the folder's own, so a
+// volume owned by 54321 stays owned by 54321.
 NodeReport mount_node(const mapping::UserPlan& plan, const mapping::MountPlan& mount) {
   NodeReport node = backed_node(plan.user, plan.home + "/" + mount.name + "/", NodeKind::mount, mount.backing);
   node.mount = &mount;
-  if (mount.owner) {
-    node.stored = *mount.owner;
-    node.stored_from = StoredFrom::rule;
-  } else if (node.folder.exists) {
-    node.stored = mapping::Owner{node.folder.uid, node.folder.gid};
-    node.stored_from = StoredFrom::folder;
-  } else {
+  if (!mount.owner && !node.folder.exists) {
     node.stored_from = StoredFrom::unknown;
+    return node;
   }
+  const mapping::StoredOwner stored =
+      mapping::stored_owner(mount.access, mount.owner, mapping::Owner{node.folder.uid, node.folder.gid});
+  node.stored = stored.owner;
+  node.stored_from = stored_from(stored.from);
   return node;
 }
 
@@ -123,6 +132,7 @@ std::string_view stored_from_name(StoredFrom from) {
     case StoredFrom::user: return "user";
     case StoredFrom::rule: return "owner=";
     case StoredFrom::folder: return "folder";
+    case StoredFrom::nobody: return "nobody";
     case StoredFrom::unknown: return "unknown";
   }
   return "?";

@@ -22,6 +22,7 @@ enum class StoredFrom {
   user,       // the home: always the user's uid:gid
   rule,       // the rule's owner=UID:GID
   folder,     // the backing folder's current owner
+  nobody,     // read-only, the folder is root's: read as nobody (mapping::stored_owner)
   unknown,    // no owner= and the folder cannot be read
 };
 
@@ -55,11 +56,13 @@ struct CheckReport {
 };
 
 // Looks at every backing folder (stat by path; see folder_probe.hpp) and
-// adds the warnings. The report points into plan, which must outlive it.
+// adds the warnings. For a plan preflight() passed: what serve would refuse
+// is a problem there, not a warning here. The report points into plan, which
+// must outlive it.
 CheckReport gather_report(const mapping::Plan& plan, const mapping::Paths& paths);
 
-// The warnings about the backing folders of the gathered nodes (missing, not
-// a directory, unexpected owner, another filesystem, shared read-write).
+// The warnings about the backing folders of the gathered nodes (a home to
+// create, unexpected owner, another filesystem, shared read-write).
 std::vector<Warning> folder_warnings(const CheckReport& report, const mapping::Paths& paths);
 
 // Shared by both renderings.

@@ -1,6 +1,7 @@
-// Warnings about the real backing folders. None of them stops `check` (exit
-// stays 0): they describe the disk as it is now, which may change before
-// serve starts, while problems in the configuration itself are errors.
+// Warnings about the real backing folders: what serve accepts but an admin
+// may not have meant. None of them changes check's exit code. What serve
+// refuses (a missing or unopenable folder, a root-owned writable one without
+// owner=) is a problem, found by preflight() before the report is gathered.
 #include <algorithm>
 #include <map>
 #include <set>
@@ -28,12 +29,7 @@ std::string owner_text(std::uint32_t uid, std::uint32_t gid) { return std::to_st
 void mount_owner_warning(const NodeReport& node, const Warn& warn) {
   const auto& owner = node.mount->owner;
   const FolderState& folder = node.folder;
-  if (!owner && (folder.uid == 0 || folder.gid == 0)) {
-    // Without owner= uploads would be stored as root; serve refuses that
-    // rather than guess an owner.
-    warn("backing folder " + node.backing + " is owned by " + owner_text(folder.uid, folder.gid) +
-         " (root) and the rule has no owner=; serve will refuse it: add owner=UID:GID");
-  } else if (owner && folder.uid != owner->uid) {
+  if (owner && folder.uid != owner->uid) {
     warn("the rule says owner=" + owner_text(owner->uid, owner->gid) + " but " + node.backing + " is owned by " +
          uid_text(folder.uid) + "; new files will be stored as " + std::to_string(owner->uid) +
          ", existing ones keep their owner");
@@ -51,12 +47,7 @@ void node_warnings(const NodeReport& node, const FolderState& parent, const std:
     return;
   }
   if (!folder.exists) {
-    warn(home ? "home folder " + node.backing + " is missing; serve will create it"
-              : "backing folder " + node.backing + " is missing; serve will refuse to start without it");
-    return;
-  }
-  if (!folder.is_directory) {
-    warn(node.backing + " is not a directory; serve will refuse to start");
+    if (home) warn("home folder " + node.backing + " is missing; serve will create it");
     return;
   }
   if (home) home_owner_warning(node, warn);

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "gateway/exit_codes.hpp"
+#include "mapping/problem.hpp"
 
 namespace gw::gateway {
 namespace {
@@ -21,23 +22,25 @@ std::string_view trim(std::string_view s) {
   return s.substr(first, last - first + 1);
 }
 
-// One physical line; returns false for a line without content.
-bool scan_line(const ConfigFile& file, int number, std::string_view line, ConfigEntry& entry) {
+// One physical line; returns false for a line without content or with a
+// problem (added to file.problems).
+bool scan_line(ConfigFile& file, int number, std::string_view line, ConfigEntry& entry) {
   if (const auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
   line = trim(line);
   if (line.empty()) return false;
-  const std::string where = file.where(number);
+  const auto problem = [&](const std::string& what) {
+    file.problems.push_back(file.where(number) + ": " + what);
+    return false;
+  };
   // Boost would prefix later keys with the section name, turning them into
   // unknown keys with a confusing name; say what is wrong instead.
-  if (line.front() == '[') throw UsageError(where + ": sections are not supported: '" + std::string(line) + "'");
+  if (line.front() == '[') return problem("sections are not supported: '" + mapping::excerpt(line) + "'");
   const auto eq = line.find('=');
-  if (eq == std::string_view::npos) {
-    throw UsageError(where + ": expected `key = value`, got '" + std::string(line) + "'");
-  }
+  if (eq == std::string_view::npos) return problem("expected `key = value`, got '" + mapping::excerpt(line) + "'");
   entry.line = number;
   entry.key = std::string(trim(line.substr(0, eq)));
   entry.value = std::string(trim(line.substr(eq + 1)));
-  if (entry.key.empty()) throw UsageError(where + ": missing key before '='");
+  if (entry.key.empty()) return problem("missing key before '='");
   return true;
 }
 
@@ -59,7 +62,13 @@ std::vector<int> ConfigFile::lines_of(std::string_view key) const {
   return lines;
 }
 
-std::string ConfigFile::where(int line) const { return name + " line " + std::to_string(line); }
+std::string ConfigFile::where(int line) const { return mapping::printable(name) + " line " + std::to_string(line); }
+
+std::string ConfigFile::entries_text() const {
+  std::string out;
+  for (const ConfigEntry& e : entries) out += e.key + "=" + e.value + "\n";
+  return out;
+}
 
 ConfigFile scan_config(std::string path, std::string text) {
   ConfigFile file;
@@ -78,12 +87,13 @@ ConfigFile scan_config(std::string path, std::string text) {
 ConfigFile read_config_file(const std::string& path) {
   // A directory opens fine as an ifstream and then reads nothing; name it.
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw UsageError("config file '" + path + "' is a directory");
+  const std::string shown = mapping::excerpt(path);
+  if (std::filesystem::is_directory(path, ec)) throw UsageError("config file '" + shown + "' is a directory");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError("cannot read config file '" + path + "': " + std::strerror(errno));
+  if (!in) throw UsageError("cannot read config file '" + shown + "': " + std::strerror(errno));
   std::ostringstream text;
   text << in.rdbuf();
-  if (in.bad()) throw UsageError("cannot read config file '" + path + "': " + std::strerror(errno));
+  if (in.bad()) throw UsageError("cannot read config file '" + shown + "': " + std::strerror(errno));
   return scan_config(path, text.str());
 }
 

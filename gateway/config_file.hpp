@@ -21,6 +21,9 @@ struct ConfigFile {
   std::string name;  // the file's basename, as messages name it
   std::string text;
   std::vector<ConfigEntry> entries;  // in file order, one per `key = value` line
+  // One line each for the lines Boost would reject or misread, naming the
+  // line; their entries are left out, so every other line is still read.
+  std::vector<std::string> problems;
 
   // The line of the n-th (0-based) entry with this key; 0 when there is none.
   int line_of(std::string_view key, std::size_t occurrence = 0) const;
@@ -29,11 +32,15 @@ struct ConfigFile {
   std::vector<int> lines_of(std::string_view key) const;
   // "gateway.conf line 7"
   std::string where(int line) const;
+  // The entries as `key=value` lines: what Boost parses. Boost never sees a
+  // line the scan refused, and the k-th entry of a key is the k-th option
+  // Boost reports for it.
+  std::string entries_text() const;
 };
 
 // Scans text with the rules Boost applies (strip from `#`, trim blanks, skip
-// empty lines). Throws UsageError for a line Boost would reject or misread
-// (no `=`, empty key, a `[section]` header), naming the line.
+// empty lines). A line Boost would reject or misread (no `=`, empty key, a
+// `[section]` header) becomes a problem naming the line.
 ConfigFile scan_config(std::string path, std::string text);
 
 // Reads and scans a file; a missing or unreadable file is a UsageError.

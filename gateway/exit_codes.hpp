@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace gw::gateway::exit_code {
 
@@ -18,21 +19,28 @@ inline constexpr int mount_failed = 4;      // the FUSE view could not be mounte
 
 namespace gw::gateway {
 
-// Ends the process with `code` after printing "gateway: <what>"; thrown
-// instead of calling exit() so destructors run and tests can catch it.
+// Ends the process with `code` after printing "gateway: <line>" for each of
+// its lines (one, or one per problem: every bad line of a config file);
+// thrown instead of calling exit() so destructors run and tests can catch it.
+// what() is the first line.
 class ExitError : public std::runtime_error {
  public:
-  ExitError(int code, const std::string& what) : std::runtime_error(what), code_(code) {}
+  ExitError(int code, const std::string& what) : std::runtime_error(what), code_(code), lines_{what} {}
+  ExitError(int code, std::vector<std::string> lines)
+      : std::runtime_error(lines.empty() ? std::string() : lines.front()), code_(code), lines_(std::move(lines)) {}
   int code() const { return code_; }
+  const std::vector<std::string>& lines() const { return lines_; }
 
  private:
   int code_;
+  std::vector<std::string> lines_;
 };
 
 // A usage or configuration error (exit code 2).
 class UsageError : public ExitError {
  public:
   explicit UsageError(const std::string& what) : ExitError(exit_code::usage, what) {}
+  explicit UsageError(std::vector<std::string> lines) : ExitError(exit_code::usage, std::move(lines)) {}
 };
 
 }  // namespace gw::gateway

@@ -1,11 +1,13 @@
 #include "gateway/option_sources.hpp"
 
 #include <boost/program_options/errors.hpp>
+#include <map>
 #include <sstream>
 
 #include "gateway/exit_codes.hpp"
 #include "gateway/option_table.hpp"
 #include "mapping/parse.hpp"
+#include "mapping/problem.hpp"
 
 namespace po = boost::program_options;
 
@@ -61,12 +63,6 @@ std::vector<mapping::Item> file_items(const ConfigFile& file, const std::vector<
   return items;
 }
 
-std::string error_key(const po::error_with_option_name& e) {
-  std::string key = e.get_option_name();
-  key.erase(0, key.find_first_not_of('-'));
-  return key;
-}
-
 // The prefix naming the source of an error about the n-th occurrence of key.
 std::string error_prefix(const Sources& sources, Source which, const std::string& key, std::size_t n) {
   switch (which) {
@@ -75,6 +71,44 @@ std::string error_prefix(const Sources& sources, Source which, const std::string
     case Source::file: return sources.config->where(sources.config->line_of(key, n)) + ": ";
   }
   return "";
+}
+
+// The key as a message names it: "--port" on the command line (as Boost's
+// own messages do), "port" elsewhere.
+std::string shown_key(Source which, const std::string& key) { return (which == Source::cli ? "--" : "") + key; }
+
+// Every option of `parsed` that po::store would refuse, one problem each,
+// removed from `parsed`. Each value is parsed as store parses it, into what
+// store would build for its key, so a scalar given twice is caught as store
+// would catch it. Keys a higher source already gave are skipped, as store
+// skips them.
+std::vector<std::string> value_problems(const Sources& sources, Source which, po::parsed_options& parsed,
+                                        const po::variables_map& vm) {
+  std::vector<std::string> problems;
+  std::map<std::string, boost::any> built;
+  std::map<std::string, std::size_t> seen;
+  std::erase_if(parsed.options, [&](const po::option& o) {
+    if (o.string_key.empty() || o.unregistered) return false;
+    const std::size_t n = seen[o.string_key]++;
+    if (vm.count(o.string_key) != 0 && !vm[o.string_key].defaulted()) return false;
+    const po::option_description* d = parsed.description->find_nothrow(o.string_key, false, false, false);
+    if (d == nullptr) return false;
+    const std::string prefix = error_prefix(sources, which, o.string_key, n);
+    const std::string key = shown_key(which, o.string_key);
+    try {
+      d->semantic()->parse(built[o.string_key], o.value, true);
+      return false;
+    } catch (const po::multiple_occurrences&) {
+      problems.push_back(prefix + "option '" + key + "' cannot be specified more than once");
+    } catch (const po::error&) {
+      std::string value;
+      for (const std::string& v : o.value) value += (value.empty() ? "" : " ") + v;
+      problems.push_back(prefix + "the argument ('" + mapping::excerpt(value, mapping::kQuotedPart) +
+                         "') for option '" + key + "' is invalid");
+    }
+    return true;
+  });
+  return problems;
 }
 
 }  // namespace
@@ -89,12 +123,12 @@ po::parsed_options parse_cli(const std::vector<std::string>& args, const po::opt
     for (const po::option& o : parsed.options) {
       if (o.string_key.empty()) {
         const std::string token = o.original_tokens.empty() ? "" : o.original_tokens.front();
-        throw UsageError("unexpected argument '" + token + "'");
+        throw UsageError("unexpected argument '" + mapping::excerpt(token, mapping::kQuotedPart) + "'");
       }
     }
     return parsed;
   } catch (const po::error& e) {
-    throw UsageError(e.what());
+    throw UsageError(mapping::excerpt(e.what()));
   }
 }
 
@@ -107,35 +141,35 @@ po::parsed_options parse_env(const po::options_description& desc) {
   return parsed;
 }
 
-po::parsed_options parse_file(const ConfigFile& file, const po::options_description& desc) {
-  std::istringstream in(file.text);
+po::parsed_options parse_file(const ConfigFile& file, const po::options_description& desc,
+                              std::vector<std::string>& problems) {
+  std::istringstream in(file.entries_text());
   try {
     po::parsed_options parsed = po::parse_config_file(in, desc, /*allow_unregistered=*/true);
-    for (const po::option& o : parsed.options) {
-      if (!o.unregistered) continue;
-      throw UsageError(file.where(file.line_of(o.string_key)) + ": unknown key '" + o.string_key +
-                       "' (known keys: " + known_keys(desc) + ")");
-    }
+    std::map<std::string, std::size_t> seen;  // occurrences so far, to name the right line
+    std::erase_if(parsed.options, [&](const po::option& o) {
+      const std::size_t n = seen[o.string_key]++;
+      if (!o.unregistered) return false;
+      problems.push_back(file.where(file.line_of(o.string_key, n)) + ": unknown key '" +
+                         mapping::excerpt(o.string_key, mapping::kQuotedPart) + "' (known keys: " + known_keys(desc) + ")");
+      return true;
+    });
     return parsed;
   } catch (const po::error& e) {
-    throw UsageError(file.name + ": " + e.what());
+    throw UsageError(file.name + ": " + mapping::excerpt(e.what()));
   }
 }
 
-void store_source(const Sources& sources, Source which, po::variables_map& vm) {
-  const OptionalParsed& parsed = which == Source::cli ? sources.cli : which == Source::env ? sources.env : sources.file;
-  if (!parsed) return;
+std::vector<std::string> store_source(Sources& sources, Source which, po::variables_map& vm) {
+  OptionalParsed& parsed = which == Source::cli ? sources.cli : which == Source::env ? sources.env : sources.file;
+  if (!parsed) return {};
+  std::vector<std::string> problems = value_problems(sources, which, *parsed, vm);
   try {
     po::store(*parsed, vm);
-  } catch (const po::multiple_occurrences& e) {
-    const std::string key = error_key(e);
-    throw UsageError(error_prefix(sources, which, key, 1) + e.what());  // the second one is too many
-  } catch (const po::error_with_option_name& e) {
-    const std::string key = error_key(e);
-    throw UsageError(error_prefix(sources, which, key, 0) + e.what());
-  } catch (const po::error& e) {
-    throw UsageError(e.what());
+  } catch (const po::error& e) {  // what value_problems did not foresee: still one line
+    problems.push_back(mapping::excerpt(e.what()));
   }
+  return problems;
 }
 
 std::vector<mapping::Item> source_items(const Sources& sources, const std::string& key) {

@@ -33,16 +33,20 @@ boost::program_options::parsed_options parse_cli(const std::vector<std::string>&
 // and so is a variable set to blanks.
 boost::program_options::parsed_options parse_env(const boost::program_options::options_description& desc);
 
-// Throws UsageError naming the line of an unknown key.
+// The file's entries as Boost parses them. An unknown key becomes a problem
+// naming its line (added to `problems`), and its option is left out.
 boost::program_options::parsed_options parse_file(const ConfigFile& file,
-                                                  const boost::program_options::options_description& desc);
+                                                  const boost::program_options::options_description& desc,
+                                                  std::vector<std::string>& problems);
 
 enum class Source { cli, env, file };
 
 // Stores one source into vm. Store in precedence order, highest first: Boost
-// keeps the first value stored for a key. Errors (a bad number, a repeated
-// single-valued key) become UsageErrors naming the source.
-void store_source(const Sources& sources, Source which, boost::program_options::variables_map& vm);
+// keeps the first value stored for a key. Every value Boost would refuse (a
+// bad number, a repeated single-valued key) becomes a problem naming its
+// source and is left out of the source, so the rest is still stored and one
+// run names every bad line; Boost itself stops at the first.
+std::vector<std::string> store_source(Sources& sources, Source which, boost::program_options::variables_map& vm);
 
 // The items of a list key (users, map) from the highest source giving it,
 // each labelled with where it came from. Lower sources are ignored entirely.

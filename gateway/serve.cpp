@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <iostream>
 #include <memory>
 #include <poll.h>
 
@@ -19,6 +20,7 @@
 #include "gateway/exit_codes.hpp"
 #include "gateway/logging.hpp"
 #include "gateway/mount_propagation.hpp"
+#include "gateway/preflight.hpp"
 #include "gateway/sshd_supervisor.hpp"
 #include "gateway/status_file.hpp"
 #include "gateway/progress_counter.hpp"
@@ -82,12 +84,16 @@ class Supervisor {
   explicit Supervisor(const Settings& s) : settings_(s) {}
 
   int run() {
+    refuse_what_preflight_refuses();
     block_signals();
     if (settings_.run_sshd) {
       check_listen_free(settings_.listen, settings_.port);
       own_bind_ = make_mountpoint_shared(settings_.mountpoint);
     }
-    if (const int rc = start_worker()) return rc;  // 2, 3 or 4: the worker said why
+    if (const int rc = start_worker()) {  // 2, 3 or 4: the worker said why
+      if (own_bind_) ::umount2(settings_.mountpoint.c_str(), MNT_DETACH);  // nothing is left mounted
+      return rc;
+    }
     ::malloc_trim(0);  // what parsing a large configuration left free goes back to the system
     if (settings_.run_sshd) {
       sshd_ = std::make_unique<SshdSupervisor>(SshdLaunch{settings_.sshd_binary, settings_.mountpoint,
@@ -105,6 +111,15 @@ class Supervisor {
   }
 
  private:
+  // Before anything is generated, bound or started (host keys take seconds
+  // on the first start): the same judgement as `check`.
+  void refuse_what_preflight_refuses() const {
+    const Preflight pre = preflight(settings_);
+    if (pre.ok()) return;
+    for (const mapping::Problem& problem : pre.problems) std::cerr << problem.line() << '\n';
+    throw ExitError(pre.exit_code, std::to_string(pre.problems.size()) + " problem(s); nothing was mounted");
+  }
+
   static void block_signals() {
     sigset_t set;
     sigemptyset(&set);

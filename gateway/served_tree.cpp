@@ -36,18 +36,36 @@ OpensshVersion openssh_version(const Settings& s) {
 
 }  // namespace
 
-ServeContext make_context(const Settings& s) {
-  ServeContext c;
-  c.openssh = openssh_version(s);
+SshdFacts sshd_facts(const Settings& s) {
+  SshdFacts f;
+  f.openssh = openssh_version(s);
   if (s.sshd_uid >= 0) {
-    c.privsep_uid = static_cast<unsigned>(s.sshd_uid);
-    c.privsep_gid = 65534;
+    f.privsep_uid = static_cast<unsigned>(s.sshd_uid);
+    f.privsep_gid = 65534;
   } else if (const struct passwd* pw = ::getpwnam("sshd")) {
-    c.privsep_uid = pw->pw_uid;
-    c.privsep_gid = pw->pw_gid;
+    f.privsep_uid = pw->pw_uid;
+    f.privsep_gid = pw->pw_gid;
   } else {
     throw UsageError("sshd-uid: there is no local 'sshd' account; pass --sshd-uid UID");
   }
+  return f;
+}
+
+mapping::Problems privsep_problems(const std::vector<mapping::User>& users, unsigned privsep_uid) {
+  mapping::Problems problems;
+  for (const auto& u : users)
+    if (u.uid == privsep_uid)
+      problems.push_back({"user " + u.name, "",
+                          "uid " + std::to_string(u.uid) + " is sshd's privilege separation user; choose another uid"});
+  return problems;
+}
+
+ServeContext make_context(const Settings& s) {
+  const SshdFacts facts = sshd_facts(s);
+  ServeContext c;
+  c.openssh = facts.openssh;
+  c.privsep_uid = facts.privsep_uid;
+  c.privsep_gid = facts.privsep_gid;
   c.host_keys = ensure_host_keys(s.state_dir);
   return c;
 }
@@ -60,10 +78,7 @@ ServedTree build_tree(const Settings& s, const ServeContext& c, fs::View& view, 
     t.exit_code = exit_code::usage;
     return t;
   }
-  for (const auto& u : parsed.model.users)
-    if (u.uid == c.privsep_uid)
-      t.problems.push_back("user " + u.name + ": uid " + std::to_string(u.uid) +
-                           " is sshd's privilege separation user; choose another uid");
+  for (const auto& p : privsep_problems(parsed.model.users, c.privsep_uid)) t.problems.push_back(p.line());
   if (!t.problems.empty()) {
     t.exit_code = exit_code::usage;
     return t;

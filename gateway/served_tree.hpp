@@ -23,6 +23,20 @@ struct ServedTree {
   int exit_code = 0;                  // usage (2) or backing_unusable (3) when problems
 };
 
+// What sshd_config depends on besides the configuration: the OpenSSH version
+// sshd runs and sshd's privilege separation account. Only asked, never
+// written, so `check` asks the same. Throws UsageError naming the option.
+struct SshdFacts {
+  OpensshVersion openssh;
+  unsigned privsep_uid = 0;
+  unsigned privsep_gid = 0;
+};
+SshdFacts sshd_facts(const Settings& settings);
+
+// A user whose uid is sshd's privilege separation user's, one problem each:
+// sshd would run its unprivileged children as that user.
+mapping::Problems privsep_problems(const std::vector<mapping::User>& users, unsigned privsep_uid);
+
 // What stays fixed for the life of the process.
 struct ServeContext {
   std::vector<HostKey> host_keys;
@@ -31,6 +45,8 @@ struct ServeContext {
   unsigned privsep_gid = 0;
 };
 
+// The sshd facts, then the host keys (generated on first start: seconds for
+// RSA 4096, so serve calls this only for a configuration it will serve).
 ServeContext make_context(const Settings& settings);
 // With `current` (a reload), an unchanged plan skips rebuilding the tree:
 // only the etc/ files are rendered (keys may have changed).

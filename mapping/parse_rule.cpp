@@ -13,7 +13,8 @@ constexpr std::string_view valid_options = "rw, ro, owner=UID:GID, symlinks, ato
 constexpr std::array<std::string_view, 5> option_words = {"rw", "ro", "symlinks", "atomic",
                                                            "noatomic"};
 
-std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+// The problem line already quotes the whole item: a part of it is clipped.
+std::string quoted(std::string_view text) { return "'" + clip(text, kQuotedPart) + "'"; }
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
@@ -35,19 +36,28 @@ void check_volume(std::string_view volume, const Report& report) {
   }
 }
 
+// Why one component of a subdir cannot be part of it, if it cannot.
+std::optional<std::string> subdir_component_problem(std::string_view subdir, std::string_view component) {
+  if (component.empty()) return "subdir " + quoted(subdir) + " has an empty component ('//' or a leading '/')";
+  if (component == "." || component == "..") {
+    return "subdir " + quoted(subdir) + " must not contain " + quoted(component) +
+           "; a subdir names a folder inside the volume, e.g. volume/site/public";
+  }
+  if (auto why = config_name_problem(component)) return "subdir component " + quoted(component) + " " + *why;
+  return std::nullopt;
+}
+
 // The subdir without trailing slashes ("" is the volume's root); each
 // component must be a plain name so the backing path stays inside the volume.
+// One problem at most: the subdir is one field, and "a/../../b" is one
+// mistake, not two.
 std::string check_subdir(std::string_view subdir, const Report& report) {
   while (!subdir.empty() && subdir.back() == '/') subdir.remove_suffix(1);
   if (subdir.empty()) return {};
   for (const std::string_view component : split(subdir, '/')) {
-    if (component.empty()) {
-      report("subdir " + quoted(subdir) + " has an empty component ('//' or a leading '/')");
-    } else if (component == "." || component == "..") {
-      report("subdir " + quoted(subdir) + " must not contain " + quoted(component) +
-             "; a subdir names a folder inside the volume, e.g. volume/site/public");
-    } else if (auto why = config_name_problem(component)) {
-      report("subdir component " + quoted(component) + " " + *why);
+    if (auto why = subdir_component_problem(subdir, component)) {
+      report(std::move(*why));
+      break;
     }
   }
   return std::string(subdir);

@@ -14,7 +14,8 @@ constexpr std::uint32_t max_id = 4294967294u;
 // nobody/nogroup own what nobody should: NFS squashing, unmapped ids.
 constexpr std::uint32_t overflow_id = 65534u;
 
-std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+// The problem line already quotes the whole item: a part of it is clipped.
+std::string quoted(std::string_view text) { return "'" + clip(text, kQuotedPart) + "'"; }
 
 std::string id_hint(IdKind kind) {
   return std::string("use a decimal ") + (kind == IdKind::uid ? "uid" : "gid") +
@@ -61,7 +62,7 @@ std::optional<std::uint32_t> parse_id(std::string_view text, IdKind kind, const 
   for (const char c : text) {
     value = value * 10 + static_cast<std::uint64_t>(c - '0');
     if (value > max_id) {
-      report(what + " " + std::string(text) + " is out of range; " + id_hint(kind));
+      report(what + " " + clip(text, kQuotedPart) + " is out of range; " + id_hint(kind));
       return std::nullopt;
     }
   }

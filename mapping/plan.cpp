@@ -56,4 +56,15 @@ Plan make_plan(const Model& model, const Paths& paths) {
   return plan;
 }
 
+StoredOwner stored_owner(Access access, const std::optional<Owner>& owner, Owner folder) {
+  if (owner) return StoredOwner{*owner, OwnerFrom::rule, {}};
+  if (folder.uid != 0 && folder.gid != 0) return StoredOwner{folder, OwnerFrom::folder, {}};
+  if (access == Access::read_write) {
+    return StoredOwner{folder, OwnerFrom::folder,
+                       "is owned by root; files would be stored as root: add owner=UID:GID to the rule"};
+  }
+  const Owner reader{folder.uid == 0 ? kNobody : folder.uid, folder.gid == 0 ? kNobody : folder.gid};
+  return StoredOwner{reader, OwnerFrom::nobody, {}};
+}
+
 }  // namespace gw::mapping

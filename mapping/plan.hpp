@@ -48,4 +48,30 @@ struct Plan {
 
 Plan make_plan(const Model& model, const Paths& paths);
 
+// Who a mapping acts as on disk, its stored owner: files it creates belong to
+// it, objects owned by it are presented as the user's, and every access
+// inside the mapping runs with its ids. One judgement, used by the view
+// (fs/layout.cpp) and by `gateway check`.
+enum class OwnerFrom {
+  rule,    // owner=UID:GID
+  folder,  // the mapped folder's owner
+  nobody,  // read-only, the folder's owner is root: read as nobody
+};
+
+struct StoredOwner {
+  Owner owner;
+  OwnerFrom from = OwnerFrom::folder;
+  std::string refusal;  // non-empty: the mapping cannot be served, and why
+};
+
+// The overflow id (nobody/nogroup), which no sftp user may have.
+inline constexpr std::uint32_t kNobody = 65534;
+
+// owner= when given, else `folder` (the mapped folder's owner). Never root:
+// a writable mapping of a folder owned by root (uid or gid 0) without owner=
+// is refused, since files would be stored as root; a read-only one stores
+// nothing and reads as nobody where the folder says root, so root's files
+// keep showing as root's and the user reads what any other account may.
+StoredOwner stored_owner(Access access, const std::optional<Owner>& owner, Owner folder);
+
 }  // namespace gw::mapping

@@ -89,8 +89,21 @@ std::string printable(std::string_view text) {
   return out;
 }
 
+std::string clip(std::string_view text, std::size_t limit) {
+  if (text.size() <= limit) return std::string(text);
+  std::size_t end = limit;
+  // Never end inside a UTF-8 sequence (at most 3 continuation bytes follow
+  // its lead byte): a character is shown whole or not at all.
+  for (int back = 0; back < 3 && end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0u) == 0x80u; ++back) --end;
+  return std::string(text.substr(0, end)) + "...";
+}
+
+std::string excerpt(std::string_view text, std::size_t limit) { return printable(clip(text, limit)); }
+
 std::string Problem::line() const {
-  return printable(source) + ": '" + printable(text) + "': " + printable(message);
+  std::string out = printable(source);
+  if (!text.empty()) out += (out.empty() ? "'" : ": '") + excerpt(text) + "'";
+  return out + (out.empty() ? "" : ": ") + printable(message);
 }
 
 }  // namespace gw::mapping

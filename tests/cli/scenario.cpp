@@ -6,6 +6,7 @@ namespace gw::test {
 
 SeedLayout::SeedLayout() {
   require_root();  // chown to uids other than our own
+  require_sshd();  // check asks sshd's version and account, as serve does
   data = dir / "data";
   volumes = dir / "volumes";
   make_dir(data, 0755, 0, 0);

@@ -1,5 +1,6 @@
 // `gateway check` run as a real process on the seed's example and
 // variations of its folders: the trees, stored owners and warnings.
+#include <sys/mount.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -24,6 +25,22 @@ bool any_contains(const std::vector<std::string>& lines, const std::string& need
   }
   return false;
 }
+
+
+// A mount made for one test case, detached when it ends (before the temp
+// folders holding it are removed).
+class BindMount {
+ public:
+  BindMount(const std::string& from, const std::string& to) : to_(to) {
+    REQUIRE(::mount(from.c_str(), to.c_str(), nullptr, MS_BIND, nullptr) == 0);
+  }
+  ~BindMount() { ::umount2(to_.c_str(), MNT_DETACH); }
+  BindMount(const BindMount&) = delete;
+  BindMount& operator=(const BindMount&) = delete;
+
+ private:
+  std::string to_;
+};
 
 }  // namespace
 
@@ -78,15 +95,15 @@ TEST_CASE("a volume keeps its owner whatever uid the sftp user has", "[cli][chec
   CHECK(warnings(r.out).empty());
 }
 
-TEST_CASE("check warns about a root-owned volume without owner=", "[cli][check]") {
+TEST_CASE("a writable root-owned volume without owner= is refused as serve refuses it", "[cli][check]") {
   const SeedLayout seed;
   gw::test::make_dir(seed.volumes + "/rootvol", 0755, 0, 0);
   const RunResult without = seed.check({{"SFTP_USERS", "ryan:54321"}, {"SFTP_VOLUMES", "rootvol:ryan:r"}});
   INFO(without.out << without.err);
-  CHECK(without.code == 0);
-  CHECK(any_contains(warnings(without.out), "data/ryan-chroot/ryan/r/: backing folder " + seed.volumes +
-                                                "/rootvol is owned by 0:0 (root) and the rule has no owner=; "
-                                                "serve will refuse it: add owner=UID:GID"));
+  CHECK(without.code == 3);
+  CHECK(without.out.empty());
+  CHECK(without.err == "ryan:r: " + seed.volumes +
+                           "/rootvol is owned by root; files would be stored as root: add owner=UID:GID to the rule\n");
 
   const RunResult with = seed.check({{"SFTP_USERS", "ryan:54321"}, {"SFTP_VOLUMES", "rootvol:ryan:r:owner=33:33"}});
   INFO(with.out << with.err);
@@ -94,6 +111,18 @@ TEST_CASE("check warns about a root-owned volume without owner=", "[cli][check]"
   CHECK(!any_contains(warnings(with.out), "add owner="));
   CHECK(row(user_section(with.out, "ryan"), "data/ryan-chroot/ryan/r/").at(3) == "33:33");
   CHECK(any_contains(warnings(with.out), "the rule says owner=33:33 but " + seed.volumes + "/rootvol is owned by uid 0"));
+}
+
+TEST_CASE("a read-only root-owned volume is served, read as nobody", "[cli][check]") {
+  const SeedLayout seed;
+  gw::test::make_dir(seed.volumes + "/rootvol", 0755, 0, 0);
+  const RunResult r = seed.check({{"SFTP_USERS", "ryan:54321"}, {"SFTP_VOLUMES", "rootvol:ryan:r:ro"}});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK(row(user_section(r.out, "ryan"), "data/ryan-chroot/ryan/r/") ==
+        Words{"data/ryan-chroot/ryan/r/", "ryan", "54321:54321", "65534:65534", "(nobody)", "0755", "ro",
+              seed.volumes + "/rootvol"});
+  CHECK(!any_contains(warnings(r.out), "rootvol"));
 }
 
 TEST_CASE("check shows owner= and the rule's options", "[cli][check]") {
@@ -110,41 +139,53 @@ TEST_CASE("check shows owner= and the rule's options", "[cli][check]") {
   CHECK(!any_contains(warnings(r.out), "web/"));  // the owner matches the folder's
 }
 
-TEST_CASE("check warns about missing, non-directory and foreign-filesystem folders", "[cli][check]") {
+TEST_CASE("a missing, non-directory or symlinked folder is refused with exit 3, as serve refuses it", "[cli][check]") {
   const SeedLayout seed;
   gw::test::write_file(seed.volumes + "/afile", "not a folder\n");
-  const RunResult r = seed.check({{"SFTP_USERS", "ryan:54321"}, {"SFTP_VOLUMES", "nosuch:ryan:gone,afile:ryan:file"}});
+  std::filesystem::create_directory_symlink(seed.volumes + "/thttpd_files", seed.volumes + "/linked");
+  gw::test::make_dir(seed.volumes + "/thttpd_files/site", 0755, 54321, 54321);
+  std::filesystem::create_directory_symlink(seed.volumes + "/thttpd_files/site", seed.volumes + "/thttpd_files/via");
+  const RunResult r = seed.check(
+      {{"SFTP_USERS", "ryan:54321"},
+       {"SFTP_VOLUMES", "nosuch:ryan:gone,afile:ryan:file,linked:ryan:link,thttpd_files/via/x:ryan:via,thttpd_files:ryan:ok"}});
   INFO(r.out << r.err);
-  REQUIRE(r.code == 0);
-  const auto w = warnings(r.out);
-  CHECK(any_contains(w, "data/ryan-chroot/ryan/gone/: backing folder " + seed.volumes + "/nosuch is missing"));
-  CHECK(any_contains(w, "data/ryan-chroot/ryan/file/: " + seed.volumes + "/afile is not a directory"));
-  const Words gone = row(user_section(r.out, "ryan"), "data/ryan-chroot/ryan/gone/");
-  REQUIRE(gone.size() == 8);
-  CHECK(gone[3] == "?");
-  CHECK(gone[4] == "(unknown)");
-  CHECK(gone[5] == "missing");
+  CHECK(r.code == 3);
+  CHECK(r.out.empty());
+  const std::string v = seed.volumes;
+  CHECK(gw::test::lines(r.err) == std::vector<std::string>{
+                                      "ryan:gone: cannot open " + v + "/nosuch: No such file or directory",
+                                      "ryan:file: cannot open " + v + "/afile: Not a directory",
+                                      "ryan:link: cannot open " + v + "/linked: Not a directory",
+                                      "ryan:via: cannot open " + v + "/thttpd_files/via/x: Too many levels of symbolic links",
+                                  });
 }
 
-TEST_CASE("check warns about a folder on another filesystem", "[cli][check]") {
+TEST_CASE("check warns about a home on another filesystem and refuses a subdir there", "[cli][check]") {
   const SeedLayout seed;
   struct stat tmp {}, shm {};
   // /dev/shm is a tmpfs on every Debian system; skip only where it is not.
   if (::stat(seed.volumes.c_str(), &tmp) != 0 || ::stat("/dev/shm", &shm) != 0 || tmp.st_dev == shm.st_dev) return;
   const gw::test::TempDir elsewhere("/dev/shm");
+  gw::test::make_dir(elsewhere / "home", 0750, 54321, 54321);
   gw::test::make_dir(elsewhere / "vol", 0755, 54321, 54321);
-  // A folder inside a volume that sits on another filesystem: a stray mount.
-  gw::test::make_dir(seed.volumes + "/plain", 0755, 54321, 54321);
-  std::filesystem::create_directory_symlink(elsewhere / "vol", seed.volumes + "/plain/sub");
-  // A volume that is its own filesystem: what Docker gives every volume.
-  std::filesystem::create_directory_symlink(elsewhere / "vol", seed.volumes + "/mounted");
-  const RunResult r =
-      seed.check({{"SFTP_USERS", "ryan:54321"}, {"SFTP_VOLUMES", "plain/sub:ryan:s,mounted:ryan:m"}});
-  INFO(r.out << r.err);
-  REQUIRE(r.code == 0);
-  CHECK(any_contains(warnings(r.out), seed.volumes + "/plain/sub is on another filesystem than " + seed.volumes +
-                                          "/plain"));
-  CHECK_FALSE(any_contains(warnings(r.out), seed.volumes + "/mounted is on another filesystem"));
+  gw::test::make_dir(seed.data + "/ryan", 0750, 54321, 54321);
+  gw::test::make_dir(seed.volumes + "/mounted", 0755, 54321, 54321);
+  gw::test::make_dir(seed.volumes + "/plain/sub", 0755, 54321, 54321);
+  // A home that is a stray mount, a volume that is its own filesystem (what
+  // Docker gives every volume) and a folder inside a volume that is a mount.
+  const BindMount home(elsewhere / "home", seed.data + "/ryan");
+  const BindMount volume(elsewhere / "vol", seed.volumes + "/mounted");
+  const BindMount inside(elsewhere / "vol", seed.volumes + "/plain/sub");
+  const RunResult served = seed.check({{"SFTP_USERS", "ryan:54321"}, {"SFTP_VOLUMES", "mounted:ryan:m"}});
+  INFO(served.out << served.err);
+  REQUIRE(served.code == 0);
+  CHECK(any_contains(warnings(served.out), seed.data + "/ryan is on another filesystem than " + seed.data));
+  CHECK_FALSE(any_contains(warnings(served.out), seed.volumes + "/mounted is on another filesystem"));
+  // The view never enters another filesystem below a volume: serve refuses.
+  const RunResult refused = seed.check({{"SFTP_USERS", "ryan:54321"}, {"SFTP_VOLUMES", "plain/sub:ryan:s"}});
+  INFO(refused.err);
+  CHECK(refused.code == 3);
+  CHECK(refused.err == "ryan:s: cannot open " + seed.volumes + "/plain/sub: Invalid cross-device link\n");
 }
 
 TEST_CASE("check warns when several users may write one folder", "[cli][check]") {

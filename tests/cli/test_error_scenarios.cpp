@@ -4,8 +4,10 @@
 #include <vector>
 
 #include "cli_support.hpp"
+#include "scenario.hpp"
 #include "gateway/options.hpp"
 #include "support/catch.hpp"
+#include "support/prerequisite.hpp"
 
 using gw::test::Env;
 using gw::test::RunResult;
@@ -17,6 +19,7 @@ namespace {
 
 // No backing folders needed: validation fails before anything is looked at.
 RunResult check_env(const std::string& users, const std::string& volumes) {
+  gw::test::require_sshd();  // else its absence is one more problem
   return run_gateway({"check", "--data-dir", "/nonexistent/data", "--volumes-dir", "/nonexistent/volumes"},
                      {{"SFTP_USERS", users}, {"SFTP_VOLUMES", volumes}});
 }
@@ -74,6 +77,7 @@ TEST_CASE("every problem is reported in one run", "[cli][errors]") {
 }
 
 TEST_CASE("config file problems name the file and the real line", "[cli][errors]") {
+  gw::test::require_sshd();
   const TempDir dir;
   gw::test::write_file(dir / "gateway.conf",
                        "# sftp gateway\n"                      // 1
@@ -96,6 +100,7 @@ TEST_CASE("config file problems name the file and the real line", "[cli][errors]
 }
 
 TEST_CASE("command line problems are numbered across repeated options", "[cli][errors]") {
+  gw::test::require_sshd();
   const RunResult r = run_gateway({"check", "--users", "ryan:54321", "--map", "a:ryan:x", "--map", "b:ryan:y,c:nobody:z"});
   INFO(r.err);
   CHECK(r.code == 2);
@@ -103,13 +108,14 @@ TEST_CASE("command line problems are numbered across repeated options", "[cli][e
 }
 
 TEST_CASE("the highest source wins: bad lower sources are never read", "[cli][errors]") {
-  const TempDir dir;
-  gw::test::write_file(dir / "gateway.conf", "users = root:0\nmap = ..:x:y\nvolumes-dir = /nonexistent\n");
-  const std::vector<std::string> args{"check", "--config", dir / "gateway.conf", "--data-dir", "/nonexistent"};
-  const Env env{{"SFTP_USERS", "ryan:54321"}, {"SFTP_VOLUMES", "v:ryan:m"}};
+  const gw::test::SeedLayout seed;
+  gw::test::write_file(seed.dir / "gateway.conf", "users = root:0\nmap = ..:x:y\n");
+  const std::vector<std::string> args{"check", "--config", seed.dir / "gateway.conf", "--data-dir", seed.data,
+                                      "--volumes-dir", seed.volumes};
+  const Env env{{"SFTP_USERS", "ryan:54321"}, {"SFTP_VOLUMES", "thttpd_files:ryan:m"}};
   CHECK(run_gateway(args, env).code == 0);
   std::vector<std::string> with_cli = args;
-  with_cli.insert(with_cli.end(), {"--users", "gary:1001", "--map", "v:gary:m"});
+  with_cli.insert(with_cli.end(), {"--users", "gary:1001", "--map", "music_stuff:gary:m"});
   CHECK(run_gateway(with_cli, {{"SFTP_USERS", "root:0"}, {"SFTP_VOLUMES", "bad"}}).code == 0);
   CHECK(run_gateway(args).code == 2);  // the file alone is bad
 }

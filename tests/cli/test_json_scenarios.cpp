@@ -61,7 +61,7 @@ TEST_CASE("check --format json parses and matches the text report", "[cli][check
   const SeedLayout seed;
   gw::test::make_dir(seed.volumes + "/rootvol", 0755, 0, 0);
   const gw::test::Env env{{"SFTP_USERS", "ryan:54321,gary:1001"},
-                          {"SFTP_VOLUMES", "thttpd_files:ryan:web,music_stuff:gary:music:ro,rootvol:gary:r,x:gary:gone"}};
+                          {"SFTP_VOLUMES", "thttpd_files:ryan:web,music_stuff:gary:music:ro,rootvol:gary:r:ro,rootvol:gary:o:owner=7:7"}};
   const RunResult text = seed.check(env);
   const RunResult json = seed.check(env, {"--format", "json"});
   INFO(text.out << json.out << json.err);
@@ -77,6 +77,7 @@ TEST_CASE("check --format json parses and matches the text report", "[cli][check
 
 TEST_CASE("check --format json reports problems as JSON too", "[cli][check][json]") {
   gw::test::require_program("python3");
+  gw::test::require_sshd();
   const RunResult r = gw::test::run_gateway({"check", "--format", "json"},
                                             {{"SFTP_USERS", "ryan:54321,root:7"}, {"SFTP_VOLUMES", "v:ryan:m,w:gray:n"}});
   REQUIRE(r.code == 2);

@@ -36,6 +36,17 @@ std::string usage_error(const std::vector<std::string>& args) {
   return {};
 }
 
+// Every line of the usage error, one per problem.
+std::vector<std::string> usage_lines(const std::vector<std::string>& args) {
+  try {
+    gw::gateway::parse_invocation(args);
+  } catch (const UsageError& e) {
+    return e.lines();
+  }
+  FAIL("no UsageError");
+  return {};
+}
+
 std::vector<std::string> texts(const std::vector<Item>& items) {
   std::vector<std::string> out;
   for (const Item& item : items) out.push_back(item.text);
@@ -174,6 +185,39 @@ TEST_CASE("lists are taken whole from the highest source, never merged", "[cli][
   const Settings s = settings({"check", "--config", dir / "gateway.conf"});
   CHECK(texts(s.input.users) == Strings{"alice:2001"});  // none of the file's three
   CHECK(s.input.rules.size() == 3);                      // map is not in the environment
+}
+
+TEST_CASE("every bad line of a config file is reported in one run, in line order", "[cli][options]") {
+  CleanSftpEnv clean;
+  TempDir dir;
+  const std::string conf = dir / "gateway.conf";
+  gw::test::write_file(conf,
+                       "users = a:1\n"                // 1
+                       "port = abc\n"                 // 2: not a number
+                       "threads = 0\n"                // 3: out of range
+                       "bogus = 1\n"                  // 4: unknown key
+                       "nonsense\n"                   // 5: not key = value
+                       "cache-timeout = -1\n"         // 6: out of range
+                       "log-level = \x1b[31mloud\n"   // 7: not a level, with a control byte
+                       "openssh-version = nine\n"     // 8: not a version
+                       "port = 5\n");                 // 9: fine (the bad one was left out)
+  for (const char* command : {"check", "serve"}) {
+    INFO(command);
+    const std::vector<std::string> lines = usage_lines({command, "--config", conf});
+    REQUIRE(lines.size() == 7);
+    for (std::size_t i = 0; i < lines.size(); ++i)
+      CHECK_THAT(lines[i], Catch::StartsWith("gateway.conf line " + std::to_string(i + 2) + ": "));
+    CHECK_THAT(lines[0], Catch::EndsWith("the argument ('abc') for option 'port' is invalid"));
+    CHECK_THAT(lines[5], Catch::Contains("'\\x1b[31mloud' is not a valid log-level"));
+    CHECK_THAT(lines[6], Catch::Contains("'nine' is not a version"));
+  }
+  // The command line and the environment are named too, before the file.
+  EnvVar port("SFTP_PORT", "0");
+  const std::vector<std::string> lines = usage_lines({"check", "--config", conf, "--threads", "x", "--users", "b:2"});
+  REQUIRE(lines.size() >= 3);
+  CHECK(lines[0] == "the argument ('x') for option '--threads' is invalid");
+  CHECK_THAT(lines[1], Catch::StartsWith("SFTP_PORT: 0 is not a TCP port"));
+  CHECK_THAT(lines[2], Catch::StartsWith("gateway.conf line "));
 }
 
 TEST_CASE("option errors name their source", "[cli][options]") {

@@ -1,5 +1,6 @@
 // libFuzzer target: the config file scanner (line numbers for messages).
-// Bad input must end as a UsageError, never anything else.
+// Bad input must end as problems, one printable line each of bounded length,
+// never anything else.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -14,6 +15,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const gw::gateway::ConfigFile file = gw::gateway::scan_config("fuzz.conf", text);
     for (const auto& e : file.entries)
       if (e.line < 1 || e.key.empty()) std::abort();
+    for (const auto& p : file.problems) {
+      if (p.size() > 1024) std::abort();
+      for (const char c : p)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) std::abort();
+    }
   } catch (const gw::gateway::UsageError&) {
   }
   return 0;

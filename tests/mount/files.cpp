@@ -49,8 +49,12 @@ std::vector<std::string> mount_points() {
 
 }  // namespace
 
-TempTree::TempTree() {
-  std::string pattern = "/tmp/gw-mount-XXXXXX";
+TempTree::TempTree(const std::string& base) {
+  if (base != "/tmp") {
+    if (::mkdir(base.c_str(), 0755) != 0 && errno != EEXIST) fail("mkdir " + base);
+    if (::chown(base.c_str(), 0, 0) != 0 || ::chmod(base.c_str(), 0755) != 0) fail("chown/chmod " + base);
+  }
+  std::string pattern = base + "/gw-mount-XXXXXX";
   if (::mkdtemp(pattern.data()) == nullptr) fail("mkdtemp");
   path_ = pattern;
   if (::chmod(path_.c_str(), 0755) != 0) fail("chmod " + path_);
@@ -156,6 +160,11 @@ std::string describe(const struct stat& st) {
                 static_cast<unsigned>(st.st_mode & 07777), st.st_uid, st.st_gid,
                 static_cast<long long>(st.st_size), static_cast<unsigned long>(st.st_nlink));
   return text;
+}
+
+bool is_mount_point(const std::string& path) {
+  const std::vector<std::string> points = mount_points();
+  return std::find(points.begin(), points.end(), path) != points.end();
 }
 
 void unmount_below(const std::string& path) {

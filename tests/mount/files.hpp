@@ -14,12 +14,18 @@ namespace gw::mount_test {
 
 constexpr long kFuseMagic = 0x65735546;
 
-// A fresh folder made by mkdtemp under /tmp, mode 0755 so the test users can
-// traverse it. On destruction everything mounted below it is detached first,
-// then the tree is removed (never following symlinks).
+// sshd refuses a chroot below any folder that is not root's or that group or
+// others may write (/tmp), and the gateway refuses to mount its view there:
+// mountpoints live in this root-owned 0755 folder instead.
+inline constexpr const char* kMountBase = "/run/gw-mount";
+
+// A fresh folder made by mkdtemp under `base` (/tmp, or kMountBase, which is
+// made root-owned 0755 first), mode 0755 so the test users can traverse it.
+// On destruction everything mounted below it is detached first, then the
+// tree is removed (never following symlinks).
 class TempTree {
  public:
-  TempTree();
+  explicit TempTree(const std::string& base = "/tmp");
   ~TempTree();
   TempTree(const TempTree&) = delete;
   TempTree& operator=(const TempTree&) = delete;
@@ -46,6 +52,8 @@ std::vector<std::string> names_in(const std::string& dir);
 // statfs(path).f_type, or -errno when statfs fails (ENOTCONN: a dead mount).
 long fs_type(const std::string& path);
 bool is_fuse(const std::string& path);
+// Anything at all is mounted at `path` (a FUSE view, a bind mount).
+bool is_mount_point(const std::string& path);
 
 // "reg 0644 61000:61000 size=5 nlink=1": what a user can compare of two
 // objects on different filesystems (no inode, device or times).

@@ -23,7 +23,7 @@ MountedView::MountedView() {
   make_dir(tree_ / "data", 0, 0, 0755);
   make_dir(tree_ / "volumes", 0, 0, 0755);
   make_dir(tree_ / "native", 0, 0, 0755);
-  make_dir(tree_ / "mnt", 0, 0, 0755);
+  make_dir(mount_tree_ / "mnt", 0, 0, 0755);
 }
 
 MountedView::~MountedView() {

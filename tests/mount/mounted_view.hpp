@@ -3,8 +3,9 @@
 //
 //   <tmp>/data/<user>        homes (the gateway creates them)
 //   <tmp>/volumes/<volume>   volume folders (add_volume)
-//   <tmp>/mnt                the mountpoint
 //   <tmp>/native/<name>      native folders owned by a user (native_dir)
+//   /run/gw-mount/<tmp>/mnt  the mountpoint, where sshd would accept the view
+//                            (every folder above it root's, 0755; /tmp is 1777)
 #pragma once
 
 #include <csignal>
@@ -64,7 +65,7 @@ class MountedView {
 
   GatewayProcess& process() { return *process_; }
   const TempTree& tree() const { return tree_; }
-  std::string mountpoint() const { return tree_ / "mnt"; }
+  std::string mountpoint() const { return mount_tree_ / "mnt"; }
   std::string chroot_of(const TestUser& u) const { return mountpoint() + "/data/" + u.name + "-chroot"; }
   // The user's home seen through the view, and its backing folder.
   std::string home(const TestUser& u) const { return chroot_of(u) + "/" + u.name; }
@@ -76,6 +77,7 @@ class MountedView {
 
  private:
   TempTree tree_;
+  TempTree mount_tree_{kMountBase};
   std::unique_ptr<GatewayProcess> process_;
 };
 

@@ -1,6 +1,7 @@
 // The ownership model: what the user creates lands owned by the mapping's
 // stored owner (the volume folder's owner, or owner=), and objects stored as
 // that owner are presented as the user; everything else keeps its owner.
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -109,6 +110,48 @@ TEST_CASE("owner= sets the stored owner regardless of the folder's owner", "[own
   CHECK(owner_of(web + "/new") == "54400:54401");
   CHECK(owner_of(web + "/newdir") == "54400:54401");
   CHECK(owner_of(view + "/new") == kUser);
+}
+
+TEST_CASE("a read-only mapping of a root-owned folder is served, reading as any other account", "[ownership]") {
+  // Docker creates volumes root-owned; sharing one read-only stores nothing,
+  // so it needs no owner=. Root's files keep showing as root's: the user
+  // reads what any other account may read, as through a bind mount.
+  MountedView v;
+  const std::string native = v.native_dir("ann", ann);
+  const std::string site = v.add_volume("site", 0, 0, 0755);
+  for (const std::string& dir : {site, native}) {
+    write_file(dir + "/index.html", "hello", 0, 0, 0644);
+    write_file(dir + "/secret.key", "key", 0, 0, 0600);
+    make_dir(dir + "/private", 0, 0, 0700);
+    write_file(dir + "/private/inner", "inner", 0, 0, 0644);
+  }
+  v.start(ViewSpec{{ann}, {"site:ann:site:ro"}});
+  const std::string view = v.home(ann) + "/site";
+  CHECK(owner_of(view) == "0:0");
+  CHECK(owner_of(view + "/index.html") == "0:0");
+  const auto read_as_ann = [](const std::string& p) {
+    return run_as(ann.who(), [p] {
+      const int fd = ::open(p.c_str(), O_RDONLY);
+      if (fd < 0) return errno_name(errno);
+      char buf[16] = {};
+      const ssize_t n = ::read(fd, buf, sizeof buf);
+      ::close(fd);
+      return n < 0 ? errno_name(errno) : std::string(buf, static_cast<std::size_t>(n));
+    });
+  };
+  // The same answers as the native folder holding the same root-owned files.
+  for (const char* name : {"/index.html", "/secret.key", "/private/inner"}) {
+    INFO(name);
+    CHECK(read_as_ann(view + name) == read_as_ann(native + name));
+  }
+  CHECK(read_as_ann(view + "/index.html") == "hello");
+  CHECK(read_as_ann(view + "/secret.key") == "EACCES");
+  CHECK(read_as_ann(view + "/private/inner") == "EACCES");
+  // Nothing is stored through it: the kernel refuses the user first (the
+  // folder shows as root's 0755), the view refuses root.
+  CHECK(call_as(ann.who(), create(view + "/new")).str() == "EACCES");
+  CHECK(call_as(root_user(), create(view + "/new")).str() == "EROFS");
+  CHECK_FALSE(exists(site + "/new"));
 }
 
 TEST_CASE("the home is created for the user and what lands there is the user's", "[ownership]") {

@@ -1,11 +1,43 @@
 // Start-up errors: each exits with its documented code and mounts nothing.
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include "mount/mounted_view.hpp"
 #include "support/catch.hpp"
 
 using namespace gw::mount_test;
+
+namespace {
+
+// `args` with the value of `option` replaced (start() always passes it).
+std::vector<std::string> with_option(std::vector<std::string> args, const std::string& option,
+                                     const std::string& value) {
+  const auto it = std::find(args.begin(), args.end(), option);
+  REQUIRE(it != args.end());
+  *(it + 1) = value;
+  return args;
+}
+
+// A loopback TCP port nothing listens on right now.
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0 &&
+                     ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+  ::close(fd);
+  REQUIRE(bound);
+  return ntohs(addr.sin_port);
+}
+
+}  // namespace
 
 TEST_CASE("configuration errors exit 2 and mount nothing", "[startup]") {
   MountedView v;
@@ -78,3 +110,74 @@ TEST_CASE("a second gateway on a live mountpoint exits 4 and leaves the first se
   CHECK(is_fuse(v.mountpoint()));
   CHECK(read_file(f.view + "/a") == "a");
 }
+
+TEST_CASE("a mountpoint below a folder sshd refuses exits 2, names the folder and mounts nothing", "[startup]") {
+  // sshd checks every folder above a user's chroot (root's, not group or
+  // world writable) and refuses every login otherwise, in its own log only.
+  MountedView v;
+  v.add_volume("web");
+  make_dir(v.tree() / "under-tmp", 0, 0, 0755);                     // below /tmp (1777)
+  const TempTree base(kMountBase);
+  make_dir(base / "theirs", kVolumeOwner, kVolumeOwner, 0755);       // not root's
+  make_dir(base / "theirs/view", 0, 0, 0755);
+  make_dir(base / "group", 0, 0, 0775);                              // group writable
+  make_dir(base / "group/view", 0, 0, 0755);
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {v.tree() / "under-tmp", "sshd refuses to chroot below /tmp: its mode 1777"},
+      {base / "theirs/view", "sshd refuses to chroot below " + base / "theirs" + ": it is owned by uid 54321"},
+      {base / "group/view", "sshd refuses to chroot below " + base / "group" + ": its mode 0775"},
+  };
+  const std::vector<std::string> args = v.args(ViewSpec{{ann}, {"web:ann:web"}});
+  for (const auto& [mountpoint, message] : bad) {
+    for (const bool host_mode : {false, true}) {
+      INFO(mountpoint << (host_mode ? " (host mode)" : ""));
+      std::vector<std::string> a = with_option(args, "--mountpoint", mountpoint);
+      if (host_mode) a.insert(a.end(), {"--run-sshd", "--listen", "127.0.0.1", "--port", std::to_string(free_port())});
+      const int code = run_gateway(a, v.log_path());
+      const std::string log = read_file(v.log_path());
+      INFO(log);
+      CHECK(code == 2);
+      CHECK(log.find("mountpoint: '" + mountpoint + "': " + message) != std::string::npos);
+      CHECK_FALSE(is_mount_point(mountpoint));  // neither the view nor host mode's bind mount
+    }
+  }
+  // The same view below a root-owned 0755 folder is served.
+  v.start(ViewSpec{{ann}, {"web:ann:web"}});
+  CHECK(S_ISDIR(lstat_of(v.home(ann) + "/web").st_mode));
+}
+
+TEST_CASE("serve judges the configuration before it generates host keys", "[startup]") {
+  // RSA 4096 takes seconds: a configuration serve refuses must not cost them,
+  // nor leave keys behind in a state folder it will never use.
+  MountedView v;
+  v.add_volume("web");
+  const TempTree state;
+  const std::vector<std::pair<ViewSpec, int>> bad = {
+      {{{ann}, {"web:nobody:web"}}, 2},   // the configuration
+      {{{ann}, {"missing:ann:web"}}, 3},  // a backing folder
+  };
+  for (const auto& [spec, expected] : bad) {
+    INFO(spec.maps.back());
+    const int code = run_gateway(with_option(v.args(spec), "--state-dir", state / "state"), v.log_path());
+    INFO(read_file(v.log_path()));
+    CHECK(code == expected);
+    CHECK_FALSE(exists(state / "state/host_keys"));
+    CHECK_FALSE(is_fuse(v.mountpoint()));
+  }
+}
+
+TEST_CASE("host mode leaves no bind mount behind when the worker cannot start", "[startup]") {
+  // Host mode binds the mountpoint onto itself before the worker starts; a
+  // worker that fails (here: the state folder is a file, so no host keys)
+  // must not leave that bind mount.
+  MountedView v;
+  v.add_volume("web");
+  write_file(v.tree() / "state-file", "not a folder");
+  std::vector<std::string> a = with_option(v.args(ViewSpec{{ann}, {"web:ann:web"}}), "--state-dir", v.tree() / "state-file");
+  a.insert(a.end(), {"--run-sshd", "--listen", "127.0.0.1", "--port", std::to_string(free_port())});
+  const int code = run_gateway(a, v.log_path());
+  INFO(read_file(v.log_path()));
+  CHECK(code == 1);
+  CHECK_FALSE(is_mount_point(v.mountpoint()));
+}
+

@@ -1,5 +1,6 @@
 #include "support/prerequisite.hpp"
 
+#include <pwd.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -29,6 +30,11 @@ void require_fuse() {
 void require_program(const std::string& name) {
   const std::string cmd = "command -v " + name + " >/dev/null 2>&1";
   require(std::system(cmd.c_str()) == 0, name + " on PATH");
+}
+
+void require_sshd() {
+  require(access("/usr/sbin/sshd", X_OK) == 0 && getpwnam("sshd") != nullptr,
+          "/usr/sbin/sshd and the 'sshd' account (package openssh-server)");
 }
 
 }  // namespace gw::test

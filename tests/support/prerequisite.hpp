@@ -11,5 +11,8 @@ void require(bool present, const std::string& what);
 void require_root();
 void require_fuse();
 void require_program(const std::string& name);
+// OpenSSH's sshd and its privilege separation account (openssh-server):
+// `check` asks them as `serve` does, unless told --openssh-version/--sshd-uid.
+void require_sshd();
 
 }  // namespace gw::test

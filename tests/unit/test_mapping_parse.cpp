@@ -110,6 +110,34 @@ TEST_CASE("a problem is one line: source, text, message", "[mapping][problem]") 
   CHECK(problem.line() == "SFTP_USERS item 2: 'root:0': user name 'root' is reserved");
 }
 
+TEST_CASE("a problem without text names the source and the message", "[mapping][problem]") {
+  const Problem problem{"ryan:web", "", "cannot open /v/web: No such file or directory"};
+  CHECK(problem.line() == "ryan:web: cannot open /v/web: No such file or directory");
+}
+
+TEST_CASE("a problem quotes at most 200 bytes of its text", "[mapping][problem]") {
+  const std::string long_item = "web:ryan:" + std::string(10000, 'x');
+  const Problem problem{"gateway.conf line 2", long_item, "too long"};
+  CHECK(problem.line() == "gateway.conf line 2: '" + long_item.substr(0, 200) + "...': too long");
+  CHECK(clip("short") == "short");
+  CHECK(clip(std::string(200, 'a')) == std::string(200, 'a'));
+  // A character is cut whole: 'ü' is two bytes and would straddle byte 200.
+  CHECK(clip(std::string(199, 'a') + "\xc3\xbc") == std::string(199, 'a') + "...");
+  // At most 200 bytes of input, escaped afterwards (the escapes may be longer).
+  CHECK(excerpt(std::string(300, '\x01')) == [] {
+    std::string escaped;
+    for (int i = 0; i < 200; ++i) escaped += "\\x01";
+    return escaped + "...";
+  }());
+  // Through a real parse: a 10 KB rule is one problem line of bounded length.
+  const Parsed parsed = parse_env("ryan:54321", "v/" + std::string(10000, '\x1b') + ":ryan:web");
+  REQUIRE(parsed.problems.size() == 1);
+  const std::string line = parsed.problems.front().line();
+  INFO(line);
+  CHECK(line.find('\x1b') == std::string::npos);
+  CHECK(line.size() < (200 + 64) * 4 + 200);
+}
+
 TEST_CASE("a problem line escapes what could end or forge a line", "[mapping][problem]") {
   using namespace std::string_literals;
   const Problem problem{"gateway.conf line 3", "v:ryan:a\nb\0c"s, "bad \x1b[31mname"};

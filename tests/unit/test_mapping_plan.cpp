@@ -105,3 +105,37 @@ TEST_CASE("a plan is a pure function of model and paths", "[mapping][plan]") {
   CHECK(make_plan(model, paths) == make_plan(model, paths));
   CHECK(make_plan(Model{}, paths).users.empty());
 }
+
+TEST_CASE("the stored owner: owner=, else the folder's, never root", "[mapping][plan][owner]") {
+  const Owner web{54321, 54321};
+  const Owner root{0, 0};
+  const Owner rule{33, 33};
+  SECTION("owner= wins whatever the folder's owner") {
+    for (const Access access : {Access::read_write, Access::read_only}) {
+      const StoredOwner s = stored_owner(access, rule, root);
+      CHECK(s.owner == rule);
+      CHECK(s.from == OwnerFrom::rule);
+      CHECK(s.refusal.empty());
+    }
+  }
+  SECTION("without owner= a folder keeps its owner") {
+    const StoredOwner s = stored_owner(Access::read_write, std::nullopt, web);
+    CHECK(s.owner == web);
+    CHECK(s.from == OwnerFrom::folder);
+    CHECK(s.refusal.empty());
+  }
+  SECTION("a writable mapping of a root-owned folder is refused: files would be stored as root") {
+    for (const Owner folder : {root, Owner{0, 33}, Owner{33, 0}}) {
+      const StoredOwner s = stored_owner(Access::read_write, std::nullopt, folder);
+      CHECK_THAT(s.refusal, Catch::Contains("files would be stored as root") && Catch::Contains("owner="));
+    }
+  }
+  SECTION("a read-only one is served, reading as nobody where the folder says root") {
+    CHECK(stored_owner(Access::read_only, std::nullopt, root).owner == Owner{kNobody, kNobody});
+    CHECK(stored_owner(Access::read_only, std::nullopt, root).from == OwnerFrom::nobody);
+    CHECK(stored_owner(Access::read_only, std::nullopt, root).refusal.empty());
+    CHECK(stored_owner(Access::read_only, std::nullopt, Owner{0, 33}).owner == Owner{kNobody, 33});
+    CHECK(stored_owner(Access::read_only, std::nullopt, Owner{33, 0}).owner == Owner{33, kNobody});
+  }
+}
+

@@ -133,6 +133,21 @@ TEST_CASE("a subdir stays inside its volume", "[mapping][validate]") {
   CHECK(has_line(raw_rule("files/a,b:ryan:web"), {"gateway.conf line 7", "must not contain ','"}));
 }
 
+TEST_CASE("a subdir with several bad parts is one problem", "[mapping][validate]") {
+  // One field, one mistake: "a/../../b" must not read as two problems.
+  for (const char* rule : {"files/../../etc:ryan:web", "files/a/../b/..:ryan:web", "files/./..:ryan:web",
+                           "files/a//b//c:ryan:web", "files/../a//b:ryan:web"}) {
+    const Parsed parsed = rule_only(rule);
+    INFO(all_lines(parsed));
+    CHECK(parsed.problems.size() == 1);
+  }
+  CHECK(has_exact_line(rule_only("files/../../etc:ryan:web"),
+                       "SFTP_VOLUMES item 1: 'files/../../etc:ryan:web': subdir '../../etc' must not "
+                       "contain '..'; a subdir names a folder inside the volume, e.g. volume/site/public"));
+  // The subdir's problem does not hide the item's other mistakes.
+  CHECK(rule_only("files/../..:nobody:web:rox").problems.size() == 3);
+}
+
 TEST_CASE("mount names are single plain folder names", "[mapping][validate]") {
   CHECK(has_exact_line(rule_only("files:ryan:"),
                        "SFTP_VOLUMES item 1: 'files:ryan:': mount name must not be empty"));
