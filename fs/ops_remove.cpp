@@ -21,6 +21,7 @@ std::optional<Name> disk_name(View& view, const Inode& dir, const char* name, bo
 int remove(fuse_req_t req, const InodePtr& parent, const char* name, Op op) {
   View& view = view_of(req);
   const Caller who = caller_of(req);
+  if (Name::too_long(name)) return ENAMETOOLONG;
   if (const int e = view.policy().check(*parent, op, who, name)) return e;
   if (is_mount_name(*parent, name)) return view.policy().refuse(*parent, op, who, EBUSY, "a mapped folder", name);
   bool pending = false;
@@ -60,6 +61,7 @@ int do_rename(fuse_req_t req, const InodePtr& from, const char* name, const Inod
               unsigned int flags) {
   View& view = view_of(req);
   const Caller who = caller_of(req);
+  if (Name::too_long(name) || Name::too_long(newname)) return ENAMETOOLONG;
   if (const int e = view.policy().check(*from, Op::rename, who, name)) return e;
   if (const int e = view.policy().check(*to, Op::rename, who, newname)) return e;
   // Never a silent copy: the client sees the failure.

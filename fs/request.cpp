@@ -104,6 +104,7 @@ int lookup_synthetic(View& view, const InodePtr& parent, const char* name, Inode
 }  // namespace
 
 int lookup_child(View& view, const InodePtr& parent, const char* name, InodePtr* child, struct stat* attr) {
+  if (Name::too_long(name)) return ENAMETOOLONG;
   if (parent->synthetic) return lookup_synthetic(view, parent, name, child, attr);
   if (const auto mounts = parent->mounts()) {
     if (const auto it = mounts->find(name); it != mounts->end()) {
