@@ -33,6 +33,12 @@ std::string owner_of(const std::string& p) {
   return std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid);
 }
 
+// The kernel's overflow id ("uid" or "gid"): how an id that is not the
+// user's in a mapping is shown.
+unsigned overflow_id(const std::string& which) {
+  return static_cast<unsigned>(std::stoul(read_file("/proc/sys/fs/overflow" + which)));
+}
+
 const std::string kUser = std::to_string(ann.uid) + ":" + std::to_string(ann.gid);
 const std::string kStored = std::to_string(kVolumeOwner) + ":" + std::to_string(kVolumeOwner);
 
@@ -93,6 +99,35 @@ TEST_CASE("objects of other owners keep their owner, and their permissions apply
   CHECK(read_file(web + "/shared") == "s+");
   CHECK(read_file(web + "/theirs") == "t");
   CHECK(owner_of(web + "/shared") == "4242:4243");
+}
+
+TEST_CASE("the user's own ids on disk are nobody's where another owner is stored", "[ownership]") {
+  const std::string nobody = std::to_string(overflow_id("uid"));
+  const std::string nogroup = std::to_string(overflow_id("gid"));
+  const std::string uid = std::to_string(ann.uid);
+  const std::string gid = std::to_string(ann.gid);
+  MountedView v;
+  const std::string web = v.add_volume("web");
+  write_file(web + "/stored", "s", kVolumeOwner, kVolumeOwner);
+  write_file(web + "/users-ids", "u", ann.uid, ann.gid, 0600);
+  write_file(web + "/users-uid", "u", ann.uid, kVolumeOwner);
+  write_file(web + "/users-gid", "u", kVolumeOwner, ann.gid);
+  make_dir(v.backing_home(ann), ann.uid, ann.gid, 0750);  // a home from an earlier start
+  write_file(v.backing_home(ann) + "/mine", "m", ann.uid, ann.gid);
+  write_file(v.backing_home(ann) + "/theirs", "t", 4242, 4243);
+  v.start(ViewSpec{{ann}, {"web:ann:web"}});
+  const std::string view = v.home(ann) + "/web";
+  CHECK(owner_of(view + "/stored") == kUser);
+  CHECK(owner_of(view + "/users-ids") == nobody + ":" + nogroup);
+  CHECK(owner_of(view + "/users-uid") == nobody + ":" + gid);
+  CHECK(owner_of(view + "/users-gid") == uid + ":" + nogroup);
+  // Nobody's file of mode 0600: the kernel refuses the user, as the
+  // backing store refuses the stored owner.
+  CHECK(call_as(ann.who(), [&] { return static_cast<long>(::open((view + "/users-ids").c_str(), O_RDONLY)); }).str() ==
+        "EACCES");
+  // In the home the stored owner is the user: their files are theirs.
+  CHECK(owner_of(v.home(ann) + "/mine") == kUser);
+  CHECK(owner_of(v.home(ann) + "/theirs") == "4242:4243");
 }
 
 TEST_CASE("owner= sets the stored owner regardless of the folder's owner", "[ownership]") {
