@@ -1,16 +1,19 @@
 """Items 13 and 14 of the hostile list: over-long names and paths, odd
 bytes in names, and thousands of open handles get clean errors; the worker
-neither crashes nor leaks, and other sessions keep working."""
+neither crashes nor leaks, and other sessions keep working. And a listing of
+200,000 entries: the memory it took goes back once the kernel forgets them."""
 from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
 from clients import Target, can_login, paramiko_sftp
 from conftest import FILES_OWNER, GARY, RYAN, WEB_OWNER, pub
-from hostile import FD_SLACK, AuditLog, Layout, fd_count, listener_pid, open_files_under, wait_for, worker_pid
+from hostile import (FD_SLACK, AuditLog, Layout, fd_count, listener_pid, open_files_under, run_as, thread_count,
+                     vm_rss_kib, wait_for, worker_pid)
 
 NAME_MAX, PATH_MAX = 255, 4096
 
@@ -194,3 +197,68 @@ def test_item14_other_users_unaffected_while_handles_held(small_limit_gateway, t
         finally:
             for h in handles:
                 h.close()
+
+
+# -- memory after a large listing ------------------------------------------------------------
+
+BIG_LISTING = 200_000
+RSS_BACK_WITHIN = 1.25  # of the idle figure
+# Lists a folder as the user, each entry stat'ed as `ls -l` or an sftp
+# listing does, so the kernel learns (and the worker remembers) every inode.
+LIST = r"""
+import os, sys
+n = 0
+for e in os.scandir(sys.argv[1]):
+    e.stat(follow_symlinks=False)
+    n += 1
+print(n)
+"""
+
+
+def make_entries(folder: Path, count: int) -> None:
+    folder.mkdir()
+    os.chown(folder, *WEB_OWNER)
+    for i in range(count):
+        os.close(os.open(folder / f"entry-with-a-name-of-some-length-{i:06d}", os.O_CREAT | os.O_WRONLY, 0o644))
+
+
+def forget_inodes() -> None:
+    """Drops the kernel's unused dentries and inodes, which sends the view a
+    FORGET for every inode of the listing (reclaimable slab only: no page
+    cache is dropped)."""
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("2\n")
+
+
+def list_as_ryan(path: Path) -> int:
+    r = run_as(RYAN, RYAN, LIST, str(path), timeout=120)
+    assert r.returncode == 0, r.stderr
+    return int(r.stdout)
+
+
+def test_memory_of_a_large_listing_goes_back_once_the_kernel_forgets_it(gw_factory, keys, measure):
+    layout = Layout(users={"ryan": RYAN}, maps=["web:ryan:web"], volumes={"web": WEB_OWNER})
+    g = gw_factory(layout, "memory", {"ryan": [pub(keys["ryan_ed25519"])]})
+    worker = worker_pid(g)
+    web, view = g.volumes / "web", g.view / "data/ryan-chroot/ryan/web"
+    make_entries(web / "small", 2_000)
+    make_entries(web / "big", BIG_LISTING)
+    # Idle: after a small listing and its forgetting, so the threads and
+    # caches any session brings up are counted in.
+    assert list_as_ryan(view / "small") == 2_000
+    forget_inodes()
+    time.sleep(1)
+    idle, idle_threads = vm_rss_kib(worker), thread_count(worker)
+    started = time.monotonic()
+    assert list_as_ryan(view / "big") == BIG_LISTING
+    listed, took = vm_rss_kib(worker), time.monotonic() - started
+    forget_inodes()
+    forgotten = time.monotonic()
+    while (after := vm_rss_kib(worker)) > idle * RSS_BACK_WITHIN and time.monotonic() - forgotten < 60:
+        time.sleep(0.5)
+    measure(f"listing of {BIG_LISTING:,} entries ({took:.1f} s): worker VmRSS {idle / 1024:.1f} MiB idle "
+            f"({idle_threads} threads), {listed / 1024:.1f} MiB listed, {after / 1024:.1f} MiB "
+            f"{time.monotonic() - forgotten:.1f} s after the kernel forgot the inodes ({thread_count(worker)} threads)")
+    assert listed > idle * 4, "the listing did not make the worker remember the inodes"
+    assert after <= idle * RSS_BACK_WITHIN, f"VmRSS {after} KiB a minute after the kernel forgot the inodes; idle {idle} KiB"
+    assert worker_pid(g) == worker, "the worker was restarted"
