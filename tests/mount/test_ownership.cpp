@@ -159,3 +159,48 @@ TEST_CASE("the home is created for the user and what lands there is the user's",
   CHECK(owner_of(v.backing_home(ann) + "/dir") == kUser);
   CHECK(owner_of(v.home(ann) + "/file") == kUser);
 }
+
+TEST_CASE("a home is made through descriptors: a symlink in its place is never followed", "[ownership][confinement]") {
+  MountedView v;
+  const std::string victim = v.tree() / "victim";  // a root-owned folder elsewhere
+  make_dir(victim, 0, 0, 0755);
+  const auto untouched = [&] {
+    const struct stat st = lstat_of(victim);
+    return st.st_uid == 0 && st.st_gid == 0 && (st.st_mode & 07777) == 0755;
+  };
+  // Planted before the start, a symlink or a file under the home's name is
+  // refused (exit 3), not followed and not replaced.
+  REQUIRE(::symlink(victim.c_str(), v.backing_home(ann).c_str()) == 0);
+  CHECK(run_gateway(v.args(ViewSpec{{ann}, {}}), v.log_path()) == 3);
+  CHECK(read_file(v.log_path()).find("not a folder") != std::string::npos);
+  CHECK(untouched());
+  REQUIRE(::unlink(v.backing_home(ann).c_str()) == 0);
+  write_file(v.backing_home(ann), "f");
+  CHECK(run_gateway(v.args(ViewSpec{{ann}, {}}), v.log_path()) == 3);
+  CHECK(read_file(v.log_path()).find("not a folder") != std::string::npos);
+  REQUIRE(::unlink(v.backing_home(ann).c_str()) == 0);
+
+  // Swapped while it is being made: strace holds every change of owner for
+  // 2 s, and in that window the new home is renamed away and a symlink to
+  // the victim put in its place. A chown by path would follow the link and
+  // hand the victim to the user; one by descriptor changes the folder made.
+  GatewayProcess traced(v.args(ViewSpec{{ann}, {}}), v.tree() / "traced.log", 0,
+                        {"strace", "-f", "-qq", "-o", v.tree() / "strace.out", "-e", "trace=chown,fchown,fchownat,lchown",
+                         "-e", "inject=chown,fchown,fchownat,lchown:delay_enter=2000000"});
+  bool swapped = false;
+  for (int i = 0; i < 1500 && !swapped && !traced.exited(); ++i) {
+    struct stat st {};
+    if (::lstat(v.backing_home(ann).c_str(), &st) == 0) {
+      REQUIRE(::rename(v.backing_home(ann).c_str(), (v.backing_home(ann) + ".made").c_str()) == 0);
+      REQUIRE(::symlink(victim.c_str(), v.backing_home(ann).c_str()) == 0);
+      swapped = true;
+    } else {
+      ::usleep(2000);
+    }
+    if (i % 50 == 0) traced.wait_exit(0);  // notes an early exit
+  }
+  INFO(traced.log());
+  REQUIRE(swapped);
+  CHECK(traced.wait_exit(20) == 3);  // the home is a symlink now: refused
+  CHECK(untouched());
+}
