@@ -222,9 +222,9 @@ struct Builder {
   }
 
   void home_problem(const mapping::UserPlan& up, int err) {
+    const bool not_folder = err == ELOOP || err == ENOTDIR;
     problem("user " + up.user.name, "home " + up.home_backing + ": " +
-                                         (err == ELOOP || err == ENOTDIR ? "not a folder (a symlink or a file has its name)"
-                                                                         : errno_text(err)));
+                                        (not_folder ? "not a folder (a symlink or a file has its name)" : errno_text(err)));
   }
 
   // The folder of the homes, opened the first time a user needs it (every
@@ -232,8 +232,8 @@ struct Builder {
   int data_dir_fd(const mapping::UserPlan& up) {
     if (!data_dir) {
       data_dir = open_data_dir(data_dir_of(up));
-      if (!data_dir->ok()) problem("user " + up.user.name, "cannot open the data folder " + data_dir_of(up) + ": " +
-                                                               errno_text(data_dir->err));
+      if (!data_dir->ok())
+        problem("user " + up.user.name, "cannot open the data folder " + data_dir_of(up) + ": " + errno_text(data_dir->err));
     }
     return data_dir->ok() ? data_dir->value.get() : -1;
   }
