@@ -102,7 +102,7 @@ std::size_t InodeTable::size() const {
 
 bool InodeTable::shrank() {
   std::lock_guard lock(mu_);
-  if (high_ < kShrinkFloor || by_id_.size() >= high_ / 2) return false;
+  if (by_id_.size() >= high_ / 2 || high_ - by_id_.size() < kShrinkMin) return false;
   high_ = by_id_.size();
   by_id_.rehash(0);  // the bucket array of the largest size goes too (1.7 MiB at 200,000)
   return true;

@@ -47,11 +47,12 @@ class InodeTable {
   std::size_t size() const;
 
   // True once each time the table has fallen to under half of its largest
-  // size since the last time it said so, when that size was at least
-  // kShrinkFloor entries: the kernel forgot a large part of what it knew (a
-  // big listing's inodes), and the memory they held is free to give back.
+  // size since the last time it said so, by at least kShrinkMin entries:
+  // the kernel forgot a large part of what it knew (a big listing's
+  // inodes), and the memory they held is free to give back. Halving keeps
+  // it to a few times per such drop (8 from 200,000 to none).
   bool shrank();
-  static constexpr std::size_t kShrinkFloor = 8192;
+  static constexpr std::size_t kShrinkMin = 1024;  // about 0.6 MiB of inodes
 
  private:
   using Key = std::tuple<std::uint64_t, dev_t, ino_t>;  // (mapping id, dev, ino)
