@@ -1,5 +1,7 @@
 #include "fs/inode_table.hpp"
 
+#include <algorithm>
+
 namespace gw::fs {
 
 InodeTable::InodeTable() = default;
@@ -54,6 +56,7 @@ InodePtr InodeTable::remember(const std::shared_ptr<const MappingRoot>& mapping,
   node->handle = std::move(handle);
   by_id_[node->id] = Entry{node, 1, false};
   by_key_[key] = node->id;
+  high_ = std::max(high_, by_id_.size());
   return node;
 }
 
@@ -95,6 +98,14 @@ bool InodeTable::forget(fuse_ino_t id, std::uint64_t count) {
 std::size_t InodeTable::size() const {
   std::lock_guard lock(mu_);
   return by_id_.size();
+}
+
+bool InodeTable::shrank() {
+  std::lock_guard lock(mu_);
+  if (by_id_.size() >= high_ / 2 || high_ - by_id_.size() < kShrinkMin) return false;
+  high_ = by_id_.size();
+  by_id_.rehash(0);  // the bucket array of the largest size goes too (1.7 MiB at 200,000)
+  return true;
 }
 
 }  // namespace gw::fs

@@ -46,6 +46,14 @@ class InodeTable {
 
   std::size_t size() const;
 
+  // True once each time the table has fallen to under half of its largest
+  // size since the last time it said so, by at least kShrinkMin entries:
+  // the kernel forgot a large part of what it knew (a big listing's
+  // inodes), and the memory they held is free to give back. Halving keeps
+  // it to a few times per such drop (8 from 200,000 to none).
+  bool shrank();
+  static constexpr std::size_t kShrinkMin = 1024;  // about 0.6 MiB of inodes
+
  private:
   using Key = std::tuple<std::uint64_t, dev_t, ino_t>;  // (mapping id, dev, ino)
   struct Entry {
@@ -58,6 +66,7 @@ class InodeTable {
   mutable std::mutex mu_;
   std::unordered_map<fuse_ino_t, Entry> by_id_;
   std::map<Key, fuse_ino_t> by_key_;
+  std::size_t high_ = 0;  // the largest size of by_id_ since shrank() last said so
   std::atomic<fuse_ino_t> next_id_{FUSE_ROOT_ID + 1};
 };
 

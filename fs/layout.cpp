@@ -31,19 +31,35 @@ std::vector<std::string> split_path(const std::string& path) {
   return names;
 }
 
-// The home is created on first start, owned by the user. It is made 0700
-// by root first, so nobody can use it before it has its final owner.
-int ensure_home(const std::string& path, const mapping::User& user) {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) == 0) return 0;
-  if (errno != ENOENT) return errno;
-  if (::mkdir(path.c_str(), 0700) != 0) return errno;
-  if (::chown(path.c_str(), user.uid, user.gid) != 0 || ::chmod(path.c_str(), 0750) != 0) {
-    const int err = errno;
-    ::rmdir(path.c_str());
-    return err;
-  }
-  return 0;
+// The folder of the homes (the data dir, from trusted configuration),
+// opened once per build: every home is made and checked relative to it.
+sys::Result<UniqueFd> open_data_dir(const std::string& path) {
+  return sys::openat(AT_FDCWD, path.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW);
+}
+
+// The folder <data dir> of a home <data dir>/<user> (mapping::make_plan).
+std::string data_dir_of(const mapping::UserPlan& up) {
+  const std::size_t name_at = up.home_backing.size() - up.user.name.size();
+  if (name_at == 0) return ".";
+  return name_at == 1 ? "/" : up.home_backing.substr(0, name_at - 1);
+}
+
+// The user's home <data dir>/<name>: an existing folder is kept as it is; a
+// missing one is made 0700 by root, then given its owner and mode through a
+// descriptor of the folder just made, never by path, so nobody can use it
+// before it has its final owner and a name swapped meanwhile for a symlink
+// redirects nothing. Anything but a folder under that name (a symlink, a
+// file) is refused (ELOOP, ENOTDIR), never followed.
+int ensure_home(int proc_fd, int data_dir, const std::string& name, const mapping::User& user) {
+  const int made = sys::mkdirat(data_dir, name.c_str(), 0700);
+  if (made != 0 && made != EEXIST) return made;
+  auto home = sys::openat(data_dir, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW);
+  if (!home.ok()) return home.err;
+  if (made == EEXIST) return 0;
+  int err = sys::fchown_fd(home.value.get(), user.uid, user.gid);
+  if (!err) err = sys::fchmod_via_proc(proc_fd, home.value.get(), 0750);
+  if (err) sys::unlinkat(data_dir, name.c_str(), AT_REMOVEDIR);  // still empty: nobody could enter it
+  return err;
 }
 
 // The file node at `names` in the currently served tree, to keep file
@@ -165,33 +181,90 @@ struct Builder {
   }
 
   InodePtr build_user_tree(const mapping::UserPlan& up) {
-    const std::string who = "user " + up.user.name;
-    if (const int e = ensure_home(up.home_backing, up.user)) {
-      result.problems.push_back(who + ": cannot create home " + up.home_backing + ": " + errno_text(e));
-      return nullptr;
-    }
-    auto home = mapping_root(up.home_backing, up.user.name + ":~", up.user,
-                             mapping::Owner{up.user.uid, up.user.gid}, nullptr, "/" + up.user.name);
     auto mounts = std::make_shared<Inode::Mounts>();
     for (const auto& m : up.mounts) {
       auto node = mapping_root(m.backing, up.user.name + ":" + m.name, up.user, m.owner, &m,
                                "/" + up.user.name + "/" + m.name);
       if (node) (*mounts)[m.name] = node;
     }
-    if (!home) return nullptr;
-    pending_mounts.emplace_back(home, mounts);
     // root:<user's group> 0750: still what OpenSSH demands of a chroot (root
     // owned, no group/other write), and the kernel itself now keeps every
     // other uid out, even for names it has cached.
     auto chroot = synthetic_dir(view, 0, up.user.uid);
     chroot->synthetic->mode = S_IFDIR | 0750;
     chroot->synthetic->gid = up.user.gid;
-    chroot->synthetic->entries[up.user.name] = home;
+    const int dir = data_dir_fd(up);
+    if (dir < 0) return nullptr;
+    struct stat st {};
+    const int found = sys::fstatat_nofollow(dir, up.user.name.c_str(), &st);
+    if (found == ENOENT) {
+      new_homes.push_back({building, chroot, mounts});  // made once all else succeeded
+      return chroot;
+    }
+    if (found || !S_ISDIR(st.st_mode)) return home_problem(up, found ? found : ENOTDIR), nullptr;
+    const InodePtr home = home_root(up);
+    if (!home) return nullptr;
+    attach(chroot, up.user.name, home, mounts);
     return chroot;
   }
 
+  InodePtr home_root(const mapping::UserPlan& up) {
+    return mapping_root(up.home_backing, up.user.name + ":~", up.user, mapping::Owner{up.user.uid, up.user.gid},
+                        nullptr, "/" + up.user.name);
+  }
+
+  void attach(const InodePtr& chroot, const std::string& user, const InodePtr& home,
+              std::shared_ptr<const Inode::Mounts> mounts) {
+    chroot->synthetic->entries[user] = home;
+    pending_mounts.emplace_back(home, std::move(mounts));
+  }
+
+  void home_problem(const mapping::UserPlan& up, int err) {
+    const bool not_folder = err == ELOOP || err == ENOTDIR;
+    problem("user " + up.user.name, "home " + up.home_backing + ": " +
+                                        (not_folder ? "not a folder (a symlink or a file has its name)" : errno_text(err)));
+  }
+
+  // The folder of the homes, opened the first time a user needs it (every
+  // user's home is in the same one); -1 after a problem.
+  int data_dir_fd(const mapping::UserPlan& up) {
+    if (!data_dir) {
+      data_dir = open_data_dir(data_dir_of(up));
+      if (!data_dir->ok())
+        problem("user " + up.user.name, "cannot open the data folder " + data_dir_of(up) + ": " + errno_text(data_dir->err));
+    }
+    return data_dir->ok() ? data_dir->value.get() : -1;
+  }
+  std::optional<sys::Result<UniqueFd>> data_dir;
+
+  // Makes the homes that did not exist yet, once the rest of the build
+  // succeeded: a refused configuration leaves nothing behind on disk.
+  void make_new_homes() {
+    for (auto& h : new_homes) {
+      const mapping::UserPlan& up = h.tree->plan;
+      if (const int e = ensure_home(view.proc_fd(), data_dir_fd(up), up.user.name, up.user)) {
+        home_problem(up, e);
+        continue;
+      }
+      building = h.tree;
+      const InodePtr home = home_root(up);
+      building = nullptr;
+      if (!home) continue;
+      result.layout.pinned.push_back(home);
+      attach(h.chroot, up.user.name, home, h.mounts);
+    }
+  }
+  struct NewHome {
+    UserTree* tree;  // in `users`, whose nodes do not move
+    InodePtr chroot;
+    std::shared_ptr<const Inode::Mounts> mounts;
+  };
+  std::vector<NewHome> new_homes;
+
   // A reused home gets its new mounts only once the whole build succeeded.
   std::vector<std::pair<InodePtr, std::shared_ptr<const Inode::Mounts>>> pending_mounts;
+  // ... and a served file its new content.
+  std::vector<std::pair<InodePtr, std::string>> pending_contents;
 
   void add_file(const InodePtr& root, const SyntheticFile& f) {
     const std::vector<std::string> names = split_path(f.path);
@@ -205,14 +278,17 @@ struct Builder {
       dir = slot;
     }
     InodePtr file = served_file(view, names);
-    if (!file || file->synthetic->mode != (S_IFREG | (f.mode & 0777)) || file->synthetic->only_uid != f.only_uid) {
+    if (file && file->synthetic->mode == (S_IFREG | (f.mode & 0777)) && file->synthetic->only_uid == f.only_uid) {
+      // Served now: it changes only once the whole build succeeded.
+      if (file->synthetic->content() != f.content) pending_contents.emplace_back(file, f.content);
+    } else {
       file = std::make_shared<Inode>();
       file->id = view.inodes().next_id();
       file->synthetic = std::make_shared<Synthetic>();
       file->synthetic->mode = S_IFREG | (f.mode & 0777);
       file->synthetic->only_uid = f.only_uid;
+      file->synthetic->set_content(f.content);
     }
-    file->synthetic->set_content(f.content);
     dir->synthetic->entries[names.back()] = file;
     result.layout.pinned.push_back(file);
   }
@@ -268,11 +344,13 @@ LayoutResult build_layout(const mapping::Plan& plan, const std::vector<Synthetic
     if (auto chroot = b.user_tree(up)) data->synthetic->entries[up.user.name + "-chroot"] = chroot;
   }
   for (const auto& f : files) b.add_file(root, f);
+  if (b.result.ok()) b.make_new_homes();
   if (!b.result.ok()) {
     b.result.layout = Layout{};
     return std::move(b.result);
   }
   for (auto& [home, mounts] : b.pending_mounts) home->set_mounts(std::move(mounts));
+  for (auto& [file, content] : b.pending_contents) file->synthetic->set_content(std::move(content));
   sweep_left_behind(view, b.built);  // once per mapping, when it is built
   b.result.layout.roots = std::make_shared<const std::map<std::string, InodePtr>>(std::move(b.roots));
   b.result.layout.users = std::make_shared<const std::map<std::string, UserTree>>(std::move(b.users));

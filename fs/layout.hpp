@@ -2,7 +2,9 @@
 // (data/, data/<user>-chroot/) and, for every user, the home and mounted
 // folders opened through the trusted opener. All or nothing: any problem
 // (a missing volume folder, a root-owned volume without owner=) fails the
-// whole build, with one line per problem.
+// whole build, with one line per problem, and a failed build has changed
+// nothing: new homes are made and served files get new content only once
+// everything else succeeded.
 #pragma once
 
 #include <optional>

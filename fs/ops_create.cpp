@@ -13,6 +13,7 @@ namespace {
 // in progress, and is not one of the gateway's own temporary names.
 int check_new_name(View& view, const InodePtr& parent, const char* name, Op op, const Caller& who,
                    std::optional<Name>* checked) {
+  if (Name::too_long(name)) return ENAMETOOLONG;
   if (const int e = view.policy().check(*parent, op, who, name)) return e;
   if (parent->is_mount_name(name)) return EEXIST;
   const Uploads::Resolved r = view.uploads().resolve(*parent, name);

@@ -9,6 +9,7 @@ bool is_mount_name(const Inode& dir, const char* name) { return dir.is_mount_nam
 int remove(fuse_req_t req, const InodePtr& parent, const char* name, Op op) {
   View& view = view_of(req);
   const Caller who = caller_of(req);
+  if (Name::too_long(name)) return ENAMETOOLONG;
   if (const int e = view.policy().check(*parent, op, who, name)) return e;
   if (is_mount_name(*parent, name)) return view.policy().refuse(*parent, op, who, EBUSY, "a mapped folder", name);
   const Uploads::Resolved r = view.uploads().resolve(*parent, name);
@@ -47,6 +48,7 @@ int do_rename(fuse_req_t req, const InodePtr& from, const char* name, const Inod
               unsigned int flags) {
   View& view = view_of(req);
   const Caller who = caller_of(req);
+  if (Name::too_long(name) || Name::too_long(newname)) return ENAMETOOLONG;
   if (const int e = view.policy().check(*from, Op::rename, who, name)) return e;
   if (const int e = view.policy().check(*to, Op::rename, who, newname)) return e;
   // Never a silent copy: the client sees the failure.

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
+#include <cstdio>
 
 #include "fs/audit.hpp"
 
@@ -36,11 +37,38 @@ Caller caller_of(fuse_req_t req) {
   return Caller{ctx->uid, ctx->gid, ctx->pid};
 }
 
+namespace {
+
+// The kernel's overflow id (/proc/sys/fs/overflowuid or overflowgid: 65534,
+// nobody and nogroup, unless the host changed it), what a user namespace
+// shows for an id that means nothing inside it.
+unsigned overflow_id(const char* file) {
+  unsigned id = 65534;
+  if (std::FILE* f = std::fopen(file, "re")) {
+    if (std::fscanf(f, "%u", &id) != 1) id = 65534;
+    std::fclose(f);
+  }
+  return id;
+}
+
+}  // namespace
+
 struct stat present(const Inode& node, const struct stat& backing) {
+  // Read once, by the first request (the kernel's setting is fixed at boot
+  // in practice).
+  static const uid_t overflow_uid = overflow_id("/proc/sys/fs/overflowuid");
+  static const gid_t overflow_gid = overflow_id("/proc/sys/fs/overflowgid");
   struct stat st = backing;
   const MappingRoot& m = *node.mapping;
+  // Only what the mapping stores is the user's. The user's own ids on disk,
+  // where another owner is stored, are someone else's as far as this
+  // mapping goes (a consumer that happens to run with the same uid): shown
+  // as nobody, so neither the user nor the kernel's permission checks take
+  // them for the user's, whose accesses are all made as the stored owner.
   if (st.st_uid == m.stored.uid) st.st_uid = m.user.uid;
+  else if (st.st_uid == m.user.uid) st.st_uid = overflow_uid;
   if (st.st_gid == m.stored.gid) st.st_gid = m.user.gid;
+  else if (st.st_gid == m.user.gid) st.st_gid = overflow_gid;
   st.st_ino = node.id;
   // A fifo, socket or device planted in a volume is shown as an empty file:
   // the client's kernel would open a fifo locally (blocking the sftp
@@ -106,6 +134,7 @@ int lookup_synthetic(View& view, const InodePtr& parent, const char* name, Inode
 }  // namespace
 
 int lookup_child(View& view, const InodePtr& parent, const char* name, InodePtr* child, struct stat* attr) {
+  if (Name::too_long(name)) return ENAMETOOLONG;
   if (parent->synthetic) return lookup_synthetic(view, parent, name, child, attr);
   if (const auto mounts = parent->mounts()) {
     if (const auto it = mounts->find(name); it != mounts->end()) {

@@ -21,7 +21,9 @@ void guarded(fuse_req_t req, const char* op, Body&& body) noexcept;
 Caller caller_of(fuse_req_t req);
 
 // Attributes as the user sees them: objects stored as the mapping's stored
-// owner are presented as the sftp user's; others keep their real owner.
+// owner are presented as the sftp user's; objects of the user's own ids
+// (but another stored owner) as the kernel's overflow id (nobody); others
+// keep their real owner.
 struct stat present(const Inode& node, const struct stat& backing);
 struct stat synthetic_attr(const Inode& node);
 

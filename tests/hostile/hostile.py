@@ -232,7 +232,7 @@ class AuditLog:
 # -- running code as a given uid ------------------------------------------------
 
 def run_as(uid: int, gid: int, code: str, *args: str, caps: str | None = None,
-           mount_ns_of: int | None = None) -> subprocess.CompletedProcess:
+           mount_ns_of: int | None = None, timeout: float = 30) -> subprocess.CompletedProcess:
     """Runs `python3 -c code args...` as uid:gid with no supplementary groups
     (optionally inside another process's mount namespace, with only the
     named capabilities in the bounding set and no_new_privs, like sshd)."""
@@ -244,7 +244,7 @@ def run_as(uid: int, gid: int, code: str, *args: str, caps: str | None = None,
         bounding = "-all" + "".join(f",+{c.lower()}" for c in caps.split(",") if c)
         argv += ["--bounding-set", bounding, "--inh-caps", "-all"]
     argv += ["/usr/bin/python3", "-c", code, *args]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
 
 
 # Prints, per path argument, `<path> ok` or `<path> <ERRNO name>` for an

@@ -41,7 +41,7 @@ std::vector<std::string>& registry() {
   ::dup2(null, 0);
   ::dup2(log, 1);
   ::dup2(log, 2);
-  ::execv(argv[0], argv.data());
+  ::execvp(argv[0], argv.data());  // a wrapper is found on PATH
   ::_exit(127);
 }
 
@@ -55,9 +55,11 @@ std::string gateway_bin() {
   return bin;
 }
 
-GatewayProcess::GatewayProcess(const std::vector<std::string>& args, std::string log_path, unsigned long fd_limit)
+GatewayProcess::GatewayProcess(const std::vector<std::string>& args, std::string log_path, unsigned long fd_limit,
+                               const std::vector<std::string>& wrapper)
     : log_path_(std::move(log_path)) {
-  std::vector<std::string> all{gateway_bin()};
+  std::vector<std::string> all = wrapper;
+  all.push_back(gateway_bin());
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : all) argv.push_back(a.data());

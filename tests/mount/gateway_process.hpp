@@ -13,8 +13,10 @@ namespace gw::mount_test {
 class GatewayProcess {
  public:
   // Starts `gateway <args...>`; the process gets SIGTERM if the test dies.
-  // A non-zero fd_limit becomes its soft and hard RLIMIT_NOFILE.
-  GatewayProcess(const std::vector<std::string>& args, std::string log_path, unsigned long fd_limit = 0);
+  // A non-zero fd_limit becomes its soft and hard RLIMIT_NOFILE. A wrapper
+  // (e.g. {"strace", ...}) runs the gateway under it: `<wrapper...> gateway <args...>`.
+  GatewayProcess(const std::vector<std::string>& args, std::string log_path, unsigned long fd_limit = 0,
+                 const std::vector<std::string>& wrapper = {});
   ~GatewayProcess();  // SIGKILL if still running
   GatewayProcess(const GatewayProcess&) = delete;
   GatewayProcess& operator=(const GatewayProcess&) = delete;

@@ -60,6 +60,42 @@ void names_script(Transcript& t) {
   t.list(".");
 }
 
+// Names of NAME_MAX (255) bytes work; one byte more is ENAMETOOLONG for
+// every call that takes a name, as pjdfstest's */02.t expects.
+void long_names_script(Transcript& t) {
+  const std::string ok(255, 'a');
+  const std::string ok_dir(255, 'd');
+  const std::string over(256, 'b');
+  t.open("create 255", ::open(ok.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644));
+  t.call("mkdir 255", ::mkdir(ok_dir.c_str(), 0755));
+  t.call("chmod 255", ::chmod(ok.c_str(), 0600));
+  t.call("truncate 255", ::truncate(ok.c_str(), 3));
+  t.stat(ok);
+  t.open("open 256", ::open(over.c_str(), O_RDONLY));
+  t.open("create 256", ::open(over.c_str(), O_CREAT | O_WRONLY, 0644));
+  t.open("create 256 exclusive", ::open(over.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644));
+  t.call("mkdir 256", ::mkdir(over.c_str(), 0755));
+  t.call("mkdir 255/256", ::mkdir((ok_dir + "/" + over).c_str(), 0755));
+  t.call("rename 255 to 256", ::rename(ok.c_str(), over.c_str()));
+  t.call("rename 256 to 255", ::rename(over.c_str(), ok.c_str()));
+  t.call("rename noreplace to 256", ::renameat2(AT_FDCWD, ok.c_str(), AT_FDCWD, over.c_str(), RENAME_NOREPLACE));
+  t.call("link 255 to 256", ::link(ok.c_str(), over.c_str()));
+  t.call("symlink 256", ::symlink(ok.c_str(), over.c_str()));
+  t.call("unlink 256", ::unlink(over.c_str()));
+  t.call("rmdir 256", ::rmdir(over.c_str()));
+  t.call("chmod 256", ::chmod(over.c_str(), 0600));
+  t.call("truncate 256", ::truncate(over.c_str(), 0));
+  const struct timespec now[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
+  t.call("utimens 256", ::utimensat(AT_FDCWD, over.c_str(), now, 0));
+  t.call("access 256", ::access(over.c_str(), F_OK));
+  t.stat(over);
+  t.call("rename 255 to 255", ::rename(ok.c_str(), (ok_dir + "/" + ok).c_str()));
+  t.list(ok_dir);
+  t.call("unlink 255", ::unlink((ok_dir + "/" + ok).c_str()));
+  t.call("rmdir 255", ::rmdir(ok_dir.c_str()));
+  t.stat(ok_dir);
+}
+
 std::string times_of(const char* path) {
   struct stat st {};
   if (::lstat(path, &st) != 0) return errno_name(errno);
@@ -169,6 +205,34 @@ TEST_CASE("names: mkdir, rmdir, unlink, rename and open behave as on a native fo
   require_same(native, view);
   // What the view did landed in the backing store.
   CHECK(names_in(f.backing).empty());
+}
+
+TEST_CASE("a name over 255 bytes is ENAMETOOLONG for every call, as on a native folder", "[conformance]") {
+  MountedView v;
+  const Folders f = start_web(v);
+  const auto native = transcript_as(ann.who(), f.native, long_names_script);
+  for (const char* line : {"create 255 -> ok", "mkdir 255 -> ok", "rename 255 to 255 -> ok", "open 256 -> ENAMETOOLONG",
+                           "create 256 -> ENAMETOOLONG", "mkdir 256 -> ENAMETOOLONG", "rename 255 to 256 -> ENAMETOOLONG",
+                           "rename 256 to 255 -> ENAMETOOLONG", "link 255 to 256 -> ENAMETOOLONG",
+                           "unlink 256 -> ENAMETOOLONG", "rmdir 256 -> ENAMETOOLONG", "chmod 256 -> ENAMETOOLONG",
+                           "truncate 256 -> ENAMETOOLONG"}) {
+    INFO(line);
+    CHECK(has(native, line));
+  }
+  // In a volume, in the home, and at the chroot's top (the view's own folder).
+  require_same(native, transcript_as(ann.who(), f.view, long_names_script));
+  require_same(native, transcript_as(ann.who(), v.home(ann), long_names_script));
+  CHECK(names_in(f.backing).empty());
+  const std::string over(256, 'b');
+  for (const auto& [what, rc] : std::vector<std::pair<std::string, Outcome>>{
+           {"mkdir", call_as(ann.who(), [&] { return static_cast<long>(::mkdir((v.chroot_of(ann) + "/" + over).c_str(), 0755)); })},
+           {"stat", call_as(ann.who(), [&] {
+              struct stat st {};
+              return static_cast<long>(::lstat((v.chroot_of(ann) + "/" + over).c_str(), &st));
+            })}}) {
+    INFO(what << " at the chroot's top");
+    CHECK(rc.str() == "ENAMETOOLONG");
+  }
 }
 
 TEST_CASE("attributes: stat, chmod, truncate and utimens behave as on a native folder", "[conformance]") {

@@ -6,9 +6,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "mount/mounted_view.hpp"
@@ -41,7 +44,90 @@ std::string read_in_child(const std::string& path, unsigned timeout_s = 10) {
   }, timeout_s);
 }
 
+// Every file under `dir` (read as root through the view) with its content.
+std::map<std::string, std::string> files_below(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) out[e.path().string().substr(dir.size())] = read_file(e.path());
+  return out;
+}
+
+// One line of the worker's runtime file (<state-dir>/runtime), e.g. "reloads".
+std::string runtime_value(const std::string& state_dir, const std::string& key) {
+  const std::string text = read_file(state_dir + "/runtime");
+  const auto at = text.find(key + "=");
+  if (at == std::string::npos) return "";
+  const auto end = text.find('\n', at);
+  return text.substr(at + key.size() + 1, end - at - key.size() - 1);
+}
+
+// A valid public key (its private half was thrown away).
+const char* const kSomeKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPGM4QHmJcezdKQe5vt/qaZOizYQVgWhIdhLkgAG7qFA added\n";
+
 }  // namespace
+
+TEST_CASE("a refused reload changes nothing: etc/ files, keys served, homes", "[lifecycle]") {
+  MountedView v;
+  v.add_volume("web");
+  // Its own state folder (this test adds a key), with the run's host keys
+  // if an earlier test made them (else the gateway makes its own).
+  const TempTree state;
+  make_dir(state / "host_keys", 0, 0, 0700);
+  for (const std::string key : {"ssh_host_ed25519_key", "ssh_host_rsa_key"}) {
+    const std::string made = MountedView::state_dir() + "/host_keys/" + key;
+    if (exists(made)) write_file(state / ("host_keys/" + key), read_file(made), 0, 0, 0600);
+  }
+  const std::string config = v.tree() / "gateway.conf";
+  write_file(config, "users = ann:61000:61000\nmap = web:ann:web\n");
+  // Users from the file (none on the command line), no kernel caching: what
+  // is read is what the view serves now.
+  std::vector<std::string> args = v.args(ViewSpec{{ann}, {}, {"--config", config, "--cache-timeout", "0"}});
+  const auto users = std::find(args.begin(), args.end(), "--users");
+  args.erase(users, users + 2);
+  *(std::find(args.begin(), args.end(), "--state-dir") + 1) = state.path();
+  GatewayProcess gateway(args, v.log_path());
+  REQUIRE(gateway.wait_mounted(v.mountpoint()) == "");
+  const std::string etc = v.mountpoint() + "/etc";
+  const auto served = files_below(etc);
+  REQUIRE(served.count("/passwd") == 1);
+  REQUIRE(served.count("/ssh/authorized_keys/ann") == 1);
+
+  // bob with a mapping of a volume that does not exist: refused. Then a
+  // key for ann, while the configuration is still the refused one: refused
+  // again (a reload takes the configuration and the keys together).
+  write_file(config + ".new", "users = ann:61000:61000,bob:61001:61001\nmap = web:ann:web\nmap = missing:bob:stuff\n");
+  REQUIRE(::rename((config + ".new").c_str(), config.c_str()) == 0);
+  const auto refused = [&](const std::string& count) {
+    return eventually(10, [&] {
+      return runtime_value(state.path(), "reloads") == count && runtime_value(state.path(), "last_reload") != "ok";
+    });
+  };
+  REQUIRE(refused("1"));
+  write_file(state / "authorized_keys/ann.new", kSomeKey);
+  REQUIRE(::rename((state / "authorized_keys/ann.new").c_str(), (state / "authorized_keys/ann").c_str()) == 0);
+  REQUIRE(refused("2"));
+  INFO(gateway.log());
+  const auto after = files_below(etc);
+  for (const auto& [path, content] : served) {
+    INFO(path);
+    CHECK(after.count(path) == 1);
+    CHECK((after.count(path) ? after.at(path) : "") == content);
+  }
+  CHECK(after.size() == served.size());
+  CHECK_FALSE(exists(v.backing_home(bob)));
+  CHECK(names_in(v.mountpoint() + "/data") == std::vector<std::string>{"ann-chroot"});
+
+  // Unrestricted: without the missing volume the same changes are served.
+  write_file(config + ".new", "users = ann:61000:61000,bob:61001:61001\nmap = web:ann:web\n");
+  REQUIRE(::rename((config + ".new").c_str(), config.c_str()) == 0);
+  REQUIRE(eventually(10, [&] { return runtime_value(state.path(), "last_reload") == "ok"; }));
+  const auto now = files_below(etc);
+  CHECK(now.at("/passwd").find("bob:") != std::string::npos);
+  CHECK(now.at("/ssh/authorized_keys/ann").find("added") != std::string::npos);
+  CHECK(S_ISDIR(lstat_of(v.backing_home(bob)).st_mode));
+  gateway.signal(SIGTERM);
+  CHECK(gateway.wait_exit(5) == 0);
+}
 
 TEST_CASE("SIGTERM and SIGINT unmount the view cleanly", "[lifecycle]") {
   for (const int sig : {SIGTERM, SIGINT}) {

@@ -34,6 +34,12 @@ std::string owner_of(const std::string& p) {
   return std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid);
 }
 
+// The kernel's overflow id ("uid" or "gid"): how an id that is not the
+// user's in a mapping is shown.
+unsigned overflow_id(const std::string& which) {
+  return static_cast<unsigned>(std::stoul(read_file("/proc/sys/fs/overflow" + which)));
+}
+
 const std::string kUser = std::to_string(ann.uid) + ":" + std::to_string(ann.gid);
 const std::string kStored = std::to_string(kVolumeOwner) + ":" + std::to_string(kVolumeOwner);
 
@@ -94,6 +100,35 @@ TEST_CASE("objects of other owners keep their owner, and their permissions apply
   CHECK(read_file(web + "/shared") == "s+");
   CHECK(read_file(web + "/theirs") == "t");
   CHECK(owner_of(web + "/shared") == "4242:4243");
+}
+
+TEST_CASE("the user's own ids on disk are nobody's where another owner is stored", "[ownership]") {
+  const std::string nobody = std::to_string(overflow_id("uid"));
+  const std::string nogroup = std::to_string(overflow_id("gid"));
+  const std::string uid = std::to_string(ann.uid);
+  const std::string gid = std::to_string(ann.gid);
+  MountedView v;
+  const std::string web = v.add_volume("web");
+  write_file(web + "/stored", "s", kVolumeOwner, kVolumeOwner);
+  write_file(web + "/users-ids", "u", ann.uid, ann.gid, 0600);
+  write_file(web + "/users-uid", "u", ann.uid, kVolumeOwner);
+  write_file(web + "/users-gid", "u", kVolumeOwner, ann.gid);
+  make_dir(v.backing_home(ann), ann.uid, ann.gid, 0750);  // a home from an earlier start
+  write_file(v.backing_home(ann) + "/mine", "m", ann.uid, ann.gid);
+  write_file(v.backing_home(ann) + "/theirs", "t", 4242, 4243);
+  v.start(ViewSpec{{ann}, {"web:ann:web"}});
+  const std::string view = v.home(ann) + "/web";
+  CHECK(owner_of(view + "/stored") == kUser);
+  CHECK(owner_of(view + "/users-ids") == nobody + ":" + nogroup);
+  CHECK(owner_of(view + "/users-uid") == nobody + ":" + gid);
+  CHECK(owner_of(view + "/users-gid") == uid + ":" + nogroup);
+  // Nobody's file of mode 0600: the kernel refuses the user, as the
+  // backing store refuses the stored owner.
+  CHECK(call_as(ann.who(), [&] { return static_cast<long>(::open((view + "/users-ids").c_str(), O_RDONLY)); }).str() ==
+        "EACCES");
+  // In the home the stored owner is the user: their files are theirs.
+  CHECK(owner_of(v.home(ann) + "/mine") == kUser);
+  CHECK(owner_of(v.home(ann) + "/theirs") == "4242:4243");
 }
 
 TEST_CASE("owner= sets the stored owner regardless of the folder's owner", "[ownership]") {
@@ -166,4 +201,49 @@ TEST_CASE("the home is created for the user and what lands there is the user's",
   CHECK(owner_of(v.backing_home(ann) + "/file") == kUser);
   CHECK(owner_of(v.backing_home(ann) + "/dir") == kUser);
   CHECK(owner_of(v.home(ann) + "/file") == kUser);
+}
+
+TEST_CASE("a home is made through descriptors: a symlink in its place is never followed", "[ownership][confinement]") {
+  MountedView v;
+  const std::string victim = v.tree() / "victim";  // a root-owned folder elsewhere
+  make_dir(victim, 0, 0, 0755);
+  const auto untouched = [&] {
+    const struct stat st = lstat_of(victim);
+    return st.st_uid == 0 && st.st_gid == 0 && (st.st_mode & 07777) == 0755;
+  };
+  // Planted before the start, a symlink or a file under the home's name is
+  // refused (exit 3), not followed and not replaced.
+  REQUIRE(::symlink(victim.c_str(), v.backing_home(ann).c_str()) == 0);
+  CHECK(run_gateway(v.args(ViewSpec{{ann}, {}}), v.log_path()) == 3);
+  CHECK(read_file(v.log_path()).find("not a folder") != std::string::npos);
+  CHECK(untouched());
+  REQUIRE(::unlink(v.backing_home(ann).c_str()) == 0);
+  write_file(v.backing_home(ann), "f");
+  CHECK(run_gateway(v.args(ViewSpec{{ann}, {}}), v.log_path()) == 3);
+  CHECK(read_file(v.log_path()).find("not a folder") != std::string::npos);
+  REQUIRE(::unlink(v.backing_home(ann).c_str()) == 0);
+
+  // Swapped while it is being made: strace holds every change of owner for
+  // 2 s, and in that window the new home is renamed away and a symlink to
+  // the victim put in its place. A chown by path would follow the link and
+  // hand the victim to the user; one by descriptor changes the folder made.
+  GatewayProcess traced(v.args(ViewSpec{{ann}, {}}), v.tree() / "traced.log", 0,
+                        {"strace", "-f", "-qq", "-o", v.tree() / "strace.out", "-e", "trace=chown,fchown,fchownat,lchown",
+                         "-e", "inject=chown,fchown,fchownat,lchown:delay_enter=2000000"});
+  bool swapped = false;
+  for (int i = 0; i < 1500 && !swapped && !traced.exited(); ++i) {
+    struct stat st {};
+    if (::lstat(v.backing_home(ann).c_str(), &st) == 0) {
+      REQUIRE(::rename(v.backing_home(ann).c_str(), (v.backing_home(ann) + ".made").c_str()) == 0);
+      REQUIRE(::symlink(victim.c_str(), v.backing_home(ann).c_str()) == 0);
+      swapped = true;
+    } else {
+      ::usleep(2000);
+    }
+    if (i % 50 == 0) traced.wait_exit(0);  // notes an early exit
+  }
+  INFO(traced.log());
+  REQUIRE(swapped);
+  CHECK(traced.wait_exit(20) == 3);  // the home is a symlink now: refused
+  CHECK(untouched());
 }

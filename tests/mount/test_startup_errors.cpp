@@ -73,6 +73,7 @@ TEST_CASE("an unusable backing folder exits 3 and mounts nothing", "[startup]") 
     CHECK(code == 3);
     CHECK_FALSE(is_fuse(v.mountpoint()));
   }
+  CHECK_FALSE(exists(v.backing_home(ann)));  // nothing written either
   // With owner= the root-owned folder is served.
   v.start(ViewSpec{{ann}, {"rootowned:ann:web:owner=54321:54321"}});
   CHECK(S_ISDIR(lstat_of(v.home(ann) + "/web").st_mode));
