@@ -20,7 +20,7 @@ void HandleQuota::Token::reset() {
 HandleQuota::Token HandleQuota::acquire(uid_t uid) {
   std::lock_guard lock(mu_);
   std::size_t& mine = by_uid_[uid];
-  if (mine >= per_user_ || held_ >= total_) {
+  if (mine >= open_files_per_user_ || held_ >= open_files_total_) {
     if (mine == 0) by_uid_.erase(uid);
     return {};
   }

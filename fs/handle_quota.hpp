@@ -15,7 +15,8 @@ namespace gw::fs {
 
 class HandleQuota {
  public:
-  HandleQuota(std::size_t per_user, std::size_t total) : per_user_(per_user), total_(total) {}
+  HandleQuota(std::size_t open_files_per_user, std::size_t open_files_total)
+      : open_files_per_user_(open_files_per_user), open_files_total_(open_files_total) {}
 
   // One handle counted against a user; given back when destroyed.
   class Token {
@@ -40,16 +41,16 @@ class HandleQuota {
   // together are at their cap.
   Token acquire(uid_t uid);
 
-  std::size_t per_user() const { return per_user_; }
-  std::size_t total() const { return total_; }
+  std::size_t open_files_per_user() const { return open_files_per_user_; }
+  std::size_t open_files_total() const { return open_files_total_; }
   std::size_t held(uid_t uid) const;
   std::size_t held() const;
 
  private:
   void give_back(uid_t uid);
 
-  const std::size_t per_user_;
-  const std::size_t total_;
+  const std::size_t open_files_per_user_;
+  const std::size_t open_files_total_;
   mutable std::mutex mu_;  // guards by_uid_ and held_
   std::unordered_map<uid_t, std::size_t> by_uid_;
   std::size_t held_ = 0;

@@ -22,7 +22,7 @@ struct timespec now_coarse() {
 View::View(ViewOptions options)
     : options_(options),
       fds_(options.fd_cache),
-      handles_(options.handles_per_user, options.handles_total),
+      handles_(options.open_files_per_user, options.open_files_total),
       started_(now_coarse()) {
   auto proc = sys::openat(AT_FDCWD, "/proc/self/fd", O_PATH | O_DIRECTORY);
   if (!proc.ok()) throw std::runtime_error("cannot open /proc/self/fd: /proc must be mounted");

@@ -23,8 +23,10 @@ namespace gw::fs {
 struct ViewOptions {
   double cache_timeout = 1.0;      // kernel attribute/entry cache, seconds
   std::size_t fd_cache = 4096;     // O_PATH fds kept for known inodes
-  std::size_t handles_per_user = 1024;  // open files and folders, per user
-  std::size_t handles_total = 8192;     // ... and of all users together
+  // Open files and folders (--open-files-per-user, shared out by the
+  // gateway under the worker's open-file limit): per user, and of all users.
+  std::size_t open_files_per_user = 0;
+  std::size_t open_files_total = 0;
 };
 
 // The synthetic tree and the pinned inodes of one plan.

@@ -44,8 +44,8 @@ struct Settings {
   std::string config_file;   // empty without --config
   KeysRequest keys;          // the keys command's action, user and operands
 
-  unsigned threads = 8;                  // FUSE worker threads at most
-  std::size_t open_files_per_user = 1024;  // open files and folders per user (the worker may lower it)
+  unsigned threads = 0;                  // FUSE worker threads at most
+  std::size_t open_files_per_user = 0;   // open files and folders per user (the worker may lower it)
   int worker_fd = -1;                    // >= 0: this process is a supervised FUSE worker
   int progress_fd = -1;                  // the worker's served-request counter (memfd), or -1
   std::string audit_log = "-";           // file, "-" (stdout) or "off"

@@ -29,25 +29,32 @@
 namespace gw::gateway {
 namespace {
 
-// The worker's descriptors, shared out under its open-file limit: a quarter
-// for cached O_PATH fds, half for open files (the handle caps), and a
-// quarter kept free for lookups, listings and libfuse itself.
-fs::ViewOptions view_options(const Settings& s) {
+// Raises the worker's soft open-file limit to its hard limit (every open
+// file of every user is a descriptor of the worker) and returns it.
+std::size_t raise_open_file_limit() {
   struct rlimit lim {};
   ::getrlimit(RLIMIT_NOFILE, &lim);
   if (lim.rlim_cur < lim.rlim_max) {
     lim.rlim_cur = lim.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &lim);
+    if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) ::getrlimit(RLIMIT_NOFILE, &lim);
   }
-  const std::size_t limit = lim.rlim_cur;
+  return lim.rlim_cur;
+}
+
+// The worker's descriptors, shared out under its open-file limit: a quarter
+// for cached O_PATH fds, half for open files (the handle caps), and a
+// quarter kept free for lookups, listings and libfuse itself.
+fs::ViewOptions view_options(const Settings& s, std::size_t open_file_limit) {
   fs::ViewOptions o;
   o.cache_timeout = s.cache_timeout;
-  o.fd_cache = std::clamp<std::size_t>(limit / 4, 64, 8192);
-  o.handles_total = std::max<std::size_t>(limit / 2, 16);
+  o.fd_cache = std::clamp<std::size_t>(open_file_limit / 4, 64, 8192);
+  o.open_files_total = std::max<std::size_t>(open_file_limit / 2, 16);
   // No single user may take more than a quarter of what all may hold.
-  o.handles_per_user = std::clamp<std::size_t>(s.open_files_per_user, 1, std::max<std::size_t>(o.handles_total / 4, 1));
-  if (o.handles_per_user < s.open_files_per_user)
-    spdlog::warn("open files per user lowered to {} (the worker's open-file limit is {})", o.handles_per_user, limit);
+  o.open_files_per_user =
+      std::clamp<std::size_t>(s.open_files_per_user, 1, std::max<std::size_t>(o.open_files_total / 4, 1));
+  if (o.open_files_per_user < s.open_files_per_user)
+    spdlog::warn("open files per user lowered to {} (the worker's open-file limit is {})", o.open_files_per_user,
+                 open_file_limit);
   return o;
 }
 
@@ -60,7 +67,7 @@ void ensure_mountpoint(const std::string& path) {
 
 class Worker {
  public:
-  explicit Worker(const Settings& s) : settings_(s), view_(view_options(s)) {}
+  explicit Worker(const Settings& s) : settings_(s), view_(view_options(s, raise_open_file_limit())) {}
 
   int run(int ready_fd) {
     if (settings_.progress_fd >= 0) {
