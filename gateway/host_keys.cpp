@@ -1,17 +1,22 @@
 #include "gateway/host_keys.hpp"
 
+#include <fcntl.h>
 #include <libssh/libssh.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdio>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
 
+#include "fs/unique_fd.hpp"
 #include "gateway/exit_codes.hpp"
+#include "gateway/atomic_file.hpp"
 
 namespace gw::gateway {
 namespace {
@@ -20,6 +25,10 @@ struct KeyFree {
   void operator()(ssh_key k) const { ssh_key_free(k); }
 };
 using Key = std::unique_ptr<std::remove_pointer_t<ssh_key>, KeyFree>;
+
+struct CharFree {
+  void operator()(char* s) const { ssh_string_free_char(s); }
+};
 
 struct Spec {
   const char* file;
@@ -37,21 +46,36 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
-// Writes under a temporary name and renames: a crash never leaves half a key.
-void generate(const Spec& spec, const std::string& path) {
+// Written whole (replace_file_at): a crash never leaves half a key, and the
+// key is 0600 from its first byte.
+void generate(const Spec& spec, int folder, const std::string& path) {
   ssh_key raw = nullptr;
   if (ssh_pki_generate(spec.type, spec.bits, &raw) != SSH_OK)
     throw ExitError(exit_code::failure, std::string("cannot generate host key ") + spec.file);
   const Key key(raw);
-  const std::string tmp = path + ".new";
-  const mode_t old = ::umask(077);
-  const int rc = ssh_pki_export_privkey_file(key.get(), nullptr, nullptr, nullptr, tmp.c_str());
-  ::umask(old);
-  if (rc != SSH_OK || ::chmod(tmp.c_str(), 0600) != 0 || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw ExitError(exit_code::failure, "cannot write host key " + path);
-  }
+  char* text = nullptr;  // the format ssh_pki_export_privkey_file writes
+  if (ssh_pki_export_privkey_base64(key.get(), nullptr, nullptr, nullptr, &text) != SSH_OK)
+    throw ExitError(exit_code::failure, "cannot export host key " + path);
+  const std::unique_ptr<char, CharFree> hold(text);
+  replace_file_at(folder, spec.file, text, 0600, path);
   spdlog::info("generated host key {}", path);
+}
+
+// errno is read before the message is built, which may change it.
+[[noreturn]] void io_failure(const char* what, const std::string& object) {
+  const int err = errno;
+  throw ExitError(exit_code::failure, what + object + ": " + std::strerror(err));
+}
+
+// The host_keys folder, locked: gateways sharing a state folder may start
+// together, and the one that waited loads the keys the other made.
+fs::UniqueFd lock_folder(const std::string& dir) {
+  fs::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) io_failure("cannot open ", dir);
+  while (::flock(fd.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) io_failure("cannot lock ", dir);
+  }
+  return fd;
 }
 
 HostKey load(const Spec& spec, const std::string& path) {
@@ -85,10 +109,14 @@ std::vector<HostKey> ensure_host_keys(const std::string& state_dir) {
   std::filesystem::create_directories(dir, ec);
   if (ec || ::chmod(state_dir.c_str(), 0700) != 0 || ::chmod(dir.c_str(), 0700) != 0)
     throw ExitError(exit_code::failure, "cannot create the state folder " + dir);
+  const fs::UniqueFd folder = lock_folder(dir);
   std::vector<HostKey> keys;
   for (const Spec& spec : kSpecs) {
     const std::string path = dir + "/" + spec.file;
-    if (::access(path.c_str(), F_OK) != 0) generate(spec, path);
+    if (::faccessat(folder.get(), spec.file, F_OK, 0) != 0) {
+      if (errno != ENOENT) io_failure("cannot read host key ", path);
+      generate(spec, folder.get(), path);
+    }
     keys.push_back(load(spec, path));
   }
   return keys;

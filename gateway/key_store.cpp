@@ -15,6 +15,7 @@
 
 #include "fs/unique_fd.hpp"
 #include "gateway/exit_codes.hpp"
+#include "gateway/atomic_file.hpp"
 #include "mapping/names.hpp"
 #include "mapping/problem.hpp"
 
@@ -111,39 +112,10 @@ std::string render(const std::vector<AuthorizedKey>& keys) {
   return text;
 }
 
-int write_all(int fd, std::string_view text) {
-  while (!text.empty()) {
-    const ssize_t n = ::write(fd, text.data(), text.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errno;
-    text.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return 0;
-}
-
-// The gateway may reload at any moment: write a temporary file in the same
-// folder, fsync it, rename it over the old one (atomic), then fsync the
-// folder so the rename survives a crash. The caller holds the folder's lock,
-// so the temporary name is ours; its leading dot keeps it from ever being a
-// user's name.
-void write_atomically(int dir, const std::string& name, const std::string& text, const std::string& label) {
-  const std::string tmp = "." + name + ".new";
-  ::unlinkat(dir, tmp.c_str(), 0);  // left over by a crashed run, if any
-  fs::UniqueFd fd(::openat(dir, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, kFileMode));
-  if (!fd.valid()) io_failure("cannot write " + label, errno);
-  int err = write_all(fd.get(), text);
-  if (err == 0 && ::fchmod(fd.get(), kFileMode) != 0) err = errno;  // whatever the umask
-  if (err == 0 && ::fsync(fd.get()) != 0) err = errno;
-  if (err == 0 && ::close(fd.release()) != 0) err = errno;
-  if (err == 0 && ::renameat(dir, tmp.c_str(), dir, name.c_str()) != 0) err = errno;
-  if (err != 0) {
-    ::unlinkat(dir, tmp.c_str(), 0);
-    io_failure("cannot write " + label, err);
-  }
-  if (::fsync(dir) != 0) io_failure("cannot sync " + label, errno);
-}
-
-// A read-modify-write in progress: the locked folder and what it held.
+// A read-modify-write in progress: the locked folder and what it held. The
+// gateway may reload at any moment, so a change is written whole with
+// replace_file_at; the lock makes this run the file's one writer, and the
+// temporary's leading dot keeps it from ever being a user's name.
 struct Change {
   fs::UniqueFd dir;
   std::string label;
@@ -205,7 +177,7 @@ std::vector<AddedKey> KeyStore::add(const std::vector<AuthorizedKey>& keys) {
     if (!present) change.keys.push_back(key);
     added.push_back({key, present});
   }
-  if (change.keys.size() != before) write_atomically(change.dir.get(), user_, render(change.keys), change.label);
+  if (change.keys.size() != before) replace_file_at(change.dir.get(), user_, render(change.keys), kFileMode, change.label);
   spdlog::debug("keys: {} of {} key(s) added for {}", change.keys.size() - before, keys.size(), user_);
   return added;
 }
@@ -226,7 +198,7 @@ AuthorizedKey KeyStore::remove(std::string_view fingerprint) {
   }
   const AuthorizedKey removed = *found;
   change.keys.erase(found);
-  write_atomically(change.dir.get(), user_, render(change.keys), change.label);
+  replace_file_at(change.dir.get(), user_, render(change.keys), kFileMode, change.label);
   spdlog::debug("keys: removed {} from {}", removed.fingerprint, user_);
   return removed;
 }
@@ -234,7 +206,7 @@ AuthorizedKey KeyStore::remove(std::string_view fingerprint) {
 std::size_t KeyStore::clear() {
   Change change = begin_change(state_dir_, user_);
   // Also rewrites a file holding only invalid lines, so it is really empty.
-  if (!change.file_empty) write_atomically(change.dir.get(), user_, "", change.label);
+  if (!change.file_empty) replace_file_at(change.dir.get(), user_, "", kFileMode, change.label);
   spdlog::debug("keys: cleared {} key(s) of {}", change.keys.size(), user_);
   return change.keys.size();
 }

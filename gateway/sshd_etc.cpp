@@ -48,9 +48,7 @@ void write_sshd_etc(const std::string& dir, const std::string& passwd, const std
                {"group", group, 0644},
                {"passwd", passwd, 0644}};
   static_assert(std::size(files) == kGatewayEtcNames.size(), "every name sshd takes from the gateway is written");
-  for (const auto& f : files)
-    if (const int err = write_file_atomically(folder.value.get(), f.name, f.text, f.mode))
-      throw ExitError(exit_code::failure, "cannot write " + dir + "/" + f.name + ": " + errno_text(err));
+  for (const auto& f : files) replace_file_at(folder.value.get(), f.name, f.text, f.mode, dir + "/" + f.name);
 }
 
 SshdEtcPlan plan_sshd_etc(const std::string& gateway_etc) {

@@ -1,10 +1,13 @@
 #include "gateway/status_file.hpp"
 
-#include "gateway/key_store.hpp"
+#include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+
+#include "gateway/key_store.hpp"
+#include "gateway/atomic_file.hpp"
 
 namespace gw::gateway {
 namespace {
@@ -18,15 +21,17 @@ unsigned count_keys(const std::string& state_dir, const std::string& user) {
 }
 
 void write_runtime(const std::string& state_dir, const RuntimeState& s) {
-  const std::string path = runtime_path(state_dir);
-  const std::string tmp = path + ".new";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << "pid=" << s.pid << "\nreloads=" << s.reloads
-        << "\nlast_reload=" << s.last_reload << "\nmountpoint=" << s.mountpoint << "\n";
-    out << "users=" << s.users << "\n";
+  std::ostringstream out;
+  out << "pid=" << s.pid << "\nreloads=" << s.reloads
+      << "\nlast_reload=" << s.last_reload << "\nmountpoint=" << s.mountpoint << "\n";
+  out << "users=" << s.users << "\n";
+  // Readers (`gateway status`, `gateway reload`) never see half a file. The
+  // file is advisory: serving goes on when it cannot be written.
+  try {
+    replace_file(runtime_path(state_dir), out.str(), 0644);
+  } catch (const std::exception& e) {
+    spdlog::error("{}; `gateway status` and `gateway reload` may see an old state", e.what());
   }
-  std::rename(tmp.c_str(), path.c_str());  // readers never see half a file
 }
 
 std::optional<RuntimeState> read_runtime(const std::string& state_dir) {

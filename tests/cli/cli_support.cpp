@@ -92,6 +92,19 @@ void write_file(const std::string& path, const std::string& text) {
   if (!out) throw std::runtime_error("cannot write " + path);
 }
 
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+unsigned mode_of(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) fail("lstat " + path);
+  return st.st_mode & 07777;
+}
+
 void make_dir(const std::string& path, unsigned mode, unsigned uid, unsigned gid) {
   std::filesystem::create_directories(path);
   if (::chown(path.c_str(), uid, gid) != 0) fail("chown " + path);

@@ -24,6 +24,10 @@ class TempDir {
 };
 
 void write_file(const std::string& path, const std::string& text);
+// The file's bytes ("" if it cannot be read).
+std::string read_text(const std::string& path);
+// The permission bits of `path` itself (not a symlink's target).
+unsigned mode_of(const std::string& path);
 void make_dir(const std::string& path, unsigned mode, unsigned uid, unsigned gid);
 
 // Sets (or with unset, removes) an environment variable for one scope and

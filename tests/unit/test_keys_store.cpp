@@ -17,6 +17,8 @@
 using gw::gateway::AuthorizedKey;
 using gw::gateway::KeyStore;
 using gw::gateway::parse_keys;
+using gw::test::mode_of;
+using gw::test::read_text;
 using gw::test::TempDir;
 using gw::test::test_keys;
 
@@ -25,19 +27,6 @@ namespace {
 const std::vector<gw::mapping::User> users{{"ryan", 54321, 54321}, {"gary", 1001, 1001}};
 
 AuthorizedKey key_of(const std::string& pub) { return parse_keys(pub, "test").at(0); }
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-unsigned mode_of(const std::string& path) {
-  struct stat st {};
-  REQUIRE(::lstat(path.c_str(), &st) == 0);
-  return st.st_mode & 07777;
-}
 
 std::vector<std::string> folder_entries(const std::string& path) {
   std::vector<std::string> names;
