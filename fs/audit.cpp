@@ -6,28 +6,10 @@
 #include <cstdio>
 #include <cstring>
 
+#include "fs/json.hpp"
+
 namespace gw::fs {
 namespace {
-
-// JSON string body: quotes, backslashes and control bytes escaped. (The
-// gateway's JSON writer sits above fs/ and cannot be used here.)
-void append_json(std::string& out, std::string_view text) {
-  out += '"';
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (ch == '"' || ch == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += ch;
-    }
-  }
-  out += '"';
-}
 
 std::string now_utc() {
   const auto now = std::chrono::system_clock::now();
@@ -69,26 +51,26 @@ void audit(const AuditRecord& r) {
   const auto logger = spdlog::get("audit");
   if (!logger) return;
   std::string line = "{\"time\":";
-  append_json(line, now_utc());
+  append_json_quoted(line, now_utc());
   const bool backed = r.node && r.node->is_backed();
   line += ",\"user\":";
-  append_json(line, backed ? std::string_view(r.node->mapping->user.name) : std::string_view("-"));
+  append_json_quoted(line, backed ? std::string_view(r.node->mapping->user.name) : std::string_view("-"));
   line += ",\"uid\":" + std::to_string(r.caller.uid) + ",\"pid\":" + std::to_string(r.caller.pid) + ",\"op\":";
-  append_json(line, r.op);
+  append_json_quoted(line, r.op);
   line += ",\"path\":";
-  append_json(line, r.path);
+  append_json_quoted(line, r.path);
   if (const std::string& to = request_destination; !to.empty()) {
     line += ",\"to\":";
-    append_json(line, to);
+    append_json_quoted(line, to);
   }
   line += ",\"mapping\":";
-  append_json(line, backed ? std::string_view(r.node->mapping->label) : std::string_view("view"));
+  append_json_quoted(line, backed ? std::string_view(r.node->mapping->label) : std::string_view("view"));
   if (r.bytes || r.op == "write") line += ",\"bytes\":" + std::to_string(r.bytes);
   line += ",\"result\":";
-  append_json(line, r.err ? std::string_view(strerrorname_np(r.err) ? strerrorname_np(r.err) : "error") : "ok");
+  append_json_quoted(line, r.err ? std::string_view(strerrorname_np(r.err) ? strerrorname_np(r.err) : "error") : "ok");
   if (!r.reason.empty()) {
     line += ",\"reason\":";
-    append_json(line, r.reason);
+    append_json_quoted(line, r.reason);
   }
   line += '}';
   logger->info(line);

@@ -1,7 +1,7 @@
 // A small streaming JSON writer for the machine-readable outputs (check,
-// later status). Indented two spaces; strings are escaped, and bytes that are
-// not valid UTF-8 (possible in paths) become U+FFFD so the document stays
-// valid JSON.
+// later status). Indented two spaces; strings are quoted by fs::json_quote
+// (the audit trail's quoting too), so bytes that are not valid UTF-8
+// (possible in paths) become U+FFFD and the document stays valid JSON.
 #pragma once
 
 #include <cstdint>
@@ -12,9 +12,6 @@
 #include <vector>
 
 namespace gw::gateway {
-
-// A JSON string literal, quotes included.
-std::string json_quote(std::string_view text);
 
 class JsonWriter {
  public:

@@ -1,27 +1,10 @@
-// The JSON writer: escaping, nesting and misuse.
+// The JSON writer: nesting and misuse (its quoting: tests/unit/test_json.cpp).
 #include <sstream>
 
 #include "gateway/json_writer.hpp"
 #include "support/catch.hpp"
 
-using gw::gateway::json_quote;
 using gw::gateway::JsonWriter;
-
-TEST_CASE("json_quote escapes what JSON requires", "[cli][json]") {
-  CHECK(json_quote("plain") == "\"plain\"");
-  CHECK(json_quote("a\"b\\c") == "\"a\\\"b\\\\c\"");
-  CHECK(json_quote("l1\nl2\t\r") == "\"l1\\nl2\\t\\r\"");
-  CHECK(json_quote(std::string("nul\0x", 5)) == "\"nul\\u0000x\"");
-  CHECK(json_quote("\x1b[31m") == "\"\\u001b[31m\"");
-  CHECK(json_quote("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80") == "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
-}
-
-TEST_CASE("json_quote replaces bytes that are not UTF-8", "[cli][json]") {
-  CHECK(json_quote("a\xff" "b") == "\"a\\ufffdb\"");
-  CHECK(json_quote("\xc3") == "\"\\ufffd\"");                   // truncated
-  CHECK(json_quote("\xc0\xaf") == "\"\\ufffd\\ufffd\"");        // overlong '/'
-  CHECK(json_quote("\xed\xa0\x80") == "\"\\ufffd\\ufffd\\ufffd\"");  // surrogate
-}
 
 TEST_CASE("JsonWriter nests objects and arrays", "[cli][json]") {
   std::ostringstream out;
