@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 
 #include "fs/json.hpp"
 
@@ -23,22 +24,13 @@ std::string now_utc() {
   return buf;
 }
 
-}  // namespace
-
-namespace {
-thread_local bool refusal_logged = false;
-thread_local std::string request_destination;
-}  // namespace
-
-void begin_request_audit() noexcept {
-  refusal_logged = false;
-  request_destination.clear();
+std::string_view result_of(int err) {
+  if (err == 0) return "ok";
+  const char* name = strerrorname_np(err);
+  return name ? name : "error";
 }
-void set_request_destination(std::string path) { request_destination = std::move(path); }
-void mark_refusal_audited() noexcept { refusal_logged = true; }
-bool refusal_audited() noexcept { return refusal_logged; }
 
-bool audit_enabled() { return spdlog::get("audit") != nullptr; }
+}  // namespace
 
 std::string child_path(const Inode& dir, std::string_view name) {
   std::string p = dir.path();
@@ -47,33 +39,40 @@ std::string child_path(const Inode& dir, std::string_view name) {
   return p;
 }
 
-void audit(const AuditRecord& r) {
-  const auto logger = spdlog::get("audit");
-  if (!logger) return;
-  std::string line = "{\"time\":";
-  append_json_quoted(line, now_utc());
+std::string audit_line(const AuditRecord& r, std::string_view time) {
   const bool backed = r.node && r.node->is_backed();
+  std::string line = "{\"time\":";
+  append_json_quoted(line, time);
   line += ",\"user\":";
   append_json_quoted(line, backed ? std::string_view(r.node->mapping->user.name) : std::string_view("-"));
   line += ",\"uid\":" + std::to_string(r.caller.uid) + ",\"pid\":" + std::to_string(r.caller.pid) + ",\"op\":";
-  append_json_quoted(line, r.op);
+  append_json_quoted(line, info(r.op).name);
   line += ",\"path\":";
   append_json_quoted(line, r.path);
-  if (const std::string& to = request_destination; !to.empty()) {
+  if (!r.to.empty()) {
     line += ",\"to\":";
-    append_json_quoted(line, to);
+    append_json_quoted(line, r.to);
   }
   line += ",\"mapping\":";
   append_json_quoted(line, backed ? std::string_view(r.node->mapping->label) : std::string_view("view"));
-  if (r.bytes || r.op == "write") line += ",\"bytes\":" + std::to_string(r.bytes);
+  if (r.bytes || r.op == Op::write) line += ",\"bytes\":" + std::to_string(r.bytes);
   line += ",\"result\":";
-  append_json_quoted(line, r.err ? std::string_view(strerrorname_np(r.err) ? strerrorname_np(r.err) : "error") : "ok");
+  append_json_quoted(line, result_of(r.err));
   if (!r.reason.empty()) {
     line += ",\"reason\":";
     append_json_quoted(line, r.reason);
   }
   line += '}';
-  logger->info(line);
+  return line;
+}
+
+const AuditTrail& AuditTrail::off() {
+  static const AuditTrail none;
+  return none;
+}
+
+void AuditTrail::write(const AuditRecord& record) const {
+  if (logger_) logger_->info(audit_line(record, now_utc()));
 }
 
 }  // namespace gw::fs

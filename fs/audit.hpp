@@ -1,38 +1,53 @@
 // The audit trail: one JSON line per mutating operation and per refusal,
-// written to the spdlog logger named "audit" when the gateway made one
-// (only gateway/ configures sinks). internal-sftp's own per-operation log is
-// lost in a chroot without syslog, so this is where uploads are accounted.
+// written through the logger the gateway hands the View (only gateway/
+// configures sinks; none: no trail). internal-sftp's own per-operation log
+// is lost in a chroot without syslog, so this is where uploads are accounted.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "fs/inode.hpp"
-#include "fs/policy.hpp"
+#include "fs/op.hpp"
+
+namespace spdlog {
+class logger;
+}
 
 namespace gw::fs {
 
+// Everything one line says; nothing is looked up when it is written.
 struct AuditRecord {
   const Inode* node = nullptr;  // the object, or the folder a name was made or removed in
-  std::string_view op;
+  Op op = Op::lookup;
   std::string path;             // in the user's view
+  std::string to;               // a rename's destination, in the user's view
   int err = 0;                  // 0: done
   std::uint64_t bytes = 0;      // bytes written, for a closed file
   Caller caller;
   std::string_view reason;      // why, for a refusal
 };
 
-bool audit_enabled();
-void audit(const AuditRecord& record);
+// The line for `record` at `time` (ISO 8601, UTC): one JSON object, keys in a
+// fixed order, no newline.
+std::string audit_line(const AuditRecord& record, std::string_view time);
 
-// A refusal is audited once, with its reason, where it is decided; the
-// operation's own audit line is then skipped. Tracked per request (thread).
-void begin_request_audit() noexcept;
-// A rename's destination, for every line of this request (refusals too).
-void set_request_destination(std::string path);
-void mark_refusal_audited() noexcept;
-bool refusal_audited() noexcept;
+class AuditTrail {
+ public:
+  AuditTrail() = default;  // off: nothing is written
+  static const AuditTrail& off();
+  // The logger writes each line as it is (pattern "%v") and flushes it.
+  explicit AuditTrail(std::shared_ptr<spdlog::logger> logger) : logger_(std::move(logger)) {}
+
+  // Callers test this before building a record, which costs path strings.
+  bool enabled() const { return logger_ != nullptr; }
+  void write(const AuditRecord& record) const;
+
+ private:
+  std::shared_ptr<spdlog::logger> logger_;
+};
 
 // The path of `name` inside folder `dir` in the user's view.
 std::string child_path(const Inode& dir, std::string_view name);

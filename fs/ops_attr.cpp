@@ -10,7 +10,7 @@ void getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info*) {
     View& view = view_of(req);
     const InodePtr node = view.inodes().get(ino);
     if (!node) return ESTALE;
-    if (const int e = view.policy().check(*node, Op::getattr, caller_of(req))) return e;
+    if (const Outcome e = view.policy().check(*node, Op::getattr, caller_of(req))) return e.err;
     struct stat st {};
     if (const int e = attributes(view, *node, &st)) return e;
     fuse_reply_attr(req, &st, view.timeout());
@@ -57,8 +57,8 @@ int truncate(View& view, int path_fd, off_t size, struct fuse_file_info* fi) {
 
 // Applies the changes as the stored owner, in the order chown, chmod (so a
 // chown cannot undo the mode), size, times.
-int apply(View& view, const Inode& node, const struct stat& attr, int to_set, struct fuse_file_info* fi,
-          const Caller& who) {
+Outcome apply(View& view, const Inode& node, const struct stat& attr, int to_set, struct fuse_file_info* fi,
+              const Caller& who) {
   auto fd = node_fd(view, node);
   if (!fd.ok()) return fd.err;
   const int path_fd = fd.value->get();
@@ -96,10 +96,10 @@ void setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, stru
     const InodePtr node = view.inodes().get(ino);
     if (!node) return ESTALE;
     const Caller who = caller_of(req);
-    if (const int e = view.policy().check(*node, Op::setattr, who)) return e;
-    const int err = apply(view, *node, *attr, to_set, fi, who);
-    audit_node(who, *node, Op::setattr, err);
-    if (err) return err;
+    if (const Outcome e = view.policy().check(*node, Op::setattr, who)) return e.err;
+    const Outcome err = apply(view, *node, *attr, to_set, fi, who);
+    audit_node(view, who, *node, Op::setattr, err);
+    if (err) return err.err;
     struct stat st {};
     if (const int e = attributes(view, *node, &st)) return e;
     fuse_reply_attr(req, &st, view.timeout());
@@ -112,7 +112,7 @@ void readlink(fuse_req_t req, fuse_ino_t ino) {
     View& view = view_of(req);
     const InodePtr node = view.inodes().get(ino);
     if (!node) return ESTALE;
-    if (const int e = view.policy().check(*node, Op::readlink, caller_of(req))) return e;
+    if (const Outcome e = view.policy().check(*node, Op::readlink, caller_of(req))) return e.err;
     if (!node->is_backed() || !S_ISLNK(node->type)) return EINVAL;
     auto fd = node_fd(view, *node);
     if (!fd.ok()) return fd.err;
@@ -128,7 +128,7 @@ void statfs(fuse_req_t req, fuse_ino_t ino) {
     View& view = view_of(req);
     const InodePtr node = view.inodes().get(ino);
     if (!node) return ESTALE;
-    if (const int e = view.policy().check(*node, Op::statfs, caller_of(req))) return e;
+    if (const Outcome e = view.policy().check(*node, Op::statfs, caller_of(req))) return e.err;
     struct statvfs st {};
     if (node->is_backed()) {
       auto fd = node_fd(view, *node);

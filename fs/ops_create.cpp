@@ -11,10 +11,10 @@ namespace {
 // exists and is writable for this caller, the name is a single component and
 // collides neither with a mapped folder shown in a home nor with an upload
 // in progress, and is not one of the gateway's own temporary names.
-int check_new_name(View& view, const InodePtr& parent, const char* name, Op op, const Caller& who,
-                   std::optional<Name>* checked) {
+Outcome check_new_name(View& view, const InodePtr& parent, const char* name, Op op, const Caller& who,
+                       std::optional<Name>* checked) {
   if (Name::too_long(name)) return ENAMETOOLONG;
-  if (const int e = view.policy().check(*parent, op, who, name)) return e;
+  if (const Outcome e = view.policy().check(*parent, op, who, name)) return e;
   if (parent->is_mount_name(name)) return EEXIST;
   const Uploads::Resolved r = view.uploads().resolve(*parent, name);
   switch (r.kind) {
@@ -31,12 +31,12 @@ int check_new_name(View& view, const InodePtr& parent, const char* name, Op op, 
 // A name just made in `parent`: audited, then replied with its entry (the
 // audit line comes first, so the trail is in the order clients saw).
 int finish_new_entry(fuse_req_t req, View& view, const InodePtr& parent, const std::string& name, Op op,
-                     const Caller& who, int err) {
+                     const Caller& who, Outcome err) {
   InodePtr child;
   struct stat attr {};
   if (!err) err = lookup_child(view, parent, name.c_str(), &child, &attr);
-  audit_child(who, *parent, name, op, err);
-  if (err) return err;
+  audit_child(view, who, *parent, name, op, err);
+  if (err) return err.err;
   reply_entry(req, view, child, attr);
   return 0;
 }
@@ -92,13 +92,13 @@ int remember_created(View& view, const InodePtr& parent, const char* name, int f
   return 0;
 }
 
-int do_create(fuse_req_t req, View& view, const InodePtr& parent, const char* name, mode_t mode,
-              struct fuse_file_info* fi, std::unique_ptr<OpenFile>* made, fuse_entry_param* e) {
+Outcome do_create(fuse_req_t req, View& view, const InodePtr& parent, const char* name, mode_t mode,
+                  struct fuse_file_info* fi, std::unique_ptr<OpenFile>* made, fuse_entry_param* e) {
   std::optional<Name> checked;
-  if (const int err = check_new_name(view, parent, name, Op::create, caller_of(req), &checked)) return err;
+  if (const Outcome err = check_new_name(view, parent, name, Op::create, caller_of(req), &checked)) return err;
   auto file = std::make_unique<OpenFile>();
   file->opener = caller_of(req);
-  if (const int err = take_handle(view, *parent, Op::create, file->opener, &file->counted)) return err;
+  if (const Outcome err = take_handle(view, *parent, Op::create, file->opener, &file->counted)) return err;
   if (const int err = create_file(view, parent, *checked, mode, fi->flags, *file)) return err;
   struct stat st {};
   if (const int err = remember_created(view, parent, name, fi->flags, *file, &st)) {
@@ -121,9 +121,9 @@ void create(fuse_req_t req, fuse_ino_t parent_id, const char* name, mode_t mode,
     if (!parent) return ESTALE;
     std::unique_ptr<OpenFile> file;
     fuse_entry_param e{};
-    const int err = do_create(req, view, parent, name, mode, fi, &file, &e);
-    audit_child(caller_of(req), *parent, name, Op::create, err);
-    if (err) return err;
+    const Outcome err = do_create(req, view, parent, name, mode, fi, &file, &e);
+    audit_child(view, caller_of(req), *parent, name, Op::create, err);
+    if (err) return err.err;
     fi->fh = OpenFile::to_fh(file.get());
     fi->keep_cache = 1;
     if (fuse_reply_create(req, &e, fi) == 0) {
@@ -143,7 +143,7 @@ void mkdir(fuse_req_t req, fuse_ino_t parent_id, const char* name, mode_t mode) 
     if (!parent) return ESTALE;
     const Caller who = caller_of(req);
     std::optional<Name> checked;
-    int err = check_new_name(view, parent, name, Op::mkdir, who, &checked);
+    Outcome err = check_new_name(view, parent, name, Op::mkdir, who, &checked);
     if (!err) err = make_as_owner(view, *parent, [&](int dir) { return sys::mkdirat(dir, checked->c_str(), mode & 0777); });
     return finish_new_entry(req, view, parent, name, Op::mkdir, who, err);
   });
@@ -154,7 +154,7 @@ void mknod(fuse_req_t req, fuse_ino_t parent_id, const char* name, mode_t, dev_t
     View& view = view_of(req);
     const InodePtr parent = view.inodes().get(parent_id);
     if (!parent) return ESTALE;
-    return view.policy().check(*parent, Op::mknod, caller_of(req), name);  // always a refusal
+    return view.policy().check(*parent, Op::mknod, caller_of(req), name).err;  // always a refusal
   });
 }
 
@@ -165,9 +165,9 @@ void symlink(fuse_req_t req, const char* target, fuse_ino_t parent_id, const cha
     if (!parent) return ESTALE;
     const Caller who = caller_of(req);
     std::optional<Name> checked;
-    if (const int e = check_new_name(view, parent, name, Op::symlink, who, &checked)) return e;
+    if (const Outcome e = check_new_name(view, parent, name, Op::symlink, who, &checked)) return e.err;
     if (!parent->mapping->symlinks)
-      return view.policy().refuse(*parent, Op::symlink, who, EPERM, "symlinks are off for this mapping", name);
+      return view.policy().refuse(*parent, Op::symlink, who, EPERM, "symlinks are off for this mapping", name).err;
     // The target is stored verbatim; the gateway itself never follows it.
     const int err = make_as_owner(view, *parent, [&](int dir) { return sys::symlinkat(target, dir, checked->c_str()); });
     return finish_new_entry(req, view, parent, checked->str(), Op::symlink, who, err);
@@ -178,9 +178,10 @@ namespace {
 
 // Links `node` as `newname` in `parent`, within one mapping and only for a
 // file the user owns.
-int link_backing(View& view, const InodePtr& node, const InodePtr& parent, const char* newname, const Caller& who) {
+Outcome link_backing(View& view, const InodePtr& node, const InodePtr& parent, const char* newname,
+                     const Caller& who) {
   std::optional<Name> checked;
-  if (const int e = check_new_name(view, parent, newname, Op::link, who, &checked)) return e;
+  if (const Outcome e = check_new_name(view, parent, newname, Op::link, who, &checked)) return e;
   if (!node->is_backed() || node->mapping->id != parent->mapping->id)
     return view.policy().refuse(*parent, Op::link, who, EXDEV, "hard link across mappings", newname);
   struct stat st {};
@@ -203,7 +204,7 @@ void link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_id, const char* n
     const InodePtr parent = view.inodes().get(newparent_id);
     if (!node || !parent) return ESTALE;
     const Caller who = caller_of(req);
-    const int err = link_backing(view, node, parent, newname, who);
+    const Outcome err = link_backing(view, node, parent, newname, who);
     return finish_new_entry(req, view, parent, newname, Op::link, who, err);
   });
 }

@@ -135,13 +135,13 @@ void opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {
     View& view = view_of(req);
     const InodePtr node = view.inodes().get(ino);
     if (!node) return ESTALE;
-    if (const int e = view.policy().check(*node, Op::readdir, caller_of(req))) return e;
+    if (const Outcome e = view.policy().check(*node, Op::readdir, caller_of(req))) return e.err;
     const bool dir = node->synthetic ? S_ISDIR(node->synthetic->mode) : S_ISDIR(node->type);
     if (!dir) return ENOTDIR;
     auto handle = std::make_unique<DirHandle>();
     handle->node = node;
     if (node->is_backed())
-      if (const int e = take_handle(view, *node, Op::readdir, caller_of(req), &handle->counted)) return e;
+      if (const Outcome e = take_handle(view, *node, Op::readdir, caller_of(req), &handle->counted)) return e.err;
     fi->fh = reinterpret_cast<std::uint64_t>(handle.get());
     if (fuse_reply_open(req, fi) == 0) handle.release();
     return 0;

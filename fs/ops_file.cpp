@@ -24,7 +24,7 @@ void open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {
     if (!node) return ESTALE;
     const Caller who = caller_of(req);
     const Op op = opens_for_write(fi->flags) ? Op::open_write : Op::open_read;
-    if (const int e = view.policy().check(*node, op, who)) return e;
+    if (const Outcome e = view.policy().check(*node, op, who)) return e.err;
     if (node->synthetic) {
       if (S_ISDIR(node->synthetic->mode)) return EISDIR;
       fi->fh = 0;  // read() serves the rendered content
@@ -34,13 +34,13 @@ void open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {
     }
     // Only regular files are opened: a fifo or device planted in a volume by
     // another container must neither block a worker nor reach a device.
-    if (!S_ISREG(node->type)) return view.policy().refuse(*node, op, who, EACCES, "not a regular file");
+    if (!S_ISREG(node->type)) return view.policy().refuse(*node, op, who, EACCES, "not a regular file").err;
     auto path = node_fd(view, *node);
     if (!path.ok()) return path.err;
     auto file = std::make_unique<OpenFile>();
     file->node = node;
     file->opener = who;
-    if (const int e = take_handle(view, *node, op, who, &file->counted)) return e;
+    if (const Outcome e = take_handle(view, *node, op, who, &file->counted)) return e.err;
     file->truncated = (fi->flags & O_TRUNC) != 0;
     bool replaced = false;
     if (file->truncated && (fi->flags & O_ACCMODE) != O_RDONLY && node->mapping->atomic) {  // an overwrite: atomic
@@ -140,7 +140,6 @@ void release(fuse_req_t req, fuse_ino_t, struct fuse_file_info* fi) {
   }
   std::unique_ptr<OpenFile> file(&OpenFile::of(fi));
   View& view = view_of(req);
-  begin_request_audit();  // not through guarded(): no rename destination of an earlier request
   int err = 0;
   try {
     if (file->upload) err = release_upload(view, *file);
@@ -154,8 +153,8 @@ void release(fuse_req_t req, fuse_ino_t, struct fuse_file_info* fi) {
   // release's reply cannot fail the close; the outcome is in the audit line.
   fuse_reply_err(req, 0);
   try {  // after the reply: nothing may escape into libfuse
-    if ((file->written > 0 || file->truncated || err) && audit_enabled())
-      audit({file->node.get(), "write", file->node->path(), err, file->written, file->opener, {}});
+    if (file->written > 0 || file->truncated || err)
+      audit_node(view, file->opener, *file->node, Op::write, err, file->written);
     // An overwrite that did not replace the file: the kernel still caches
     // the new content it was given for this inode; the old file is back.
     if (file->upload && view.uploads().undone(*file->upload)) view.invalidate_files({file->node->id});
@@ -180,7 +179,7 @@ void fallocate(fuse_req_t req, fuse_ino_t, int mode, off_t offset, off_t length,
     View& view = view_of(req);
     if (fi->fh == 0) return EROFS;
     OpenFile& file = OpenFile::of(fi);
-    if (const int e = view.policy().check(*file.node, Op::fallocate, caller_of(req))) return e;
+    if (const Outcome e = view.policy().check(*file.node, Op::fallocate, caller_of(req))) return e.err;
     AsIdentity as(file.node->mapping->stored.uid, file.node->mapping->stored.gid);
     if (as.error()) return as.error();
     if (const int e = sys::fallocate(file.fd.get(), mode, offset, length)) return e;

@@ -9,7 +9,7 @@ void lookup(fuse_req_t req, fuse_ino_t parent_id, const char* name) {
     View& view = view_of(req);
     const InodePtr parent = view.inodes().get(parent_id);
     if (!parent) return ESTALE;
-    if (const int e = view.policy().check(*parent, Op::lookup, caller_of(req))) return e;
+    if (const Outcome e = view.policy().check(*parent, Op::lookup, caller_of(req))) return e.err;
     InodePtr child;
     struct stat attr {};
     if (const int e = lookup_child(view, parent, name, &child, &attr)) return e;

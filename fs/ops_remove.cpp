@@ -6,11 +6,11 @@ namespace {
 // A mapped folder shown in a home cannot be removed or renamed through it.
 bool is_mount_name(const Inode& dir, const char* name) { return dir.is_mount_name(name); }
 
-int remove(fuse_req_t req, const InodePtr& parent, const char* name, Op op) {
+Outcome remove(fuse_req_t req, const InodePtr& parent, const char* name, Op op) {
   View& view = view_of(req);
   const Caller who = caller_of(req);
   if (Name::too_long(name)) return ENAMETOOLONG;
-  if (const int e = view.policy().check(*parent, op, who, name)) return e;
+  if (const Outcome e = view.policy().check(*parent, op, who, name)) return e;
   if (is_mount_name(*parent, name)) return view.policy().refuse(*parent, op, who, EBUSY, "a mapped folder", name);
   const Uploads::Resolved r = view.uploads().resolve(*parent, name);
   if (!r.on_disk) return ENOENT;  // a temporary name (the gateway's own) or not a name
@@ -27,9 +27,9 @@ void remove_op(fuse_req_t req, fuse_ino_t parent_id, const char* name, Op op) {
   guarded(req, info(op).name.data(), [&] {
     const InodePtr parent = view_of(req).inodes().get(parent_id);
     if (!parent) return ESTALE;
-    const int err = remove(req, parent, name, op);
-    audit_child(caller_of(req), *parent, name, op, err);
-    if (err) return err;
+    const Outcome err = remove(req, parent, name, op);
+    audit_child(view_of(req), caller_of(req), *parent, name, op, err);
+    if (err) return err.err;
     fuse_reply_err(req, 0);
     return 0;
   });
@@ -44,21 +44,22 @@ void update_place(View& view, const InodePtr& to, int dir_fd, const Name& newnam
     moved->set_place(to, newname.str());
 }
 
-int do_rename(fuse_req_t req, const InodePtr& from, const char* name, const InodePtr& to, const char* newname,
-              unsigned int flags) {
+// `dest`: where `newname` in `to` is in the user's view, for audit lines.
+Outcome do_rename(fuse_req_t req, const InodePtr& from, const char* name, const InodePtr& to, const char* newname,
+                  unsigned int flags, const std::string& dest) {
   View& view = view_of(req);
   const Caller who = caller_of(req);
   if (Name::too_long(name) || Name::too_long(newname)) return ENAMETOOLONG;
-  if (const int e = view.policy().check(*from, Op::rename, who, name)) return e;
-  if (const int e = view.policy().check(*to, Op::rename, who, newname)) return e;
+  if (const Outcome e = view.policy().check(*from, Op::rename, who, name, dest)) return e;
+  if (const Outcome e = view.policy().check(*to, Op::rename, who, newname, dest)) return e;
   // Never a silent copy: the client sees the failure.
   if (from->mapping->id != to->mapping->id)
-    return view.policy().refuse(*from, Op::rename, who, EXDEV, "rename across mappings", name);
+    return view.policy().refuse(*from, Op::rename, who, EXDEV, "rename across mappings", name, dest);
   if (is_mount_name(*from, name) || is_mount_name(*to, newname))
-    return view.policy().refuse(*from, Op::rename, who, EBUSY, "a mapped folder", name);
+    return view.policy().refuse(*from, Op::rename, who, EBUSY, "a mapped folder", name, dest);
   const Uploads::Resolved target = view.uploads().resolve(*to, newname);
   if (target.kind == Uploads::Resolved::Kind::reserved)
-    return view.policy().refuse(*to, Op::rename, who, EPERM, "name reserved for uploads in progress", newname);
+    return view.policy().refuse(*to, Op::rename, who, EPERM, "name reserved for uploads in progress", newname, dest);
   if (flags & RENAME_WHITEOUT) return EINVAL;
   // An upload in progress holds `newname` in the view, not yet on disk.
   if ((flags & RENAME_NOREPLACE) && target.upload) return EEXIST;
@@ -98,10 +99,10 @@ void rename(fuse_req_t req, fuse_ino_t parent_id, const char* name, fuse_ino_t n
     const InodePtr from = view.inodes().get(parent_id);
     const InodePtr to = view.inodes().get(newparent_id);
     if (!from || !to) return ESTALE;
-    set_request_destination(child_path(*to, newname));
-    const int err = do_rename(req, from, name, to, newname, flags);
-    audit_child(caller_of(req), *from, name, Op::rename, err);  // with its destination
-    if (err) return err;
+    const std::string dest = child_path(*to, newname);
+    const Outcome err = do_rename(req, from, name, to, newname, flags, dest);
+    audit_child(view, caller_of(req), *from, name, Op::rename, err, dest);
+    if (err) return err.err;
     fuse_reply_err(req, 0);
     return 0;
   });

@@ -19,7 +19,7 @@ int target(fuse_req_t req, fuse_ino_t ino, Op op, Target* t) {
   View& view = view_of(req);
   t->node = view.inodes().get(ino);
   if (!t->node) return ESTALE;
-  if (const int e = view.policy().check(*t->node, op, caller_of(req))) return e;
+  if (const Outcome e = view.policy().check(*t->node, op, caller_of(req))) return e.err;
   if (t->node->synthetic || S_ISLNK(t->node->type)) return 0;
   auto fd = node_fd(view, *t->node);
   if (!fd.ok()) return fd.err;
@@ -34,11 +34,11 @@ void setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* valu
     Target t;
     if (const int e = target(req, ino, Op::setxattr, &t)) return e;
     if (!allowed(name) || !t.fd)
-      return view_of(req).policy().refuse(*t.node, Op::setxattr, caller_of(req), EPERM, "xattr outside user.*");
+      return view_of(req).policy().refuse(*t.node, Op::setxattr, caller_of(req), EPERM, "xattr outside user.*").err;
     AsIdentity as(t.node->mapping->stored.uid, t.node->mapping->stored.gid);
     if (as.error()) return as.error();
     const int err = sys::setxattr_fd(t.fd->get(), name, value, size, flags);
-    audit_node(caller_of(req), *t.node, Op::setxattr, err);
+    audit_node(view_of(req), caller_of(req), *t.node, Op::setxattr, err);
     if (err) return err;
     fuse_reply_err(req, 0);
     return 0;
@@ -50,11 +50,11 @@ void removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
     Target t;
     if (const int e = target(req, ino, Op::removexattr, &t)) return e;
     if (!allowed(name) || !t.fd)
-      return view_of(req).policy().refuse(*t.node, Op::removexattr, caller_of(req), EPERM, "xattr outside user.*");
+      return view_of(req).policy().refuse(*t.node, Op::removexattr, caller_of(req), EPERM, "xattr outside user.*").err;
     AsIdentity as(t.node->mapping->stored.uid, t.node->mapping->stored.gid);
     if (as.error()) return as.error();
     const int err = sys::removexattr_fd(t.fd->get(), name);
-    audit_node(caller_of(req), *t.node, Op::removexattr, err);
+    audit_node(view_of(req), caller_of(req), *t.node, Op::removexattr, err);
     if (err) return err;
     fuse_reply_err(req, 0);
     return 0;

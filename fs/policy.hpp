@@ -1,44 +1,52 @@
-// Which operations write, decided in one table and checked in one function
-// that knows read-only mappings, synthetic (root-owned) nodes and whose tree
-// a node belongs to. Every refusal is logged with its reason.
+// Which operations write is one table (op.cpp); it is checked in one
+// function that knows read-only mappings, synthetic (root-owned) nodes and
+// whose tree a node belongs to. Every refusal is logged and audited with its
+// reason, once, where it is decided.
 #pragma once
-
-#include <sys/types.h>
 
 #include <string_view>
 
+#include "fs/audit.hpp"
 #include "fs/inode.hpp"
+#include "fs/op.hpp"
 
 namespace gw::fs {
 
-enum class Op {
-  lookup, getattr, readlink, open_read, readdir, statfs, getxattr, listxattr, read,
-  setattr, open_write, create, mkdir, mknod, symlink, link, unlink, rmdir, rename,
-  setxattr, removexattr, write, fallocate,
-};
+// What a step of an operation came to: 0 (go on), an errno (failed), or a
+// refusal: an errno whose log and audit lines, with the reason, are written
+// already. The operation passes it on to its own audit line (audit_child,
+// audit_node in request.hpp), which a refusal does not repeat.
+struct Outcome {
+  int err = 0;
+  bool refused = false;
 
-struct OpInfo {
-  std::string_view name;
-  bool writes;
-};
-const OpInfo& info(Op op);
-
-struct Caller {
-  uid_t uid = 0;
-  gid_t gid = 0;
-  pid_t pid = 0;
+  Outcome(int e = 0) noexcept : err(e) {}  // implicit: every errno is an outcome
+  static Outcome refusal(int e) noexcept {
+    Outcome o(e);
+    o.refused = true;
+    return o;
+  }
+  explicit operator bool() const noexcept { return err != 0; }
 };
 
 class Policy {
  public:
-  // 0 when `caller` may do `op` on `node`, else the errno to answer. `name`:
-  // the entry of folder `node` the op is about (create, unlink, ...), so a
-  // refusal names the object, not its folder.
-  int check(const Inode& node, Op op, const Caller& caller, std::string_view name = {}) const;
-  // Logs a refusal decided by op code (a bad name, a cross-mapping rename)
-  // and returns `err`, so refusals read: `return policy.refuse(...)`.
-  int refuse(const Inode& node, Op op, const Caller& caller, int err, std::string_view reason,
-             std::string_view name = {}) const;
+  // Refusals are audited to `trail` (the View's); by default only logged.
+  explicit Policy(const AuditTrail& trail = AuditTrail::off()) : trail_(trail) {}
+
+  // Allowed (0) when `caller` may do `op` on `node`, else a refusal.
+  // `name`: the entry of folder `node` the op is about (create, unlink, ...),
+  // so a refusal names the object, not its folder. `to`: a rename's
+  // destination, in the user's view, for the audit line.
+  Outcome check(const Inode& node, Op op, const Caller& caller, std::string_view name = {},
+                std::string_view to = {}) const;
+  // A refusal decided by op code (a bad name, a cross-mapping rename):
+  // logged and audited like check's, so refusals read `return policy.refuse(...)`.
+  Outcome refuse(const Inode& node, Op op, const Caller& caller, int err, std::string_view reason,
+                 std::string_view name = {}, std::string_view to = {}) const;
+
+ private:
+  const AuditTrail& trail_;
 };
 
 }  // namespace gw::fs

@@ -5,8 +5,6 @@
 #include <cerrno>
 #include <cstdio>
 
-#include "fs/audit.hpp"
-
 namespace gw::fs {
 
 void log_exception(const char* op, const char* what) noexcept {
@@ -16,18 +14,20 @@ void log_exception(const char* op, const char* what) noexcept {
   }
 }
 
-void audit_child(const Caller& who, const Inode& dir, std::string_view name, Op op, int err) noexcept {
+void audit_child(const View& view, const Caller& who, const Inode& dir, std::string_view name, Op op,
+                 Outcome outcome, std::string_view to) noexcept {
   try {
-    if (audit_enabled() && !(err && refusal_audited()))
-      audit({&dir, info(op).name, child_path(dir, name), err, 0, who, {}});
+    if (view.audit().enabled() && !outcome.refused)
+      view.audit().write({&dir, op, child_path(dir, name), std::string(to), outcome.err, 0, who, {}});
   } catch (...) {
   }
 }
 
-void audit_node(const Caller& who, const Inode& node, Op op, int err, std::uint64_t bytes) noexcept {
+void audit_node(const View& view, const Caller& who, const Inode& node, Op op, Outcome outcome,
+                std::uint64_t bytes) noexcept {
   try {
-    if (audit_enabled() && !(err && refusal_audited()))
-      audit({&node, info(op).name, node.path(), err, bytes, who, {}});
+    if (view.audit().enabled() && !outcome.refused)
+      view.audit().write({&node, op, node.path(), {}, outcome.err, bytes, who, {}});
   } catch (...) {
   }
 }
@@ -167,7 +167,7 @@ int lookup_child(View& view, const InodePtr& parent, const char* name, InodePtr*
   return 0;
 }
 
-int take_handle(View& view, const Inode& node, Op op, const Caller& who, HandleQuota::Token* token) {
+Outcome take_handle(View& view, const Inode& node, Op op, const Caller& who, HandleQuota::Token* token) {
   *token = view.handles().acquire(who.uid);
   if (*token) return 0;
   return view.policy().refuse(node, op, who, EMFILE, "too many open files and folders");

@@ -6,7 +6,6 @@
 #include <exception>
 #include <utility>
 
-#include "fs/audit.hpp"
 #include "fs/identity.hpp"
 #include "fs/view.hpp"
 
@@ -39,24 +38,25 @@ sys::Result<SharedFd> node_fd(View& view, const Inode& node);
 
 // Counts one more open file or folder handle for the caller; EMFILE (a
 // refusal, logged and audited) when the caller or all users are at the cap.
-int take_handle(View& view, const Inode& node, Op op, const Caller& who, HandleQuota::Token* token);
+Outcome take_handle(View& view, const Inode& node, Op op, const Caller& who, HandleQuota::Token* token);
 
 void reply_entry(fuse_req_t req, View& view, const InodePtr& node, const struct stat& attr);
 
 void log_exception(const char* op, const char* what) noexcept;
 
-// Audit lines for an operation on `name` in `dir`, or on `node` itself,
-// written before the reply so the trail is in the order clients saw (a
-// rename's line carries its destination, see set_request_destination).
-// Never throw.
-void audit_child(const Caller& who, const Inode& dir, std::string_view name, Op op, int err) noexcept;
-void audit_node(const Caller& who, const Inode& node, Op op, int err, std::uint64_t bytes = 0) noexcept;
+// The audit line of an operation on `name` in `dir`, or on `node` itself,
+// to the view's trail, written before the reply so the trail is in the order
+// clients saw. A refusal's line was written where it was decided: none
+// again. `to`: a rename's destination. Never throw.
+void audit_child(const View& view, const Caller& who, const Inode& dir, std::string_view name, Op op,
+                 Outcome outcome, std::string_view to = {}) noexcept;
+void audit_node(const View& view, const Caller& who, const Inode& node, Op op, Outcome outcome,
+                std::uint64_t bytes = 0) noexcept;
 
 template <class Body>
 void guarded(fuse_req_t req, const char* op, Body&& body) noexcept {
   View& view = view_of(req);  // outlives the request, which its reply ends
   int err = 0;
-  begin_request_audit();
   try {
     err = std::forward<Body>(body)();
   } catch (const std::bad_alloc&) {

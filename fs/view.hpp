@@ -10,6 +10,7 @@
 #include <mutex>
 #include <vector>
 
+#include "fs/audit.hpp"
 #include "fs/fd_cache.hpp"
 #include "fs/handle_quota.hpp"
 #include "fs/inode_table.hpp"
@@ -49,11 +50,13 @@ struct Layout {
 
 class View {
  public:
-  explicit View(ViewOptions options);
+  // `audit`: where audit lines go (the gateway decides; default: nowhere).
+  explicit View(ViewOptions options, AuditTrail audit = {});
 
   InodeTable& inodes() { return inodes_; }
   FdCache& fds() { return fds_; }
   const Policy& policy() const { return policy_; }
+  const AuditTrail& audit() const { return audit_; }
   Uploads& uploads() { return uploads_; }
   HandleQuota& handles() { return handles_; }
   int proc_fd() const { return proc_self_fd_.get(); }
@@ -96,7 +99,8 @@ class View {
   ViewOptions options_;
   InodeTable inodes_;
   FdCache fds_;
-  Policy policy_;
+  const AuditTrail audit_;
+  Policy policy_{audit_};  // after audit_: it writes refusals there
   Uploads uploads_;
   HandleQuota handles_;
   UniqueFd proc_self_fd_;  // opened once: reopen-by-fd without path lookups later

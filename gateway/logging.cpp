@@ -26,9 +26,8 @@ void setup_logging(std::string_view level) {
   spdlog::set_default_logger(std::move(logger));
 }
 
-void setup_audit(const std::string& target) {
-  spdlog::drop("audit");
-  if (target == "off") return;
+std::shared_ptr<spdlog::logger> make_audit_logger(const std::string& target) {
+  if (target == "off") return nullptr;
   spdlog::sink_ptr sink;
   try {
     if (target == "-") sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
@@ -39,7 +38,7 @@ void setup_audit(const std::string& target) {
   auto logger = std::make_shared<spdlog::logger>("audit", std::move(sink));
   logger->set_pattern("%v");  // the line is the JSON object, nothing around it
   logger->flush_on(spdlog::level::info);
-  spdlog::register_logger(std::move(logger));
+  return logger;
 }
 
 }  // namespace gw::gateway

@@ -2,7 +2,13 @@
 // call spdlog::info() and friends on the default logger.
 #pragma once
 
+#include <memory>
+#include <string>
 #include <string_view>
+
+namespace spdlog {
+class logger;
+}
 
 namespace gw::gateway {
 
@@ -11,8 +17,9 @@ namespace gw::gateway {
 // Containers and systemd collect stderr, so no file sink.
 void setup_logging(std::string_view level);
 
-// The audit trail (fs/audit.hpp): JSON lines to `target`, a file (appended),
-// "-" for stdout, or "off". Registers the spdlog logger named "audit".
-void setup_audit(const std::string& target);
+// The audit trail's logger (fs/audit.hpp): JSON lines to `target`, a file
+// (appended), "-" for stdout; null for "off". Not registered anywhere: the
+// worker hands it to its View. Throws UsageError when the file cannot be opened.
+std::shared_ptr<spdlog::logger> make_audit_logger(const std::string& target);
 
 }  // namespace gw::gateway

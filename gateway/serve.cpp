@@ -192,8 +192,11 @@ class Supervisor {
 }  // namespace
 
 int serve(const Settings& settings) {
-  setup_audit(settings.audit_log);
-  if (settings.worker_fd >= 0) return run_worker(settings, settings.worker_fd);
+  // Opened here too, though only the worker writes to it: a trail that
+  // cannot be opened is a configuration error before anything starts.
+  auto audit = make_audit_logger(settings.audit_log);
+  if (settings.worker_fd >= 0) return run_worker(settings, settings.worker_fd, fs::AuditTrail(std::move(audit)));
+  audit.reset();
   log_banner(settings);
   Supervisor supervisor(settings);
   return supervisor.run();

@@ -67,7 +67,8 @@ void ensure_mountpoint(const std::string& path) {
 
 class Worker {
  public:
-  explicit Worker(const Settings& s) : settings_(s), view_(view_options(s, raise_open_file_limit())) {}
+  Worker(const Settings& s, fs::AuditTrail audit)
+      : settings_(s), view_(view_options(s, raise_open_file_limit()), std::move(audit)) {}
 
   int run(int ready_fd) {
     if (settings_.progress_fd >= 0) {
@@ -174,10 +175,10 @@ class Worker {
 
 }  // namespace
 
-int run_worker(const Settings& settings, int ready_fd) {
+int run_worker(const Settings& settings, int ready_fd, fs::AuditTrail audit) {
   if (const int e = fs::drop_supplementary_groups())
     throw ExitError(exit_code::failure, std::string("cannot drop supplementary groups: ") + std::strerror(e));
-  Worker worker(settings);
+  Worker worker(settings, std::move(audit));
   return worker.run(ready_fd);
 }
 

@@ -4,13 +4,15 @@
 // sshd keeps running.
 #pragma once
 
+#include "fs/audit.hpp"
 #include "gateway/options.hpp"
 
 namespace gw::gateway {
 
-// Mounts and serves until SIGTERM/SIGINT. Writes one byte to `ready_fd` once
-// the view is mounted (then closes it). Returns an exit code (exit_codes.hpp);
-// 2, 3 or 4 before the mount means nothing was mounted.
-int run_worker(const Settings& settings, int ready_fd);
+// Mounts and serves until SIGTERM/SIGINT, writing audit lines to `audit`.
+// Writes one byte to `ready_fd` once the view is mounted (then closes it).
+// Returns an exit code (exit_codes.hpp); 2, 3 or 4 before the mount means
+// nothing was mounted.
+int run_worker(const Settings& settings, int ready_fd, fs::AuditTrail audit);
 
 }  // namespace gw::gateway
