@@ -5,6 +5,7 @@ else. Runs its own gateway, so no other test writes to its trail."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -60,7 +61,6 @@ def test_audit_lines_for_a_session(audited, tmp_path):
         f"put {empty} web/empty",             # truncated to nothing: a write line of 0 bytes
     ])
     assert r.returncode == 0, r.stderr
-    recs = audit.records()
     expected = [
         ("create", "/ryan/web/a.bin", "ryan:web", "ok", None, None, None),
         ("write", "/ryan/web/a.bin", "ryan:web", "ok", 3000, None, None),
@@ -79,6 +79,11 @@ def test_audit_lines_for_a_session(audited, tmp_path):
         ("write", "/ryan/web/empty", "ryan:web", "ok", 3000, None, None),
         ("write", "/ryan/web/empty", "ryan:web", "ok", 0, None, None),
     ]
+    # The last write line comes at the release, which the kernel sends after
+    # the client's close returned (and so possibly after sftp exited).
+    deadline = time.monotonic() + 5
+    while len(recs := audit.records()) < len(expected) and time.monotonic() < deadline:
+        time.sleep(0.05)
     got = [canonical(x) for x in recs]
     # The same lines. Compared as a multiset: a write line is written at
     # release, which the kernel sends after close() returned, so the next operation's line
