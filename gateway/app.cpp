@@ -5,14 +5,14 @@
 #include <exception>
 #include <iostream>
 
-#include "gateway/check.hpp"
+#include "gateway/check/check.hpp"
 #include "gateway/compose_override.hpp"
-#include "gateway/control_commands.hpp"
+#include "gateway/serve/control_commands.hpp"
 #include "gateway/exit_codes.hpp"
-#include "gateway/keys_command.hpp"
+#include "gateway/keys/command.hpp"
 #include "gateway/logging.hpp"
-#include "gateway/options.hpp"
-#include "gateway/serve.hpp"
+#include "gateway/options/options.hpp"
+#include "gateway/serve/serve.hpp"
 
 namespace gw::gateway {
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/options.hpp"
+#include "gateway/options/options.hpp"
 #include "mapping/model.hpp"
 
 namespace gw::gateway {

@@ -14,7 +14,7 @@ namespace gw::gateway {
 
 void setup_logging(std::string_view level) {
   const spdlog::level::level_enum parsed = spdlog::level::from_str(std::string(level));
-  // from_str() answers "off" for anything it does not know; options.cpp
+  // from_str() answers "off" for anything it does not know; options/options.cpp
   // already restricts the names, so this only guards against a silent log.
   if (parsed == spdlog::level::off) throw UsageError("unknown log level '" + std::string(level) + "'");
   // Not registered by name (stderr_color_mt would), so tests may set up

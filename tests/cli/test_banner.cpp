@@ -1,5 +1,5 @@
 // The start-up banner names the version and every effective option.
-#include "gateway/banner.hpp"
+#include "gateway/serve/banner.hpp"
 #include "gateway/version.hpp"
 #include "support/catch.hpp"
 

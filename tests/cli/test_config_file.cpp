@@ -1,6 +1,6 @@
 // The scan that keeps the config file's line numbers: it must see the same
 // entries, in the same order, as Boost's parser.
-#include "gateway/config_file.hpp"
+#include "gateway/options/config_file.hpp"
 #include "gateway/exit_codes.hpp"
 #include "support/catch.hpp"
 

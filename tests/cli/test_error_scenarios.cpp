@@ -5,7 +5,7 @@
 
 #include "cli_support.hpp"
 #include "scenario.hpp"
-#include "gateway/options.hpp"
+#include "gateway/options/options.hpp"
 #include "support/catch.hpp"
 #include "support/prerequisite.hpp"
 

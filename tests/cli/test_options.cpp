@@ -5,7 +5,7 @@
 
 #include "cli_support.hpp"
 #include "gateway/exit_codes.hpp"
-#include "gateway/options.hpp"
+#include "gateway/options/options.hpp"
 #include "support/catch.hpp"
 
 using gw::gateway::Command;

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "gateway/config_file.hpp"
+#include "gateway/options/config_file.hpp"
 #include "gateway/exit_codes.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,7 +1,7 @@
 // The account databases sshd resolves in host mode: shadow and gshadow hold
 // exactly the accounts of passwd and group, none locked, none ageing, and the
 // name service switch takes accounts from those files alone.
-#include "gateway/accounts.hpp"
+#include "gateway/sshd/accounts.hpp"
 #include "support/catch.hpp"
 
 #include <sstream>

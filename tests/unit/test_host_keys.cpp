@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "cli/cli_support.hpp"
-#include "gateway/host_keys.hpp"
+#include "gateway/keys/host_keys.hpp"
 #include "support/catch.hpp"
 
 using gw::gateway::ensure_host_keys;

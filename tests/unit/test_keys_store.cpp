@@ -10,7 +10,7 @@
 
 #include "cli/cli_support.hpp"
 #include "gateway/exit_codes.hpp"
-#include "gateway/key_store.hpp"
+#include "gateway/keys/key_store.hpp"
 #include "support/catch.hpp"
 #include "support/keys_support.hpp"
 

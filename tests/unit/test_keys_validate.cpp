@@ -2,7 +2,7 @@
 // refusal with its message. The keys are real ones made by ssh-keygen.
 #include <string>
 
-#include "gateway/authorized_key.hpp"
+#include "gateway/keys/authorized_key.hpp"
 #include "gateway/exit_codes.hpp"
 #include "support/catch.hpp"
 #include "support/keys_support.hpp"

@@ -1,0 +1,73 @@
+#include "gateway/check/preflight.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "fs/layout.hpp"
+#include "gateway/sshd/chroot_parents.hpp"
+#include "gateway/exit_codes.hpp"
+#include "gateway/serve/served_tree.hpp"
+#include "mapping/parse.hpp"
+
+namespace gw::gateway {
+namespace {
+
+void append(mapping::Problems& to, mapping::Problems more) {
+  to.insert(to.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+}
+
+// The home as serve treats it (fs/layout.cpp): an existing one is opened and
+// judged like any mapped folder; a missing one is created with mkdir in the
+// data dir, which needs the data dir to be a folder. Labels as serve's.
+void home_problems(const mapping::UserPlan& user, const mapping::Paths& paths, mapping::Problems& out) {
+  struct stat st {};
+  if (::lstat(user.home_backing.c_str(), &st) != 0) {
+    int err = errno;
+    if (err == ENOENT) err = ::stat(paths.data_dir.c_str(), &st) != 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+    if (err != 0)
+      out.push_back({"user " + user.user.name, "", "cannot create home " + user.home_backing + ": " + std::strerror(err)});
+    return;
+  }
+  const fs::MappedFolder home = fs::open_mapped_folder(user.home_backing, "", mapping::Owner{user.user.uid, user.user.gid},
+                                                       mapping::Access::read_write);
+  if (!home.fd) out.push_back({user.user.name + ":~", "", home.problem});
+}
+
+mapping::Problems folder_problems(const mapping::Plan& plan, const mapping::Paths& paths) {
+  mapping::Problems out;
+  for (const mapping::UserPlan& user : plan.users) {
+    home_problems(user, paths, out);
+    for (const mapping::MountPlan& m : user.mounts) {
+      const fs::MappedFolder folder = fs::open_mapped_folder(m.backing, m.subdir, m.owner, m.access);
+      if (!folder.fd) out.push_back({user.user.name + ":" + m.name, "", folder.problem});
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Preflight preflight(const Settings& settings) {
+  Preflight p;
+  const mapping::Parsed parsed = mapping::parse(settings.input);
+  p.problems = parsed.problems;
+  try {
+    const SshdFacts sshd = sshd_facts(settings);
+    if (parsed.ok()) append(p.problems, privsep_problems(parsed.model.users, sshd.privsep_uid));
+  } catch (const UsageError& e) {
+    p.problems.push_back({"", "", e.what()});
+  }
+  append(p.problems, chroot_parent_problems(settings));
+  if (!p.ok()) {
+    p.exit_code = exit_code::usage;
+    return p;
+  }
+  p.plan = mapping::make_plan(parsed.model, settings.paths);
+  p.problems = folder_problems(p.plan, settings.paths);
+  p.exit_code = p.ok() ? exit_code::ok : exit_code::backing_unusable;
+  return p;
+}
+
+}  // namespace gw::gateway

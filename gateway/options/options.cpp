@@ -1,0 +1,255 @@
+#include "gateway/options/options.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <boost/program_options/variables_map.hpp>
+#include <cmath>
+#include <sstream>
+#include <utility>
+
+#include "gateway/exit_codes.hpp"
+#include "gateway/keys/command.hpp"
+#include "gateway/options/sources.hpp"
+#include "gateway/options/table.hpp"
+#include "gateway/sshd/config.hpp"
+#include "gateway/version.hpp"
+#include "mapping/problem.hpp"
+
+namespace po = boost::program_options;
+
+namespace gw::gateway {
+namespace {
+
+constexpr std::array<std::pair<Command, std::string_view>, 6> command_names{{
+    {Command::check, "check"},
+    {Command::serve, "serve"},
+    {Command::keys, "keys"},
+    {Command::reload, "reload"},
+    {Command::status, "status"},
+    {Command::compose_override, "compose-override"},
+}};
+
+constexpr std::string_view top_help =
+    "Usage: gateway COMMAND [options]\n"
+    "\n"
+    "Commands:\n"
+    "  check   validate users and mappings, print each user's tree with owners and modes\n"
+    "  serve   mount the view and serve it over sftp\n"
+    "  keys    add, list, remove or clear a user's authorized keys\n"
+    "  reload  make the running gateway re-read users, mappings and keys\n"
+    "  status  show users, mappings, keys and whether the view and sshd are up\n"
+    "  compose-override  render the docker-compose override for SFTP_VOLUMES\n"
+    "\n"
+    "Run 'gateway COMMAND --help' for a command's options.\n"
+    "Exit codes: 0 ok, 1 runtime failure, 2 configuration or usage error,\n"
+    "            3 backing folder unusable, 4 mount failure.\n";
+
+std::string command_help(Command command, const po::options_description& desc) {
+  std::ostringstream out;
+  if (command == Command::keys) out << keys_usage() << desc;
+  else out << "Usage: gateway " << command_name(command) << " [options]\n" << desc;
+  return out.str();
+}
+
+Invocation print(std::string text) {
+  Invocation invocation;
+  invocation.action = Invocation::Action::print;
+  invocation.text = std::move(text);
+  return invocation;
+}
+
+bool asks_for_help(const po::parsed_options& parsed) {
+  for (const po::option& o : parsed.options) {
+    if (o.string_key == "help") return true;
+  }
+  return false;
+}
+
+// Collects the problems of the option values, so one run names every bad
+// one; a bad value is replaced by its default meanwhile.
+class ValueProblems {
+ public:
+  explicit ValueProblems(const Sources& sources) : sources_(sources) {}
+  void operator()(const std::string& key, const std::string& what) { lines_.push_back(where(sources_, key) + ": " + what); }
+  std::vector<std::string>& lines() { return lines_; }
+
+ private:
+  const Sources& sources_;
+  std::vector<std::string> lines_;
+};
+
+// A value quoted in a message: printable, and no longer than a message allows.
+std::string shown(const std::string& value) { return "'" + mapping::excerpt(value, mapping::kQuotedPart) + "'"; }
+
+std::string path_value(const po::variables_map& vm, ValueProblems& problem, const std::string& key) {
+  std::string value = vm[key].as<std::string>();
+  if (value.empty()) problem(key, key + " must not be empty");
+  return value;
+}
+
+std::uint16_t port_value(const po::variables_map& vm, ValueProblems& problem) {
+  const int port = vm["port"].as<int>();
+  if (port < 1 || port > 65535) {
+    problem("port", std::to_string(port) + " is not a TCP port (1-65535)");
+    return defaults::port;
+  }
+  return static_cast<std::uint16_t>(port);
+}
+
+double seconds_value(const po::variables_map& vm, ValueProblems& problem, const std::string& key) {
+  const double seconds = vm[key].as<double>();
+  if (!std::isfinite(seconds) || seconds < 0) {
+    problem(key, key + " must be a number of seconds >= 0");
+    return 0;
+  }
+  return seconds;
+}
+
+std::string choice_value(const po::variables_map& vm, ValueProblems& problem, const std::string& key,
+                         std::initializer_list<std::string_view> choices, std::string_view fallback) {
+  const std::string value = vm[key].as<std::string>();
+  std::string valid;
+  for (std::string_view choice : choices) {
+    if (value == choice) return value;
+    valid += (valid.empty() ? "" : ", ") + std::string(choice);
+  }
+  problem(key, shown(value) + " is not a valid " + key + " (" + valid + ")");
+  return std::string(fallback);
+}
+
+int range_value(const po::variables_map& vm, ValueProblems& problem, const std::string& key, int low, int high) {
+  const int value = vm[key].as<int>();
+  if (value >= low && value <= high) return value;
+  problem(key, key + " must be " + std::to_string(low) + " to " + std::to_string(high));
+  return low;
+}
+
+// "auto" (ask sshd when serving) or a version like 9.2.
+std::string openssh_version_value(const po::variables_map& vm, ValueProblems& problem) {
+  const std::string value = vm["openssh-version"].as<std::string>();
+  OpensshVersion version;
+  if (value == "auto" || parse_openssh_version(value, &version)) return value;
+  problem("openssh-version", "openssh-version: " + shown(value) + " is not a version like 9.2");
+  return "auto";
+}
+
+Settings settings_from(const po::variables_map& vm, const Sources& sources, Command command,
+                       std::vector<std::string>& problems) {
+  ValueProblems problem(sources);
+  Settings s;
+  s.command = command;
+  s.input.users = source_items(sources, "users");
+  s.input.rules = source_items(sources, "map");
+  s.paths.data_dir = path_value(vm, problem, "data-dir");
+  s.paths.volumes_dir = path_value(vm, problem, "volumes-dir");
+  s.mountpoint = path_value(vm, problem, "mountpoint");
+  s.state_dir = path_value(vm, problem, "state-dir");
+  s.port = port_value(vm, problem);
+  s.cache_timeout = seconds_value(vm, problem, "cache-timeout");
+  s.log_level = choice_value(vm, problem, "log-level", {"trace", "debug", "info", "warn", "error"}, defaults::log_level);
+  if (vm.count("format") != 0) {
+    s.format = choice_value(vm, problem, "format", {"text", "json"}, defaults::format) == "json" ? Format::json : Format::text;
+  }
+  if (vm.count("config") != 0) s.config_file = vm["config"].as<std::string>();
+  s.run_sshd = vm["run-sshd"].as<bool>();
+  s.audit_log = vm["audit-log"].as<std::string>();
+  s.threads = static_cast<unsigned>(range_value(vm, problem, "threads", 1, 256));
+  s.open_files_per_user = static_cast<std::size_t>(range_value(vm, problem, "open-files-per-user", 16, 1000000));
+  if (vm.count("worker-fd") != 0) s.worker_fd = vm["worker-fd"].as<int>();
+  if (vm.count("progress-fd") != 0) s.progress_fd = vm["progress-fd"].as<int>();
+  if (vm.count("listen") != 0) s.listen = vm["listen"].as<std::vector<std::string>>();
+  s.openssh_version = openssh_version_value(vm, problem);
+  if (vm.count("sshd-view") != 0) s.sshd_view = vm["sshd-view"].as<std::string>();
+  s.sshd_uid = vm["sshd-uid"].as<int>();
+  s.sshd_binary = vm["sshd"].as<std::string>();
+  for (const auto& item : mapping::split_list(vm["sshd-capabilities"].as<std::string>(), "sshd-capabilities"))
+    s.sshd_capabilities.push_back(item.text);
+  problems.insert(problems.end(), problem.lines().begin(), problem.lines().end());
+  return s;
+}
+
+// Each stage finds its own kind of problem (a malformed line, an unknown
+// key, a bad value); the config file's are shown in the order of their
+// lines, after the command line's and the environment's.
+void in_line_order(std::vector<std::string>& problems, const std::string& line_zero) {
+  const std::string prefix = line_zero.substr(0, line_zero.size() - 1);  // "gateway.conf line "
+  const auto line = [&](const std::string& problem) -> long {
+    if (!problem.starts_with(prefix)) return 0;
+    return std::strtol(problem.c_str() + prefix.size(), nullptr, 10);
+  };
+  std::stable_sort(problems.begin(), problems.end(),
+                   [&](const std::string& a, const std::string& b) { return line(a) < line(b); });
+}
+
+// Resolves a command's options from all sources. The descriptions live here
+// because the parsed options in `sources` point at them. Every bad value of
+// every source is reported at once (one line each), then the run stops.
+Invocation resolve(Command command, const std::vector<std::string>& args) {
+  const po::options_description cli_desc = command_description(command);
+  const po::options_description config_desc = config_description();
+  Sources sources;
+  sources.cli = parse_cli(args, cli_desc);
+  if (asks_for_help(*sources.cli)) return print(command_help(command, cli_desc));
+  std::vector<std::string> problems;
+  const auto add = [&](std::vector<std::string> more) { problems.insert(problems.end(), more.begin(), more.end()); };
+  po::variables_map vm;
+  add(store_source(sources, Source::cli, vm));  // first: Boost keeps the first value stored
+  if (vm.count("config") != 0) {
+    sources.config = read_config_file(vm["config"].as<std::string>());
+    add(sources.config->problems);
+  }
+  sources.env = parse_env(config_desc);
+  if (sources.config) sources.file = parse_file(*sources.config, config_desc, problems);
+  add(store_source(sources, Source::env, vm));
+  add(store_source(sources, Source::file, vm));
+  Invocation invocation;
+  invocation.settings = settings_from(vm, sources, command, problems);
+  if (!problems.empty()) {
+    if (sources.config) in_line_order(problems, sources.config->where(0));
+    throw UsageError(std::move(problems));
+  }
+  invocation.settings.args = args;
+  invocation.settings.args.insert(invocation.settings.args.begin(), std::string(command_name(command)));
+  return invocation;
+}
+
+}  // namespace
+
+std::string_view command_name(Command command) {
+  for (const auto& [c, name] : command_names) {
+    if (c == command) return name;
+  }
+  return "?";
+}
+
+std::optional<Command> find_command(std::string_view name) {
+  for (const auto& [command, n] : command_names) {
+    if (n == name) return command;
+  }
+  return std::nullopt;
+}
+
+bool is_implemented(Command) { return true; }
+
+Invocation parse_invocation(const std::vector<std::string>& args) {
+  if (args.empty()) throw UsageError("missing command; see 'gateway --help'");
+  const std::string& first = args.front();
+  if (first == "--help" || first == "-h" || first == "help") return print(std::string(top_help));
+  if (first == "--version") return print("gateway " + std::string(version()) + "\n");
+  const std::optional<Command> command = find_command(first);
+  if (!command) {
+    if (first.starts_with('-')) throw UsageError("the command comes first: gateway COMMAND [options]");
+    throw UsageError("unknown command '" + first + "'; see 'gateway --help'");
+  }
+  if (!is_implemented(*command)) {
+    throw ExitError(exit_code::failure, "'" + first + "' is not available in this build");
+  }
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  const KeysRequest keys = *command == Command::keys ? take_keys_request(rest) : KeysRequest{};
+  Invocation invocation = resolve(*command, rest);
+  invocation.settings.keys = keys;
+  return invocation;
+}
+
+}  // namespace gw::gateway

@@ -1,0 +1,77 @@
+// The gateway's command line: a subcommand, then options from the command
+// line, the environment (SFTP_USERS, SFTP_VOLUMES, SFTP_PORT) and a config
+// file (--config), in that order of precedence, over built-in defaults.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mapping/parse.hpp"
+#include "mapping/plan.hpp"
+
+namespace gw::gateway {
+
+enum class Command { check, serve, keys, reload, status, compose_override };
+
+enum class Format { text, json };
+
+std::string_view command_name(Command command);
+std::optional<Command> find_command(std::string_view name);
+bool is_implemented(Command command);
+
+// `gateway keys ACTION [--user USER] [OPERAND]` (keys/command.hpp).
+struct KeysRequest {
+  std::string action;                 // add, list, remove or clear
+  std::string user;                   // --user; empty: every user (list)
+  std::vector<std::string> operands;  // add: FILE or -; remove: FINGERPRINT
+};
+
+// Everything a command needs, resolved from all sources and validated as far
+// as options go (users and rules are validated by mapping::parse).
+struct Settings {
+  Command command = Command::check;
+  mapping::Input input;  // users and rules, each item labelled with its source
+  mapping::Paths paths;  // --data-dir, --volumes-dir
+  std::string mountpoint;
+  std::string state_dir;
+  std::uint16_t port = 0;
+  double cache_timeout = 0;  // seconds the kernel may cache attributes and names
+  std::string log_level;     // trace, debug, info, warn or error
+  Format format = Format::text;
+  std::string config_file;   // empty without --config
+  KeysRequest keys;          // the keys command's action, user and operands
+
+  unsigned threads = 0;                  // FUSE worker threads at most
+  std::size_t open_files_per_user = 0;   // open files and folders per user (the worker may lower it)
+  int worker_fd = -1;                    // >= 0: this process is a supervised FUSE worker
+  int progress_fd = -1;                  // the worker's served-request counter (memfd), or -1
+  std::string audit_log = "-";           // file, "-" (stdout) or "off"
+
+  // Serving (sshd side).
+  bool run_sshd = false;                 // host mode
+  std::vector<std::string> listen;       // empty: sshd's default (every address)
+  std::string openssh_version = "auto";
+  std::string sshd_view;                 // empty: the mountpoint
+  int sshd_uid = -1;                     // -1: the local sshd account
+  std::vector<std::string> sshd_capabilities;
+  std::string sshd_binary = "/usr/sbin/sshd";
+  std::vector<std::string> args;         // the command line (command first), to re-read on reload
+};
+
+// What the command line asks for: run a command, or print help/version text
+// and exit 0.
+struct Invocation {
+  enum class Action { run, print };
+  Action action = Action::run;
+  std::string text;  // for Action::print
+  Settings settings;
+};
+
+// Parses the arguments after argv[0] and the process environment. Throws
+// UsageError (exit code 2) with a one-line message naming the source.
+Invocation parse_invocation(const std::vector<std::string>& args);
+
+}  // namespace gw::gateway

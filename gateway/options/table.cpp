@@ -1,0 +1,115 @@
+#include "gateway/options/table.hpp"
+
+#include <array>
+#include <boost/program_options/value_semantic.hpp>
+#include <utility>
+#include <vector>
+
+namespace po = boost::program_options;
+
+namespace gw::gateway {
+namespace {
+
+using Strings = std::vector<std::string>;
+
+constexpr std::array<std::pair<std::string_view, std::string_view>, 3> env_keys{{
+    {"SFTP_USERS", "users"},
+    {"SFTP_VOLUMES", "map"},
+    {"SFTP_PORT", "port"},
+}};
+
+// Wide enough that the rule syntax is not broken mid-word.
+constexpr unsigned line_length = 100;
+
+}  // namespace
+
+po::options_description config_description() {
+  po::options_description d("Configuration (command line > environment > config file)", line_length);
+  // users and map are lists: repeated occurrences in one source add up, but
+  // the highest source that gives the key replaces the lower ones entirely
+  // (not composing), so the file cannot sneak in extra users.
+  d.add_options()
+    ("users", po::value<Strings>()->value_name("LIST"),
+     "sftp accounts, each name:uid[:gid] (comma separated, repeatable; env SFTP_USERS)")
+    ("map", po::value<Strings>()->value_name("LIST"),
+     "mapping rules, each volume[/subdir]:user:mount[:opt...] (comma separated, repeatable; "
+     "env SFTP_VOLUMES)")
+    ("data-dir", po::value<std::string>()->default_value(defaults::data_dir)->value_name("DIR"),
+     "folder holding each user's home <DIR>/<user>")
+    ("volumes-dir", po::value<std::string>()->default_value(defaults::volumes_dir)->value_name("DIR"),
+     "folder holding the volumes <DIR>/<volume>")
+    ("mountpoint", po::value<std::string>()->default_value(defaults::mountpoint)->value_name("DIR"),
+     "where the view is mounted")
+    ("state-dir", po::value<std::string>()->default_value(defaults::state_dir)->value_name("DIR"),
+     "the gateway's private state (host keys, authorized keys)")
+    ("port", po::value<int>()->default_value(defaults::port)->value_name("N"),
+     "sshd's TCP port (env SFTP_PORT)")
+    ("cache-timeout", po::value<double>()->default_value(defaults::cache_timeout, "1.0")->value_name("SECONDS"),
+     "how long the kernel may cache names and attributes")
+    ("log-level", po::value<std::string>()->default_value(defaults::log_level)->value_name("LEVEL"),
+     "trace, debug, info, warn or error")
+    ("threads", po::value<int>()->default_value(defaults::threads)->value_name("N"),
+     "most FUSE worker threads serving requests at once")
+    ("open-files-per-user", po::value<int>()->default_value(defaults::open_files_per_user)->value_name("N"),
+     "most files and folders one user may hold open through the view (EMFILE beyond)")
+    ("audit-log", po::value<std::string>()->default_value("-")->value_name("FILE"),
+     "audit trail, one JSON line per change and per refusal: a file, - (stdout) or off")
+    ("run-sshd", po::bool_switch(),
+     "host mode: also run the system's sshd on the rendered config (serve)")
+    ("listen", po::value<Strings>()->value_name("ADDR"),
+     "sshd ListenAddress (repeatable; default: every address)")
+    ("openssh-version", po::value<std::string>()->default_value("auto")->value_name("X.Y"),
+     "the OpenSSH version sshd_config is rendered for; auto asks the local sshd")
+    ("sshd-view", po::value<std::string>()->value_name("DIR"),
+     "the view's path as sshd sees it (default: the mountpoint)")
+    ("sshd-uid", po::value<int>()->default_value(-1)->value_name("UID"),
+     "uid of sshd's privilege separation user (default: the local 'sshd' account)")
+    ("sshd-capabilities", po::value<std::string>()->default_value(defaults::sshd_capabilities)->value_name("LIST"),
+     "host mode: the only capabilities sshd keeps")
+    ("sshd", po::value<std::string>()->default_value("/usr/sbin/sshd")->value_name("PATH"),
+     "host mode: the sshd binary");
+  return d;
+}
+
+po::options_description command_description(Command command) {
+  po::options_description general("General", line_length);
+  general.add_options()
+    ("help,h", "show this help and exit")
+    ("config", po::value<std::string>()->value_name("FILE"),
+     "read `key = value` lines from FILE (keys as the long options below)");
+  if (command == Command::serve) {
+    general.add_options()
+      ("worker-fd", po::value<int>()->default_value(-1)->value_name("FD"),
+       "internal: run as the FUSE worker of a supervising gateway, reporting readiness on FD")
+      ("progress-fd", po::value<int>()->default_value(-1)->value_name("FD"),
+       "internal: the worker counts the requests it served in this shared memory (for the watchdog)");
+  }
+  if (command == Command::check || command == Command::status || command == Command::keys) {
+    general.add_options()
+      ("format", po::value<std::string>()->default_value(defaults::format)->value_name("FORMAT"),
+       "text or json");
+  }
+  if (command == Command::keys) {
+    general.add_options()
+      ("user", po::value<std::string>()->value_name("USER"), "the user whose keys to change (list: default every user)");
+  }
+  po::options_description all(line_length);
+  all.add(general).add(config_description());
+  return all;
+}
+
+std::string key_for_env(std::string_view variable) {
+  for (const auto& [env, key] : env_keys) {
+    if (env == variable) return std::string(key);
+  }
+  return {};
+}
+
+std::string_view env_for_key(std::string_view key) {
+  for (const auto& [env, k] : env_keys) {
+    if (k == key) return env;
+  }
+  return {};
+}
+
+}  // namespace gw::gateway

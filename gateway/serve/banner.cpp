@@ -1,0 +1,53 @@
+#include "gateway/serve/banner.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+
+#include "gateway/version.hpp"
+#include "mapping/problem.hpp"
+
+namespace gw::gateway {
+namespace {
+
+// The items, or with many of them (a config file of 10,000 users) the
+// first few and the count: the log line stays readable.
+constexpr std::size_t kListed = 10;
+
+// Configuration text in a log line: printable, and not one long line (see
+// mapping::excerpt).
+std::string shown(const std::string& text) { return mapping::excerpt(text); }
+
+std::string item_list(const std::vector<mapping::Item>& items) {
+  if (items.empty()) return "(none)";
+  std::string text;
+  for (std::size_t i = 0; i < items.size() && i < kListed; ++i) text += (i ? "," : "") + shown(items[i].text);
+  if (items.size() > kListed) text += ",... (" + std::to_string(items.size()) + " in all)";
+  return text + " (from " + shown(items.front().source) + (items.size() > 1 ? ", ..." : "") + ")";
+}
+
+}  // namespace
+
+std::vector<std::string> banner_lines(const Settings& s) {
+  std::ostringstream timeout;
+  timeout << s.cache_timeout << "s";
+  return {
+      "sftp-gateway " + std::string(version()) + ": " + std::string(command_name(s.command)),
+      "users: " + item_list(s.input.users),
+      "map: " + item_list(s.input.rules),
+      "data-dir: " + shown(s.paths.data_dir),
+      "volumes-dir: " + shown(s.paths.volumes_dir),
+      "mountpoint: " + shown(s.mountpoint),
+      "state-dir: " + shown(s.state_dir),
+      "port: " + std::to_string(s.port),
+      "cache-timeout: " + timeout.str(),
+      "log-level: " + s.log_level,
+      "config: " + (s.config_file.empty() ? std::string("(none)") : shown(s.config_file)),
+  };
+}
+
+void log_banner(const Settings& settings) {
+  for (const std::string& line : banner_lines(settings)) spdlog::info("{}", line);
+}
+
+}  // namespace gw::gateway

@@ -1,0 +1,205 @@
+#include "gateway/serve/serve.hpp"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <malloc.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <poll.h>
+
+#include "fs/session.hpp"
+#include "gateway/serve/banner.hpp"
+#include "gateway/exit_codes.hpp"
+#include "gateway/logging.hpp"
+#include "gateway/sshd/mount_propagation.hpp"
+#include "gateway/check/preflight.hpp"
+#include "gateway/sshd/supervisor.hpp"
+#include "gateway/serve/status_file.hpp"
+#include "gateway/serve/progress_counter.hpp"
+#include "gateway/serve/watchdog.hpp"
+#include "gateway/serve/worker.hpp"
+
+namespace gw::gateway {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto kWatchdogTimeout = 3s;
+constexpr auto kStartTimeout = 60s;
+
+// The worker is this binary again (exec, not just fork: the supervisor has
+// threads, and a forked copy of a threaded process may inherit held locks).
+pid_t spawn_worker(const Settings& s, int progress_fd, int* ready_read) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) throw ExitError(exit_code::failure, "pipe failed");
+  std::vector<std::string> args{"gateway"};
+  args.insert(args.end(), s.args.begin(), s.args.end());
+  args.push_back("--worker-fd=" + std::to_string(p[1]));
+  args.push_back("--progress-fd=" + std::to_string(progress_fd));
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive the supervisor
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::fcntl(p[1], F_SETFD, 0);  // the ready pipe and the counter cross exec
+    ::fcntl(progress_fd, F_SETFD, 0);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv("/proc/self/exe", argv.data());
+    ::_exit(127);
+  }
+  ::close(p[1]);
+  if (pid < 0) throw ExitError(exit_code::failure, std::string("cannot start the worker: ") + std::strerror(errno));
+  *ready_read = p[0];
+  return pid;
+}
+
+// Waits for the worker's "mounted" byte. Returns 0 when ready, else the
+// worker's exit code (it exited before mounting).
+int await_ready(pid_t pid, int ready_read) {
+  struct pollfd pfd {ready_read, POLLIN, 0};
+  const int n = ::poll(&pfd, 1, static_cast<int>(std::chrono::milliseconds(kStartTimeout).count()));
+  char byte = 0;
+  const bool ready = n == 1 && ::read(ready_read, &byte, 1) == 1 && byte == 'R';
+  ::close(ready_read);
+  if (ready) return 0;
+  if (n == 0) ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) != 0 ? WEXITSTATUS(status) : exit_code::failure;
+}
+
+class Supervisor {
+ public:
+  explicit Supervisor(const Settings& s) : settings_(s) {}
+
+  int run() {
+    refuse_what_preflight_refuses();
+    block_signals();
+    if (settings_.run_sshd) {
+      check_listen_free(settings_.listen, settings_.port);
+      own_bind_ = make_mountpoint_shared(settings_.mountpoint);
+    }
+    if (const int rc = start_worker()) {  // 2, 3 or 4: the worker said why
+      if (own_bind_) ::umount2(settings_.mountpoint.c_str(), MNT_DETACH);  // nothing is left mounted
+      return rc;
+    }
+    ::malloc_trim(0);  // what parsing a large configuration left free goes back to the system
+    if (settings_.run_sshd) {
+      sshd_ = std::make_unique<SshdSupervisor>(SshdLaunch{settings_.sshd_binary, settings_.mountpoint,
+                                                          settings_.sshd_capabilities, settings_.state_dir + "/sshd-etc",
+                                                          sshd_pid_path(settings_.state_dir)});
+      sshd_->start();
+    }
+    watchdog_ = std::make_unique<Watchdog>(
+        settings_.mountpoint, kWatchdogTimeout, [this] { return progress_.value(); },
+        [] { ::kill(::getpid(), SIGUSR1); });
+    watchdog_->start();
+    const int rc = loop();
+    shutdown();
+    return rc;
+  }
+
+ private:
+  // Before anything is generated, bound or started (host keys take seconds
+  // on the first start): the same judgement as `check`.
+  void refuse_what_preflight_refuses() const {
+    const Preflight pre = preflight(settings_);
+    if (pre.ok()) return;
+    for (const mapping::Problem& problem : pre.problems) std::cerr << problem.line() << '\n';
+    throw ExitError(pre.exit_code, std::to_string(pre.problems.size()) + " problem(s); nothing was mounted");
+  }
+
+  static void block_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (const int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1}) sigaddset(&set, sig);
+    ::pthread_sigmask(SIG_BLOCK, &set, nullptr);  // threads made later inherit it; sigwait takes them
+  }
+
+  int start_worker() {
+    int ready = -1;
+    worker_ = spawn_worker(settings_, progress_.fd(), &ready);
+    const int rc = await_ready(worker_, ready);
+    if (rc) worker_ = 0;
+    return rc;
+  }
+
+  int loop() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (const int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1}) sigaddset(&set, sig);
+    for (;;) {
+      int sig = 0;
+      if (::sigwait(&set, &sig) != 0) continue;
+      if (sig == SIGTERM || sig == SIGINT) return exit_code::ok;
+      if (sig == SIGHUP && worker_ > 0) ::kill(worker_, SIGHUP);
+      if (sig == SIGUSR1 && worker_ > 0) {
+        spdlog::error("worker {} is hung; killing it", worker_);
+        ::kill(worker_, SIGKILL);
+      }
+      if (sig == SIGCHLD) reap_and_restart();
+    }
+  }
+
+  void reap_and_restart() {
+    int status = 0;
+    if (worker_ <= 0 || ::waitpid(worker_, &status, WNOHANG) != worker_) return;
+    spdlog::error("worker {} ended ({}); restarting it", worker_,
+                  WIFSIGNALED(status) ? std::string("signal ") + strsignal(WTERMSIG(status))
+                                      : "exit " + std::to_string(WEXITSTATUS(status)));
+    worker_ = 0;
+    for (auto delay = 100ms; worker_ == 0; delay = std::min<std::chrono::milliseconds>(delay * 2, 5s)) {
+      if (start_worker() == 0) break;
+      spdlog::error("worker failed to start; retrying in {} ms", delay.count());
+      std::this_thread::sleep_for(delay);
+    }
+    ++restarts_;
+    spdlog::info("worker {} serving again (restart {})", worker_, restarts_);
+  }
+
+  void shutdown() {
+    if (watchdog_) watchdog_->stop();
+    if (sshd_) sshd_->stop();
+    remove_sshd_pid(settings_.state_dir);
+    if (worker_ > 0) {
+      ::kill(worker_, SIGTERM);  // it unmounts
+      int status = 0;
+      ::waitpid(worker_, &status, 0);
+    }
+    if (own_bind_) ::umount2(settings_.mountpoint.c_str(), MNT_DETACH);  // leave the mountpoint as found
+  }
+
+  const Settings& settings_;
+  ProgressCounter progress_ = ProgressCounter::create();  // kept across worker restarts
+  pid_t worker_ = 0;
+  unsigned restarts_ = 0;
+  bool own_bind_ = false;  // host mode: the shared bind mount made at start
+  std::unique_ptr<SshdSupervisor> sshd_;
+  std::unique_ptr<Watchdog> watchdog_;
+};
+
+}  // namespace
+
+int serve(const Settings& settings) {
+  // Opened here too, though only the worker writes to it: a trail that
+  // cannot be opened is a configuration error before anything starts.
+  auto audit = make_audit_logger(settings.audit_log);
+  if (settings.worker_fd >= 0) return run_worker(settings, settings.worker_fd, fs::AuditTrail(std::move(audit)));
+  audit.reset();
+  log_banner(settings);
+  Supervisor supervisor(settings);
+  return supervisor.run();
+}
+
+}  // namespace gw::gateway

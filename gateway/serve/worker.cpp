@@ -1,0 +1,185 @@
+#include "gateway/serve/worker.hpp"
+
+#include <fcntl.h>
+#include <malloc.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <optional>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+
+#include "fs/identity.hpp"
+#include "fs/layout.hpp"
+#include "fs/session.hpp"
+#include "gateway/sshd/accounts.hpp"
+#include "gateway/exit_codes.hpp"
+#include "gateway/serve/progress_counter.hpp"
+#include "gateway/serve/reloader.hpp"
+#include "gateway/serve/served_tree.hpp"
+#include "gateway/sshd/private_etc.hpp"
+#include "gateway/serve/status_file.hpp"
+#include "mapping/parse.hpp"
+
+namespace gw::gateway {
+namespace {
+
+// Raises the worker's soft open-file limit to its hard limit (every open
+// file of every user is a descriptor of the worker) and returns it.
+std::size_t raise_open_file_limit() {
+  struct rlimit lim {};
+  ::getrlimit(RLIMIT_NOFILE, &lim);
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) ::getrlimit(RLIMIT_NOFILE, &lim);
+  }
+  return lim.rlim_cur;
+}
+
+// The worker's descriptors, shared out under its open-file limit: a quarter
+// for cached O_PATH fds, half for open files (the handle caps), and a
+// quarter kept free for lookups, listings and libfuse itself.
+fs::ViewOptions view_options(const Settings& s, std::size_t open_file_limit) {
+  fs::ViewOptions o;
+  o.cache_timeout = s.cache_timeout;
+  o.fd_cache = std::clamp<std::size_t>(open_file_limit / 4, 64, 8192);
+  o.open_files_total = std::max<std::size_t>(open_file_limit / 2, 16);
+  // No single user may take more than a quarter of what all may hold.
+  o.open_files_per_user =
+      std::clamp<std::size_t>(s.open_files_per_user, 1, std::max<std::size_t>(o.open_files_total / 4, 1));
+  if (o.open_files_per_user < s.open_files_per_user)
+    spdlog::warn("open files per user lowered to {} (the worker's open-file limit is {})", o.open_files_per_user,
+                 open_file_limit);
+  return o;
+}
+
+void ensure_mountpoint(const std::string& path) {
+  if (fs::is_dead_mount(path)) return;  // the Session replaces it
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (ec) throw ExitError(exit_code::mount_failed, path + ": " + ec.message());
+}
+
+class Worker {
+ public:
+  Worker(const Settings& s, fs::AuditTrail audit)
+      : settings_(s), view_(view_options(s, raise_open_file_limit()), std::move(audit)) {}
+
+  int run(int ready_fd) {
+    if (settings_.progress_fd >= 0) {
+      progress_.emplace(ProgressCounter::attach(settings_.progress_fd));
+      view_.set_served_counter(progress_->counter());
+    }
+    context_ = make_context(settings_);
+    for (const auto& k : context_.host_keys) spdlog::info("host key {}: {}", k.file, k.fingerprint);
+    ServedTree tree = build_tree(settings_, context_, view_);
+    if (!tree.problems.empty()) {
+      for (const auto& p : tree.problems) std::cerr << p << '\n';
+      throw ExitError(tree.exit_code, std::to_string(tree.problems.size()) + " problem(s); nothing was mounted");
+    }
+    install(std::move(tree));
+    ::malloc_trim(0);  // building the tree's temporaries are gone: RSS tracks the live tree
+    ensure_mountpoint(settings_.mountpoint);
+    try {
+      fs::Session session(view_, settings_.mountpoint);
+      return serve(session, ready_fd);
+    } catch (const fs::MountError& e) {
+      throw ExitError(exit_code::mount_failed, e.what());
+    }
+  }
+
+ private:
+  int serve(fs::Session& session, int ready_fd) {
+    publish("ok");
+    std::vector<std::string> watched{settings_.state_dir + "/authorized_keys"};
+    std::filesystem::create_directories(watched[0]);
+    if (!settings_.config_file.empty()) watched.push_back(settings_.config_file);
+    Reloader reloader([this] { reload(); }, watched);
+    spdlog::info("serving {} user(s) at {}", plan_.users.size(), settings_.mountpoint);
+    const int rc = session.run(settings_.threads, [&] {
+      reloader.start();
+      const char ready = 'R';
+      [[maybe_unused]] auto n = ::write(ready_fd, &ready, 1);
+      ::close(ready_fd);
+    });
+    reloader.stop();
+    remove_runtime(settings_.state_dir);
+    spdlog::info("unmounting {}", settings_.mountpoint);
+    return rc == 0 ? exit_code::ok : exit_code::failure;
+  }
+
+  void install(ServedTree tree) {
+    if (tree.files_only && !fs::refresh_files(tree.files, view_))
+      tree = build_tree(parse_invocation(settings_.args).settings, context_, view_);  // the files' shape changed
+    if (!tree.problems.empty()) throw std::runtime_error(tree.problems.front());
+    plan_ = tree.plan;
+    if (settings_.run_sshd) {
+      // sshd's /etc links to these (sshd/private_etc.hpp): each is replaced whole.
+      write_sshd_etc(sshd_etc_path(settings_.state_dir), tree.passwd, tree.group);
+    }
+    if (!tree.files_only) view_.install(std::move(tree.layout));
+  }
+
+  // Re-reads the configuration exactly as at start; on any problem the
+  // served tree stays as it was and the problem is logged.
+  void reload() {
+    std::lock_guard lock(reload_mu_);
+    ++reloads_;
+    try {
+      const auto start = std::chrono::steady_clock::now();
+      Settings fresh = parse_invocation(settings_.args).settings;
+      ServedTree tree = build_tree(fresh, context_, view_, &plan_);
+      if (!tree.problems.empty()) {
+        for (const auto& p : tree.problems) spdlog::error("reload refused: {}", p);
+        publish(tree.problems.front());
+        return;
+      }
+      install(std::move(tree));
+      ::malloc_trim(0);  // the old tree is gone: give its memory back, so RSS tracks the live tree
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+      spdlog::info("reloaded: {} user(s) in {} ms", plan_.users.size(), ms.count());
+      publish("ok");
+    } catch (const std::exception& e) {
+      spdlog::error("reload refused: {}", e.what());
+      publish(e.what());
+    }
+  }
+
+  void publish(const std::string& last) {
+    RuntimeState s;
+    s.pid = ::getpid();
+    s.reloads = reloads_;
+    s.last_reload = last;
+    s.mountpoint = settings_.mountpoint;
+    // The served users (a refused reload keeps the old ones): `gateway keys`
+    // run without users takes them from here.
+    std::vector<mapping::User> users;
+    for (const mapping::UserPlan& u : plan_.users) users.push_back(u.user);
+    s.users = mapping::render_users(users);
+    write_runtime(settings_.state_dir, s);
+  }
+
+  const Settings& settings_;
+  std::optional<ProgressCounter> progress_;  // declared before view_: outlives it
+  fs::View view_;
+  ServeContext context_;
+  mapping::Plan plan_;
+  std::mutex reload_mu_;  // one reload at a time
+  unsigned reloads_ = 0;
+};
+
+}  // namespace
+
+int run_worker(const Settings& settings, int ready_fd, fs::AuditTrail audit) {
+  if (const int e = fs::drop_supplementary_groups())
+    throw ExitError(exit_code::failure, std::string("cannot drop supplementary groups: ") + std::strerror(e));
+  Worker worker(settings, std::move(audit));
+  return worker.run(ready_fd);
+}
+
+}  // namespace gw::gateway
