@@ -132,7 +132,8 @@ void sweep_left_behind(View& view, const std::vector<InodePtr>& roots) {
   std::set<std::tuple<dev_t, ino_t, uid_t>> swept;
   const auto sweep_all = [&] {
     for (const InodePtr& root : roots) {
-      if (!root->is_backed() || !root->mapping->atomic) continue;
+      // A read-only mapping is never written, not even to clean up.
+      if (!root->is_backed() || !root->mapping->atomic || root->mapping->read_only) continue;
       if (!swept.emplace(root->dev, root->ino, root->mapping->stored.uid).second) continue;
       const auto start = std::chrono::steady_clock::now();
       const SweepCount n = sweep_mapping(view, *root);

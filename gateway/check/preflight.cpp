@@ -1,6 +1,8 @@
 #include "gateway/check/preflight.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -37,6 +39,17 @@ void home_problems(const mapping::UserPlan& user, const mapping::Paths& paths, m
 
 mapping::Problems folder_problems(const mapping::Plan& plan, const mapping::Paths& paths) {
   mapping::Problems out;
+  // serve opens the folder of the homes once, without following a symlink
+  // (fs/layout.cpp): a symlinked data dir is refused there, so here too.
+  if (!plan.users.empty()) {
+    const int fd = ::open(paths.data_dir.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno != ENOENT) {
+      out.push_back({"user " + plan.users.front().user.name, "",
+                     "cannot open the data folder " + paths.data_dir + ": " + std::strerror(errno)});
+      return out;
+    }
+    if (fd >= 0) ::close(fd);
+  }
   for (const mapping::UserPlan& user : plan.users) {
     home_problems(user, paths, out);
     for (const mapping::MountPlan& m : user.mounts) {

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <boost/program_options/variables_map.hpp>
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 #include <utility>
 
@@ -145,6 +146,9 @@ Settings settings_from(const po::variables_map& vm, const Sources& sources, Comm
   s.paths.volumes_dir = path_value(vm, problem, "volumes-dir");
   s.mountpoint = path_value(vm, problem, "mountpoint");
   s.state_dir = path_value(vm, problem, "state-dir");
+  // Absolute: host mode's sshd resolves its accounts through links to it
+  // from its own /etc, where a relative path would mean something else.
+  if (!s.state_dir.empty() && s.state_dir.front() != '/') s.state_dir = std::filesystem::absolute(s.state_dir);
   s.port = port_value(vm, problem);
   s.cache_timeout = seconds_value(vm, problem, "cache-timeout");
   s.log_level = choice_value(vm, problem, "log-level", {"trace", "debug", "info", "warn", "error"}, defaults::log_level);

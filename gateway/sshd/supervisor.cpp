@@ -159,18 +159,26 @@ void SshdSupervisor::start() {
 void SshdSupervisor::supervise() {
   auto delay = 1s;
   while (!stopping_) {
-    int status = 0;
-    const pid_t pid = pid_.load();
-    if (::waitpid(pid, &status, 0) != pid) continue;
-    if (stopping_) break;
-    spdlog::error("sshd (pid {}) exited with status {}; restarting in {} s", pid,
-                  WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), delay.count());
+    if (const pid_t pid = pid_.load(); pid > 0) {  // 0: the last start failed
+      int status = 0;
+      if (::waitpid(pid, &status, 0) != pid) continue;
+      if (stopping_) break;
+      spdlog::error("sshd (pid {}) exited with status {}; restarting in {} s", pid,
+                    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), delay.count());
+    }
     std::unique_lock lock(mu_);
     if (wake_.wait_for(lock, delay, [this] { return stopping_.load(); })) break;
     // Back off while it keeps failing (a port taken, a broken binary).
     delay = std::min<std::chrono::seconds>(delay * 2, 30s);
-    pid_ = spawn();
-    ++restarts_;
+    // A start that throws (the host's /etc changing while it is listed, a
+    // failed fork) must not end this thread, and with it the gateway.
+    try {
+      pid_ = spawn();
+      ++restarts_;
+    } catch (const std::exception& e) {
+      pid_ = 0;
+      spdlog::error("cannot restart sshd: {}; trying again in {} s", e.what(), delay.count());
+    }
   }
 }
 

@@ -135,14 +135,19 @@ TEST_CASE("temporaries a dead worker left are removed at start and by a reload t
   // Moved into the volume later (a rename changes the folder's ctime, not
   // its files'): as old as the others, but not there at the start.
   write_file(parked + "/sub/.gw-upload-2233445566778899aabbccddeeff0011", "partial", kVolumeOwner, kVolumeOwner, 0644);
+  // In a read-only mapping: never written, not even to clean up.
+  const std::string shelf = v.add_volume("shelf");
+  const std::string stale_ro = shelf + "/.gw-upload-33445566778899aabbccddeeff001122";
+  write_file(stale_ro, "partial", kVolumeOwner, kVolumeOwner, 0644);
   ::sleep(1);  // their ctime (which no one can set back) must be before the worker's start
   const std::string config = v.tree() / "gateway.conf";
-  std::ofstream(config) << "map = web:ann:web\n";
+  std::ofstream(config) << "map = web:ann:web\nmap = shelf:ann:shelf:ro\n";
   v.start(ViewSpec{{ann}, {}, {"--config", config}});
   // Gone at the start, before anything was listed or looked up.
   CHECK_FALSE(exists(stale));
   CHECK_FALSE(exists(stale_deep));
   CHECK(exists(foreign));
+  CHECK(exists(stale_ro));
   CHECK(v.process().log().find("left by an interrupted upload") != std::string::npos);
   // Written since this worker started: may be an upload in progress, kept.
   const std::string fresh = web + "/.gw-upload-0123456789abcdef0123456789abcdef";
