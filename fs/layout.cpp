@@ -351,7 +351,7 @@ LayoutResult build_layout(const mapping::Plan& plan, const std::vector<Synthetic
   }
   for (auto& [home, mounts] : b.pending_mounts) home->set_mounts(std::move(mounts));
   for (auto& [file, content] : b.pending_contents) file->synthetic->set_content(std::move(content));
-  sweep_left_behind(view, b.built);  // once per mapping, when it is built
+  sweep_left_behind(view, b.built);  // once per mapping, when it is built (in the background)
   b.result.layout.roots = std::make_shared<const std::map<std::string, InodePtr>>(std::move(b.roots));
   b.result.layout.users = std::make_shared<const std::map<std::string, UserTree>>(std::move(b.users));
   return std::move(b.result);

@@ -165,12 +165,12 @@ void symlink(fuse_req_t req, const char* target, fuse_ino_t parent_id, const cha
     if (!parent) return ESTALE;
     const Caller who = caller_of(req);
     std::optional<Name> checked;
-    if (const Outcome e = check_new_name(view, parent, name, Op::symlink, who, &checked)) return e.err;
-    if (!parent->mapping->symlinks)
-      return view.policy().refuse(*parent, Op::symlink, who, EPERM, "symlinks are off for this mapping", name).err;
+    Outcome err = check_new_name(view, parent, name, Op::symlink, who, &checked);
+    if (!err && !parent->mapping->symlinks)
+      err = view.policy().refuse(*parent, Op::symlink, who, EPERM, "symlinks are off for this mapping", name);
     // The target is stored verbatim; the gateway itself never follows it.
-    const int err = make_as_owner(view, *parent, [&](int dir) { return sys::symlinkat(target, dir, checked->c_str()); });
-    return finish_new_entry(req, view, parent, checked->str(), Op::symlink, who, err);
+    if (!err) err = make_as_owner(view, *parent, [&](int dir) { return sys::symlinkat(target, dir, checked->c_str()); });
+    return finish_new_entry(req, view, parent, name, Op::symlink, who, err);
   });
 }
 

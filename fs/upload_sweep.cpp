@@ -38,7 +38,7 @@ class Walk {
 
   SweepCount run(UniqueFd root) {
     enter(std::move(root), "");
-    while (!stack_.empty()) {
+    while (!stack_.empty() && !(rule_.stopping && rule_.stopping->load(std::memory_order_relaxed))) {
       DIR* dir = stack_.back().dir;
       const struct dirent* e = ::readdir(dir);
       if (!e) {  // the end, or a folder that cannot be read on: done with it
@@ -96,7 +96,7 @@ class Walk {
 };
 
 // Sweeps one mapping's tree as its stored owner.
-SweepCount sweep_mapping(View& view, const Inode& root) {
+SweepCount sweep_mapping(View& view, const Inode& root, const std::atomic<bool>* stopping) {
   const MappingRoot& m = *root.mapping;
   auto path = view.fds().get(root);  // as the gateway: reopening by handle needs it
   if (!path.ok()) return {};
@@ -105,7 +105,7 @@ SweepCount sweep_mapping(View& view, const Inode& root) {
   auto fd = sys::reopen(view.proc_fd(), path.value->get(), O_RDONLY | O_DIRECTORY);
   if (!fd.ok()) return {};
   const SweepRule rule{m.dev, m.stored.uid, view.started(),
-                       [&view](std::string_view name) { return view.uploads().is_live_temporary(name); }};
+                       [&view](std::string_view name) { return view.uploads().is_live_temporary(name); }, stopping};
   const std::string where = root.path();
   return sweep_tree(std::move(fd.value), rule, [&](const std::string& removed) {
     spdlog::info("{}: removed {}/{}, left by an interrupted upload", m.label, where, removed);
@@ -128,35 +128,34 @@ SweepCount sweep_tree(UniqueFd root, const SweepRule& rule, const std::function<
   return walk.run(std::move(root));
 }
 
-void sweep_left_behind(View& view, const std::vector<InodePtr>& roots) {
-  std::set<std::tuple<dev_t, ino_t, uid_t>> swept;
-  const auto sweep_all = [&] {
-    for (const InodePtr& root : roots) {
-      // A read-only mapping is never written, not even to clean up.
-      if (!root->is_backed() || !root->mapping->atomic || root->mapping->read_only) continue;
-      if (!swept.emplace(root->dev, root->ino, root->mapping->stored.uid).second) continue;
-      const auto start = std::chrono::steady_clock::now();
-      const SweepCount n = sweep_mapping(view, *root);
-      const auto ms =
-          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
-      spdlog::debug("{}: swept {} folder(s) for temporaries of a dead worker in {} ms, {} removed",
-                    root->mapping->label, n.folders, ms, n.removed);
-      if (n.too_deep)
-        spdlog::info("{}: {} folder(s) deeper than {} levels not swept for temporaries of a dead worker",
-                     root->mapping->label, n.too_deep, kSweepDepth);
-    }
-  };
-  // In a thread of its own: AsIdentity gives the thread it runs on the
-  // stored owner's credentials and a umask of 0, and the builder's thread
-  // (main at start, the reloader later) writes the gateway's own files.
-  std::thread sweeper([&] {
+void sweep_left_behind(View& view, std::vector<InodePtr> roots) {
+  // On the view's background thread, after the build: a large volume on a
+  // slow disk must not hold up the mount or a reload (the supervisor gives a
+  // worker 60 s to mount). The roots are kept alive by the job; a worker
+  // that stops tells the walk to stop. AsIdentity gives that thread the
+  // stored owner's credentials and a umask of 0 while it sweeps.
+  view.background().post([&view, roots = std::move(roots)](const std::atomic<bool>& stopping) {
+    std::set<std::tuple<dev_t, ino_t, uid_t>> swept;
     try {
-      sweep_all();
+      for (const InodePtr& root : roots) {
+        if (stopping) return;
+        // A read-only mapping is never written, not even to clean up.
+        if (!root->is_backed() || !root->mapping->atomic || root->mapping->read_only) continue;
+        if (!swept.emplace(root->dev, root->ino, root->mapping->stored.uid).second) continue;
+        const auto start = std::chrono::steady_clock::now();
+        const SweepCount n = sweep_mapping(view, *root, &stopping);
+        const auto ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+        spdlog::debug("{}: swept {} folder(s) for temporaries of a dead worker in {} ms, {} removed",
+                      root->mapping->label, n.folders, ms, n.removed);
+        if (n.too_deep)
+          spdlog::info("{}: {} folder(s) deeper than {} levels not swept for temporaries of a dead worker",
+                       root->mapping->label, n.too_deep, kSweepDepth);
+      }
     } catch (const std::exception& e) {
       spdlog::error("sweeping temporaries of a dead worker: {}", e.what());
     }
   });
-  sweeper.join();
 }
 
 }  // namespace gw::fs

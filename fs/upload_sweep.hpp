@@ -1,6 +1,6 @@
 // Temporaries a dead worker left behind (kill -9, a crash): nothing will
 // publish or remove them, so each atomic mapping's tree is swept once, when
-// its root is built: at start for every mapping, at a reload for the ones
+// its root is built (in the background, right after): at start for every mapping, at a reload for the ones
 // the reload builds (a kept mapping was swept when it was built, and a
 // living worker leaves no dead temporaries). Never during a request: a
 // listing or a lookup does not delete files.
@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstddef>
 #include <ctime>
 #include <functional>
@@ -50,6 +51,7 @@ struct SweepRule {
   uid_t stored_uid = 0;           // whose temporaries these are
   struct timespec started {};     // this worker's start
   std::function<bool(std::string_view)> is_live;  // a temporary of this worker's uploads
+  const std::atomic<bool>* stopping = nullptr;    // set: the walk ends early (the worker stops)
 };
 
 struct SweepCount {
@@ -63,8 +65,10 @@ struct SweepCount {
 // caller runs it with the stored owner's identity.
 SweepCount sweep_tree(UniqueFd root, const SweepRule& rule, const std::function<void(const std::string&)>& removed);
 
-// Sweeps every atomic mapping among `roots` (mapping roots just built), one
-// backing folder and stored owner once, and logs what it removed.
-void sweep_left_behind(View& view, const std::vector<InodePtr>& roots);
+// Sweeps every writable atomic mapping among `roots` (mapping roots just
+// built), one backing folder and stored owner once, and logs what it
+// removed: posted to the view's background thread, so it never delays the
+// mount or a reload (removed within moments of either, not before).
+void sweep_left_behind(View& view, std::vector<InodePtr> roots);
 
 }  // namespace gw::fs

@@ -13,6 +13,7 @@
 #include "fs/audit.hpp"
 #include "fs/fd_cache.hpp"
 #include "fs/handle_quota.hpp"
+#include "fs/background_jobs.hpp"
 #include "fs/inode_table.hpp"
 #include "fs/policy.hpp"
 #include "fs/unique_fd.hpp"
@@ -90,6 +91,9 @@ class View {
   // pages): synthetic files after a reload, an overwrite that was undone.
   void invalidate_files(const std::vector<fuse_ino_t>& ids) const;
 
+  // Work done off the request path (the sweep of a dead worker's temporaries).
+  BackgroundJobs& background() { return background_; }
+
   void set_session(struct fuse_session* se) { session_.store(se); }
   struct fuse_session* session() const { return session_.load(); }
 
@@ -112,6 +116,7 @@ class View {
   Layout layout_;
   std::mutex mount_fds_mu_;       // guards mount_fds_
   std::map<dev_t, std::shared_ptr<const UniqueFd>> mount_fds_;
+  BackgroundJobs background_;  // last: destroyed (its thread joined) before what its jobs use
 };
 
 View& view_of(fuse_req_t req);

@@ -96,11 +96,11 @@ def test_kill9_worker_during_upload(fault_gateway, payload, measure):
     assert new != old and g.wait_for_log(rf"worker {new} serving again", mark, timeout=5), g.log_since(mark)
     assert fuse_mounted(g.view), "the new worker did not remount the view"
     # Nothing under the final name, neither on the volume nor through the view;
-    # the interrupted upload's temporary was removed by the new worker at its
-    # start (it was last written before that worker started).
+    # the interrupted upload's temporary was removed by the new worker right
+    # after its start (it was last written before that worker started).
     assert not (web / "big.bin").exists()
-    assert temporaries(web) == [], os.listdir(web)
     assert g.wait_for_log(r"left by an interrupted upload", mark, timeout=5), g.log_since(mark)
+    assert temporaries(web) == [], os.listdir(web)
     with paramiko_sftp(ryan) as s:
         assert s.listdir("web") == []
     # Another user was never affected after the restart either.

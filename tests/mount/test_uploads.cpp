@@ -143,6 +143,22 @@ TEST_CASE("temporaries a dead worker left are removed at start and by a reload t
   const std::string config = v.tree() / "gateway.conf";
   std::ofstream(config) << "map = web:ann:web\nmap = shelf:ann:shelf:ro\n";
   v.start(ViewSpec{{ann}, {}, {"--config", config}});
+  // The sweep runs in the background right after the build; its debug line
+  // (the mount tier logs at debug)
+  // says when a mapping's tree was walked.
+  const auto sweeps_done = [&](std::size_t n) {
+    for (int i = 0; i < 100; ++i) {
+      const std::string log = v.process().log();
+      std::size_t count = 0;
+      for (auto at = log.find("for temporaries of a dead worker in"); at != std::string::npos;
+           at = log.find("for temporaries of a dead worker in", at + 1))
+        ++count;
+      if (count >= n) return true;
+      ::usleep(100 * 1000);
+    }
+    return false;
+  };
+  REQUIRE(sweeps_done(1));
   // Gone at the start, before anything was listed or looked up.
   CHECK_FALSE(exists(stale));
   CHECK_FALSE(exists(stale_deep));
@@ -167,6 +183,7 @@ TEST_CASE("temporaries a dead worker left are removed at start and by a reload t
     if (!reloaded) ::usleep(100 * 1000);
   }
   REQUIRE(reloaded);
+  REQUIRE(sweeps_done(2));
   CHECK_FALSE(exists(moved));
   CHECK(exists(fresh));
   CHECK(exists(foreign));
