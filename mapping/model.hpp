@@ -14,6 +14,7 @@ struct User {
   std::string name;
   std::uint32_t uid = 0;
   std::uint32_t gid = 0;
+  Limit limit{};
   bool operator==(const User&) const = default;
 };
 
@@ -25,6 +26,14 @@ struct Owner {
 };
 
 enum class Access { read_write, read_only };
+
+// A limit on a folder's contents.
+struct Limit {
+  std::optional<std::uint64_t> bytes;  // quota=SIZE
+  std::optional<std::uint64_t> files;  // files=N
+  bool any() const { return bytes.has_value() || files.has_value(); }
+  bool operator==(const Limit&) const = default;
+};
 
 // One mapping rule: `volume[/subdir]:user:mount[:opt[:opt...]]`.
 // Options: `rw` (default), `ro`, `owner=UID:GID` (the stored owner; by default
@@ -40,6 +49,8 @@ struct Rule {
   std::optional<Owner> owner{};
   bool symlinks = false;
   bool atomic = true;
+  Limit limit{};
+  std::optional<std::uint32_t> umask{};
   bool operator==(const Rule&) const = default;
 };
 

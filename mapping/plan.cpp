@@ -26,6 +26,8 @@ MountPlan plan_mount(const Rule& rule, const Paths& paths) {
       .owner = rule.owner,
       .symlinks = rule.symlinks,
       .atomic = rule.atomic,
+      .limit = rule.limit,
+      .umask = rule.umask.value_or(022),
   };
 }
 
@@ -48,6 +50,7 @@ Plan make_plan(const Model& model, const Paths& paths) {
     entry.chroot = "data/" + user.name + "-chroot";
     entry.home = entry.chroot + "/" + user.name;
     entry.home_backing = join_path(paths.data_dir, user.name);
+    entry.home_limit = user.limit;
     // Mounts keep the order of the rules, so what `gateway check` prints
     // follows the list the admin wrote.
     if (const auto it = rules_of.find(user.name); it != rules_of.end())

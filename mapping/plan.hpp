@@ -26,6 +26,8 @@ struct MountPlan {
   std::optional<Owner> owner;   // explicit stored owner; else the backing dir's owner
   bool symlinks = false;
   bool atomic = true;
+  Limit limit{};
+  std::uint32_t umask = 022;
   bool operator==(const MountPlan&) const = default;
 };
 
@@ -37,6 +39,8 @@ struct UserPlan {
   std::string home;          // "data/<user>-chroot/<user>"
   std::string home_backing;  // <data_dir>/<user>
   std::vector<MountPlan> mounts;
+  Limit home_limit{};
+  std::uint32_t home_umask = 022;
   bool operator==(const UserPlan&) const = default;
 };
 
