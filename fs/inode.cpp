@@ -49,3 +49,18 @@ std::string Inode::path() const {
 }
 
 }  // namespace gw::fs
+
+namespace gw::fs {
+
+std::shared_ptr<const QuotaChain> Inode::cached_quotas(std::uint64_t generation) const {
+  std::lock_guard lock(mu_);
+  return quota_generation_ == generation ? quotas_ : nullptr;
+}
+
+void Inode::cache_quotas(std::uint64_t generation, std::shared_ptr<const QuotaChain> chain) const {
+  std::lock_guard lock(mu_);
+  quota_generation_ = generation;
+  quotas_ = std::move(chain);
+}
+
+}  // namespace gw::fs

@@ -76,13 +76,20 @@ struct Inode {
     return m && m->count(name) > 0;
   }
 
+  // The limits this object's changes count against (fs/quota_chain.hpp),
+  // cached for one generation of the view's quotas.
+  std::shared_ptr<const QuotaChain> cached_quotas(std::uint64_t generation) const;
+  void cache_quotas(std::uint64_t generation, std::shared_ptr<const QuotaChain> chain) const;
+
  private:
   friend class Uploads;          // the only reader and writer of redirect_ (fs/upload.hpp)
-  mutable std::mutex mu_;        // guards parent_, name_, mounts_ and redirect_
+  mutable std::mutex mu_;        // guards parent_, name_, mounts_, redirect_ and the quota cache
   std::shared_ptr<Inode> parent_;
   std::shared_ptr<const Inode> redirect_;  // an atomic overwrite's: see Uploads::redirect_of
   std::string name_;             // mapping roots: the whole path ("/ryan/web")
   std::shared_ptr<const Mounts> mounts_;
+  mutable std::uint64_t quota_generation_ = 0;  // 0: none cached (generations start at 1)
+  mutable std::shared_ptr<const QuotaChain> quotas_;
 };
 
 using InodePtr = std::shared_ptr<Inode>;

@@ -1,5 +1,6 @@
 #include "fs/layout.hpp"
 
+#include "fs/quota_layout.hpp"
 #include "fs/upload_sweep.hpp"
 #include "mapping/parse.hpp"
 
@@ -78,11 +79,12 @@ InodePtr served_file(const View& view, const std::vector<std::string>& names) {
 // change. (The stored owner is then the one found when the root was built:
 // chowning a volume takes a restart or a changed rule.)
 std::string signature(const std::string& backing, const mapping::User& user, const mapping::MountPlan* rule,
-                      const std::optional<mapping::Owner>& owner, const std::string& view_path) {
+                      const std::optional<mapping::Owner>& owner, const std::string& view_path, mode_t umask) {
   std::string sig = view_path + "|" + backing + "|" + std::to_string(user.uid) + ":" + std::to_string(user.gid);
   if (owner) sig += "|owner=" + std::to_string(owner->uid) + ":" + std::to_string(owner->gid);
   if (rule) sig += mapping::render_rule(mapping::Rule{rule->volume, rule->subdir, user.name, rule->name, rule->access,
                                                       rule->owner, rule->symlinks, rule->atomic});
+  sig += "|umask=" + std::to_string(umask);
   return sig;
 }
 
@@ -119,8 +121,8 @@ struct Builder {
 
   InodePtr mapping_root(const std::string& backing, const std::string& label, const mapping::User& user,
                         std::optional<mapping::Owner> owner, const mapping::MountPlan* rule,
-                        const std::string& view_path) {
-    const std::string sig = signature(backing, user, rule, owner, view_path);
+                        const std::string& view_path, mode_t umask) {
+    const std::string sig = signature(backing, user, rule, owner, view_path, umask);
     if (previous)
       if (const auto it = previous->find(sig); it != previous->end()) return keep(sig, it->second);
     struct stat st {};
@@ -130,6 +132,7 @@ struct Builder {
     root->id = view.next_mapping_id();
     root->label = label;
     root->user = user;
+    root->umask = umask & 0777;
     if (rule) {
       root->read_only = rule->access == mapping::Access::read_only;
       root->symlinks = rule->symlinks;
@@ -184,7 +187,7 @@ struct Builder {
     auto mounts = std::make_shared<Inode::Mounts>();
     for (const auto& m : up.mounts) {
       auto node = mapping_root(m.backing, up.user.name + ":" + m.name, up.user, m.owner, &m,
-                               "/" + up.user.name + "/" + m.name);
+                               "/" + up.user.name + "/" + m.name, m.umask);
       if (node) (*mounts)[m.name] = node;
     }
     // root:<user's group> 0750: still what OpenSSH demands of a chroot (root
@@ -210,7 +213,7 @@ struct Builder {
 
   InodePtr home_root(const mapping::UserPlan& up) {
     return mapping_root(up.home_backing, up.user.name + ":~", up.user, mapping::Owner{up.user.uid, up.user.gid},
-                        nullptr, "/" + up.user.name);
+                        nullptr, "/" + up.user.name, up.home_umask);
   }
 
   void attach(const InodePtr& chroot, const std::string& user, const InodePtr& home,
@@ -354,6 +357,7 @@ LayoutResult build_layout(const mapping::Plan& plan, const std::vector<Synthetic
   sweep_left_behind(view, b.built);  // once per mapping, when it is built (in the background)
   b.result.layout.roots = std::make_shared<const std::map<std::string, InodePtr>>(std::move(b.roots));
   b.result.layout.users = std::make_shared<const std::map<std::string, UserTree>>(std::move(b.users));
+  apply_quotas(view, *b.result.layout.users);  // after the sweep: counts see no dead worker's temporaries
   return std::move(b.result);
 }
 

@@ -7,9 +7,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "fs/backing_fd.hpp"
+#include "fs/quota.hpp"
 #include "mapping/model.hpp"
 
 namespace gw::fs {
@@ -22,10 +24,26 @@ struct MappingRoot {
   bool read_only = false;
   bool symlinks = false;
   bool atomic = false;
+  mode_t umask = 022;           // for what is created in it (the rule's umask=)
   // A directory fd on the backing filesystem, shared by every mapping on it:
   // open_by_handle_at needs one, and one per mapping would not scale.
   std::shared_ptr<const UniqueFd> mount_fd;
   dev_t dev = 0;                // objects on another device are never entered
+
+  // The limits of the folder and of those around and inside it (fs/quota.hpp),
+  // set by every build: a reload may change them for a root it keeps.
+  std::shared_ptr<const MappingQuotas> quotas() const {
+    std::lock_guard lock(quotas_mu_);
+    return quotas_;
+  }
+  void set_quotas(std::shared_ptr<const MappingQuotas> q) const {
+    std::lock_guard lock(quotas_mu_);
+    quotas_ = std::move(q);
+  }
+
+ private:
+  mutable std::mutex quotas_mu_;
+  mutable std::shared_ptr<const MappingQuotas> quotas_;
 };
 
 }  // namespace gw::fs

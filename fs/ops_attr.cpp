@@ -1,7 +1,11 @@
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <optional>
+
 #include "fs/open_file.hpp"
 #include "fs/ops.hpp"
+#include "fs/quota_steps.hpp"
 
 namespace gw::fs::ops {
 
@@ -48,11 +52,20 @@ int set_times(View& view, int fd, const struct stat& attr, int to_set) {
   return sys::utimens_via_proc(view.proc_fd(), fd, times);
 }
 
-int truncate(View& view, int path_fd, off_t size, struct fuse_file_info* fi) {
-  if (fi) return sys::ftruncate(OpenFile::of(fi).fd.get(), size);
-  auto w = sys::reopen(view.proc_fd(), path_fd, O_WRONLY);
-  if (!w.ok()) return w.err;
-  return sys::ftruncate(w.value.get(), size);
+// Within the limits of its folders: a truncate that extends a file (a
+// sparse file counts its whole size) takes the growth first.
+Outcome truncate(View& view, const Inode& node, int path_fd, off_t size, struct fuse_file_info* fi, const Caller& who) {
+  UniqueFd opened;
+  int fd = fi ? OpenFile::of(fi).fd.get() : -1;
+  if (!fi) {
+    auto w = sys::reopen(view.proc_fd(), path_fd, O_WRONLY);
+    if (!w.ok()) return w.err;
+    opened = std::move(w.value);
+    fd = opened.get();
+  }
+  if (size < 0) return EINVAL;
+  return resize_within_quota(view, node, fd, static_cast<std::uint64_t>(size), Op::setattr, who,
+                             [&] { return sys::ftruncate(fd, size); });
 }
 
 // Applies the changes as the stored owner, in the order chown, chmod (so a
@@ -79,7 +92,7 @@ Outcome apply(View& view, const Inode& node, const struct stat& attr, int to_set
   }
   if (to_set & FUSE_SET_ATTR_SIZE) {
     if (!S_ISREG(node.type)) return S_ISDIR(node.type) ? EISDIR : EINVAL;
-    if (const int e = truncate(view, path_fd, attr.st_size, fi)) return e;
+    if (const Outcome e = truncate(view, node, path_fd, attr.st_size, fi, who)) return e;
   }
   if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW)) {
     if (S_ISLNK(node.type)) return EOPNOTSUPP;
@@ -123,6 +136,42 @@ void readlink(fuse_req_t req, fuse_ino_t ino) {
   });
 }
 
+namespace {
+
+// df in a limited folder: the size is the innermost limit, what is free the
+// least any limit around it leaves, never more than the disk has.
+void show_limits(const QuotaChain& chain, struct statvfs* st) {
+  const std::uint64_t unit = st->f_frsize ? st->f_frsize : st->f_bsize;
+  if (unit == 0) return;
+  std::optional<std::uint64_t> size_bytes;
+  std::optional<std::uint64_t> size_files;
+  std::uint64_t free_blocks = st->f_bavail;
+  std::uint64_t free_files = st->f_favail;
+  for (const QuotaPtr& q : chain) {
+    const FolderQuota::Snapshot s = q->snapshot();
+    if (s.limit.bytes) {
+      size_bytes = *s.limit.bytes;
+      const std::uint64_t left = *s.limit.bytes > s.used.bytes ? *s.limit.bytes - s.used.bytes : 0;
+      free_blocks = std::min<std::uint64_t>(free_blocks, left / unit);
+    }
+    if (s.limit.files) {
+      size_files = *s.limit.files;
+      const std::uint64_t left = *s.limit.files > s.used.files ? *s.limit.files - s.used.files : 0;
+      free_files = std::min<std::uint64_t>(free_files, left);
+    }
+  }
+  if (size_bytes) {
+    st->f_blocks = (*size_bytes + unit - 1) / unit;
+    st->f_bfree = st->f_bavail = std::min<std::uint64_t>(free_blocks, st->f_blocks);
+  }
+  if (size_files) {
+    st->f_files = *size_files;
+    st->f_ffree = st->f_favail = std::min<std::uint64_t>(free_files, st->f_files);
+  }
+}
+
+}  // namespace
+
 void statfs(fuse_req_t req, fuse_ino_t ino) {
   guarded(req, "statfs", [&] {
     View& view = view_of(req);
@@ -134,6 +183,7 @@ void statfs(fuse_req_t req, fuse_ino_t ino) {
       auto fd = node_fd(view, *node);
       if (!fd.ok()) return fd.err;
       if (const int e = sys::fstatvfs(fd.value->get(), &st)) return e;
+      if (const auto chain = quota_chain(view, *node)) show_limits(*chain, &st);
     } else {
       st.f_bsize = st.f_frsize = 4096;
       st.f_namemax = 255;

@@ -1,7 +1,9 @@
+#include <cstring>
 #include <memory>
 
 #include "fs/open_file.hpp"
 #include "fs/ops.hpp"
+#include "fs/quota_steps.hpp"
 #include "fs/upload_steps.hpp"
 
 namespace gw::fs::ops {
@@ -61,15 +63,19 @@ int create_file(View& view, const InodePtr& parent, const Name& checked, mode_t 
     flags |= O_EXCL;
   }
   const Name& on_disk = temporary ? *temporary : checked;
+  NewEntry entry(view, *parent);
+  if (const FolderQuota* full = entry.take()) return refuse_quota(view, *parent, Op::create, file.opener, *full, checked.str()).err;
   // O_NONBLOCK until the object is known to be a regular file: a fifo
   // planted under this name since the kernel's lookup must not block.
   const int open_flags = (flags | O_CREAT | O_NOFOLLOW | O_NONBLOCK) & ~O_NOCTTY;
   if (const int e = make_as_owner(view, *parent, [&](int dir) {
-        auto fd = sys::openat(dir, on_disk.c_str(), open_flags, mode & 0777);  // no special bits, ever
+        // No special bits, ever; the mapping's umask= on top of the client's.
+        auto fd = sys::openat(dir, on_disk.c_str(), open_flags, mode & 0777 & ~parent->mapping->umask);
         file.fd = std::move(fd.value);
         return fd.err;
       }))
     return e;
+  entry.keep();
   if (temporary) {
     file.upload = std::make_shared<Upload>(parent, checked, *temporary);
     view.uploads().add(file.upload);
@@ -144,7 +150,13 @@ void mkdir(fuse_req_t req, fuse_ino_t parent_id, const char* name, mode_t mode) 
     const Caller who = caller_of(req);
     std::optional<Name> checked;
     Outcome err = check_new_name(view, parent, name, Op::mkdir, who, &checked);
-    if (!err) err = make_as_owner(view, *parent, [&](int dir) { return sys::mkdirat(dir, checked->c_str(), mode & 0777); });
+    NewEntry entry(view, *parent);
+    if (!err)
+      if (const FolderQuota* full = entry.take()) err = refuse_quota(view, *parent, Op::mkdir, who, *full, name);
+    if (!err)
+      err = make_as_owner(view, *parent,
+                          [&](int dir) { return sys::mkdirat(dir, checked->c_str(), mode & 0777 & ~parent->mapping->umask); });
+    if (!err) entry.keep();
     return finish_new_entry(req, view, parent, name, Op::mkdir, who, err);
   });
 }
@@ -168,8 +180,14 @@ void symlink(fuse_req_t req, const char* target, fuse_ino_t parent_id, const cha
     Outcome err = check_new_name(view, parent, name, Op::symlink, who, &checked);
     if (!err && !parent->mapping->symlinks)
       err = view.policy().refuse(*parent, Op::symlink, who, EPERM, "symlinks are off for this mapping", name);
+    // A symlink counts its own size, the length of its target.
+    NewEntry entry(view, *parent);
+    if (!err)
+      if (const FolderQuota* full = entry.take(std::strlen(target)))
+        err = refuse_quota(view, *parent, Op::symlink, who, *full, name);
     // The target is stored verbatim; the gateway itself never follows it.
     if (!err) err = make_as_owner(view, *parent, [&](int dir) { return sys::symlinkat(target, dir, checked->c_str()); });
+    if (!err) entry.keep();
     return finish_new_entry(req, view, parent, name, Op::symlink, who, err);
   });
 }
@@ -188,6 +206,11 @@ Outcome link_backing(View& view, const InodePtr& node, const InodePtr& parent, c
   if (const int e = attributes(view, *node, &st)) return e;
   if (S_ISDIR(st.st_mode) || st.st_uid != node->mapping->user.uid)
     return view.policy().refuse(*parent, Op::link, who, EPERM, "hard link to a file the user does not own", newname);
+  // A hard-linked file counts once, in the limits of where it was made; a
+  // link out of them would move it from one limit to another unseen.
+  if (const InodePtr from = node->place_parent(); !from || !same_quotas(view, *from, *parent))
+    if (quota_chain(view, *parent) || (from && quota_chain(view, *from)))
+      return view.policy().refuse(*parent, Op::link, who, EXDEV, "hard link across limited folders", newname);
   auto fd = node_fd(view, *node);
   if (!fd.ok()) return fd.err;
   return make_as_owner(view, *parent, [&](int dir) {

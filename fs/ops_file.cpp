@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <linux/falloc.h>
 #include <memory>
 #include <string>
 
 #include "fs/open_file.hpp"
 #include "fs/ops.hpp"
+#include "fs/quota_steps.hpp"
 #include "fs/upload_steps.hpp"
 
 namespace gw::fs::ops {
@@ -51,9 +53,16 @@ void open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {
     if (!replaced) {
       AsIdentity as(node->mapping->stored.uid, node->mapping->stored.gid);
       if (as.error()) return as.error();
-      auto fd = sys::reopen(view.proc_fd(), path.value->get(), fi->flags & ~O_NOCTTY);
-      if (!fd.ok()) return fd.err;
-      file->fd = std::move(fd.value);
+      // O_TRUNC in place frees what the file held.
+      const auto reopen = [&] {
+        auto fd = sys::reopen(view.proc_fd(), path.value->get(), fi->flags & ~O_NOCTTY);
+        file->fd = std::move(fd.value);
+        return fd.err;
+      };
+      const bool truncates = file->truncated && (fi->flags & O_ACCMODE) != O_RDONLY;
+      const Outcome e = truncates ? resize_within_quota(view, *node, path.value->get(), 0, Op::open_write, who, reopen)
+                                  : Outcome(reopen());
+      if (e) return e.err;
     }
     fi->fh = OpenFile::to_fh(file.get());
     // Keep the page cache across opens; the kernel drops it when it sees the
@@ -99,17 +108,21 @@ void write_buf(fuse_req_t req, fuse_ino_t, struct fuse_bufvec* in, off_t off, st
     out.buf[0].fd = file.fd.get();
     out.buf[0].pos = off;
     ssize_t written = 0;
-    {
+    View& view = view_of(req);
+    const std::uint64_t end = static_cast<std::uint64_t>(off) + fuse_buf_size(in);
+    const Outcome quota = resize_within_quota(view, *file.node, file.fd.get(), end, Op::write, caller_of(req), [&] {
       // As the stored owner: root's reserved blocks and limits must not
       // apply to what a user writes.
       AsIdentity as(file.node->mapping->stored.uid, file.node->mapping->stored.gid);
       if (as.error()) return as.error();
       written = fuse_buf_copy(&out, in, static_cast<fuse_buf_copy_flags>(0));  // may block: a file write
-    }
+      return written < 0 ? static_cast<int>(-written) : 0;
+    });
+    if (quota && written >= 0) written = -quota.err;  // refused before writing
     if (written < 0) {
       const int err = static_cast<int>(-written);
       file.write_error = err;
-      if (file.upload) view_of(req).uploads().apply(*file.upload, UploadEvent::fail, err);
+      if (file.upload) view.uploads().apply(*file.upload, UploadEvent::fail, err);
       return err;
     }
     file.written += static_cast<std::uint64_t>(written);
@@ -179,10 +192,25 @@ void fallocate(fuse_req_t req, fuse_ino_t, int mode, off_t offset, off_t length,
     View& view = view_of(req);
     if (fi->fh == 0) return EROFS;
     OpenFile& file = OpenFile::of(fi);
-    if (const Outcome e = view.policy().check(*file.node, Op::fallocate, caller_of(req))) return e.err;
-    AsIdentity as(file.node->mapping->stored.uid, file.node->mapping->stored.gid);
-    if (as.error()) return as.error();
-    if (const int e = sys::fallocate(file.fd.get(), mode, offset, length)) return e;
+    const Caller who = caller_of(req);
+    if (const Outcome e = view.policy().check(*file.node, Op::fallocate, who)) return e.err;
+    // What a limit counts is st_size: space kept beyond the end of a file
+    // (FALLOC_FL_KEEP_SIZE) would fill the disk unseen, so a limited folder
+    // takes none; punching holes frees space and is always allowed.
+    const bool keeps_size = (mode & FALLOC_FL_KEEP_SIZE) != 0;
+    const auto end = static_cast<std::uint64_t>(offset) + static_cast<std::uint64_t>(length);
+    if (keeps_size && !(mode & FALLOC_FL_PUNCH_HOLE))
+      if (const auto chain = quota_chain(view, *file.node)) {
+        struct stat st {};
+        if (const int e = sys::fstat(file.fd.get(), &st)) return e;
+        if (end > static_cast<std::uint64_t>(st.st_size)) return refuse_quota(view, *file.node, Op::fallocate, who, *chain->back()).err;
+      }
+    const Outcome err = resize_within_quota(view, *file.node, file.fd.get(), keeps_size ? 0 : end, Op::fallocate, who, [&] {
+      AsIdentity as(file.node->mapping->stored.uid, file.node->mapping->stored.gid);
+      if (as.error()) return as.error();
+      return sys::fallocate(file.fd.get(), mode, offset, length);
+    });
+    if (err) return err.err;
     fuse_reply_err(req, 0);
     return 0;
   });

@@ -1,4 +1,7 @@
 #include "fs/ops.hpp"
+#include "fs/quota_steps.hpp"
+
+#include <optional>
 
 namespace gw::fs::ops {
 namespace {
@@ -18,9 +21,12 @@ Outcome remove(fuse_req_t req, const InodePtr& parent, const char* name, Op op) 
   if (!dir.ok()) return dir.err;
   AsIdentity as(parent->mapping->stored.uid, parent->mapping->stored.gid);
   if (as.error()) return as.error();
+  const Departing going(view, *parent, dir.value->get(), r.on_disk->c_str());
   const int err = sys::unlinkat(dir.value->get(), r.on_disk->c_str(), op == Op::rmdir ? AT_REMOVEDIR : 0);
-  if (!err && r.upload) view.uploads().detach(*parent, name);  // removed: nothing left to publish
-  return err;
+  if (err) return err;
+  going.gone();
+  if (r.upload) view.uploads().detach(*parent, name);  // removed: nothing left to publish
+  return 0;
 }
 
 void remove_op(fuse_req_t req, fuse_ino_t parent_id, const char* name, Op op) {
@@ -55,6 +61,10 @@ Outcome do_rename(fuse_req_t req, const InodePtr& from, const char* name, const 
   // Never a silent copy: the client sees the failure.
   if (from->mapping->id != to->mapping->id)
     return view.policy().refuse(*from, Op::rename, who, EXDEV, "rename across mappings", name, dest);
+  // What is moved would leave one limit for another unseen: as across
+  // project quotas on ext4 or XFS, the client copies instead.
+  if (!same_quotas(view, *from, *to))
+    return view.policy().refuse(*from, Op::rename, who, EXDEV, "rename across limited folders", name, dest);
   if (is_mount_name(*from, name) || is_mount_name(*to, newname))
     return view.policy().refuse(*from, Op::rename, who, EBUSY, "a mapped folder", name, dest);
   const Uploads::Resolved target = view.uploads().resolve(*to, newname);
@@ -75,9 +85,16 @@ Outcome do_rename(fuse_req_t req, const InodePtr& from, const char* name, const 
   if (!new_dir.ok()) return new_dir.err;
   AsIdentity as(from->mapping->stored.uid, from->mapping->stored.gid);
   if (as.error()) return as.error();
+  // What the new name held goes (an exchange keeps both).
+  std::optional<Departing> replaced;
+  if (!(flags & (RENAME_EXCHANGE | RENAME_NOREPLACE))) replaced.emplace(view, *to, new_dir.value->get(), new_name.c_str());
+  struct stat moving {};
+  if (replaced && sys::fstatat_nofollow(old_dir.value->get(), source.on_disk->c_str(), &moving) != 0) moving = {};
   if (const int e = sys::renameat2(old_dir.value->get(), source.on_disk->c_str(), new_dir.value->get(),
                                    new_name.c_str(), flags))
     return e;
+  // A rename onto another name of the same file changes nothing.
+  if (replaced && !replaced->is(moving.st_dev, moving.st_ino)) replaced->gone();
   if (source.upload) view.uploads().detach(*from, name);  // renamed: it has its real name now
   // An upload in progress under `newname` was replaced: it will not be
   // published over what now has the name (its data is dropped at close).

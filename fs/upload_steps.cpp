@@ -7,6 +7,7 @@
 
 #include "fs/audit.hpp"
 #include "fs/identity.hpp"
+#include "fs/quota_steps.hpp"
 #include "fs/request.hpp"
 #include "fs/sys.hpp"
 
@@ -26,6 +27,23 @@ std::shared_ptr<const Inode> temporary_inode(View& view, const Inode& node, int 
   return next;
 }
 
+// What an upload's temporary counts in the limits of its folder: its size,
+// and an entry for a new file (an overwrite's replaces one).
+Usage temporary_usage(const Upload& up, const struct stat& st) {
+  Usage u = usage_of(st);
+  if (up.overwrite()) u.files = 0;
+  return u;
+}
+
+// Unlinks the temporary in `dir_fd` (as the stored owner), giving back what
+// it counted.
+void unlink_temporary(View& view, int dir_fd, const Upload& up) {
+  const auto chain = quota_chain(view, *up.parent());
+  struct stat st {};
+  const bool known = chain && sys::fstatat_nofollow(dir_fd, up.temporary().c_str(), &st) == 0;
+  if (sys::unlinkat(dir_fd, up.temporary().c_str(), 0) == 0 && known) give_all(*chain, temporary_usage(up, st));
+}
+
 // Unlinks the upload's temporary name (ENOENT when the view renamed or
 // removed it meanwhile).
 void remove_temporary(View& view, const Upload& up) {
@@ -33,7 +51,7 @@ void remove_temporary(View& view, const Upload& up) {
   if (!dir.ok()) return;  // left for the next start's sweep
   const MappingRoot& m = *up.parent()->mapping;
   AsIdentity as(m.stored.uid, m.stored.gid);
-  if (!as.error()) sys::unlinkat(dir.value->get(), up.temporary().c_str(), 0);
+  if (!as.error()) unlink_temporary(view, dir.value->get(), up);
 }
 
 // No cached descriptor keeps a removed temporary's blocks.
@@ -83,16 +101,20 @@ int publish(View& view, OpenFile& file) {
   uploads.apply(up, UploadEvent::start_publish);
   if (up.overwrite() && !still_holds_replaced(d, up)) {  // removed or replaced by someone else meanwhile
     uploads.apply(up, UploadEvent::cancel);
-    sys::unlinkat(d, up.temporary().c_str(), 0);
+    unlink_temporary(view, d, up);
     forget_temporary_fd(view, up);
     return ECANCELED;
   }
+  // The file the name holds goes when the upload takes its place: an
+  // overwrite counts the new size, not old and new, once published.
+  const Departing replaced(view, *up.parent(), d, up.final_name().c_str());
   if (const int err = sys::renameat2(d, up.temporary().c_str(), d, up.final_name().c_str(), 0)) {
     uploads.apply(up, UploadEvent::discard, err);
-    sys::unlinkat(d, up.temporary().c_str(), 0);
+    unlink_temporary(view, d, up);
     forget_temporary_fd(view, up);
     return err;
   }
+  replaced.gone(up.overwrite() ? Departing::keeps_entry : Departing::frees_entry);
   uploads.apply(up, UploadEvent::publish);
   if (up.overwrite()) {
     // The kernel's inode now stands for the new file only: the replaced
@@ -145,6 +167,8 @@ bool begin_overwrite(View& view, const InodePtr& node, int flags, OpenFile& file
   if (sys::fstatat_nofollow(dir.value->get(), name.on_disk->c_str(), &old) != 0) return false;
   if (!S_ISREG(old.st_mode) || old.st_nlink != 1 || old.st_uid != m.stored.uid) return false;
   const Name temporary = Uploads::new_temporary_name();
+  // The temporary's size counts as it grows (fs/quota_steps.hpp); the
+  // file it replaces already counts the entry.
   {
     AsIdentity as(m.stored.uid, m.stored.gid);
     if ((*err = as.error())) return true;

@@ -16,6 +16,8 @@
 #include "fs/background_jobs.hpp"
 #include "fs/inode_table.hpp"
 #include "fs/policy.hpp"
+#include "fs/quota.hpp"
+#include "fs/quota_count.hpp"
 #include "fs/unique_fd.hpp"
 #include "fs/upload.hpp"
 #include "mapping/plan.hpp"
@@ -29,6 +31,9 @@ struct ViewOptions {
   // gateway under the worker's open-file limit): per user, and of all users.
   std::size_t open_files_per_user = 0;
   std::size_t open_files_total = 0;
+  // Seconds between counts of every limited folder (0: only at start and
+  // at each reload).
+  double quota_rescan = 300;
 };
 
 // The synthetic tree and the pinned inodes of one plan.
@@ -60,6 +65,8 @@ class View {
   const AuditTrail& audit() const { return audit_; }
   Uploads& uploads() { return uploads_; }
   HandleQuota& handles() { return handles_; }
+  Quotas& quotas() { return quotas_; }
+  const Quotas& quotas() const { return quotas_; }
   int proc_fd() const { return proc_self_fd_.get(); }
   double timeout() const { return options_.cache_timeout; }
   std::uint64_t next_mapping_id() { return next_mapping_id_.fetch_add(1); }
@@ -91,8 +98,11 @@ class View {
   // pages): synthetic files after a reload, an overwrite that was undone.
   void invalidate_files(const std::vector<fuse_ino_t>& ids) const;
 
-  // Work done off the request path (the sweep of a dead worker's temporaries).
+  // Work done off the request path (the sweep of a dead worker's
+  // temporaries, the counts of limited folders).
   BackgroundJobs& background() { return background_; }
+  Rescans& rescans() { return rescans_; }
+  double quota_rescan() const { return options_.quota_rescan; }
 
   void set_session(struct fuse_session* se) { session_.store(se); }
   struct fuse_session* session() const { return session_.load(); }
@@ -107,6 +117,7 @@ class View {
   Policy policy_{audit_};  // after audit_: it writes refusals there
   Uploads uploads_;
   HandleQuota handles_;
+  Quotas quotas_;
   UniqueFd proc_self_fd_;  // opened once: reopen-by-fd without path lookups later
   std::atomic<std::uint64_t> next_mapping_id_{1};
   const struct timespec started_;
@@ -116,7 +127,8 @@ class View {
   Layout layout_;
   std::mutex mount_fds_mu_;       // guards mount_fds_
   std::map<dev_t, std::shared_ptr<const UniqueFd>> mount_fds_;
-  BackgroundJobs background_;  // last: destroyed (its thread joined) before what its jobs use
+  BackgroundJobs background_;  // destroyed (its thread joined) before what its jobs use
+  Rescans rescans_;             // after background_: it posts there
 };
 
 View& view_of(fuse_req_t req);

@@ -9,6 +9,14 @@
 
 namespace gw::mapping {
 
+// A limit on a folder's contents.
+struct Limit {
+  std::optional<std::uint64_t> bytes;  // quota=SIZE
+  std::optional<std::uint64_t> files;  // files=N
+  bool any() const { return bytes.has_value() || files.has_value(); }
+  bool operator==(const Limit&) const = default;
+};
+
 // An sftp account: `name:uid[:gid]` (gid defaults to uid, as the classic setup did).
 struct User {
   std::string name;
@@ -26,14 +34,6 @@ struct Owner {
 };
 
 enum class Access { read_write, read_only };
-
-// A limit on a folder's contents.
-struct Limit {
-  std::optional<std::uint64_t> bytes;  // quota=SIZE
-  std::optional<std::uint64_t> files;  // files=N
-  bool any() const { return bytes.has_value() || files.has_value(); }
-  bool operator==(const Limit&) const = default;
-};
 
 // One mapping rule: `volume[/subdir]:user:mount[:opt[:opt...]]`.
 // Options: `rw` (default), `ro`, `owner=UID:GID` (the stored owner; by default

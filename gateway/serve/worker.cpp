@@ -20,6 +20,7 @@
 #include "gateway/sshd/accounts.hpp"
 #include "gateway/exit_codes.hpp"
 #include "gateway/serve/progress_counter.hpp"
+#include "gateway/serve/quota_status.hpp"
 #include "gateway/serve/reloader.hpp"
 #include "gateway/serve/served_tree.hpp"
 #include "gateway/sshd/private_etc.hpp"
@@ -96,6 +97,7 @@ class Worker {
  private:
   int serve(fs::Session& session, int ready_fd) {
     publish("ok");
+    quota_status_.emplace(view_.quotas(), settings_.state_dir);
     std::vector<std::string> watched{settings_.state_dir + "/authorized_keys"};
     std::filesystem::create_directories(watched[0]);
     if (!settings_.config_file.empty()) watched.push_back(settings_.config_file);
@@ -108,6 +110,7 @@ class Worker {
       ::close(ready_fd);
     });
     reloader.stop();
+    quota_status_.reset();
     remove_runtime(settings_.state_dir);
     spdlog::info("unmounting {}", settings_.mountpoint);
     return rc == 0 ? exit_code::ok : exit_code::failure;
@@ -167,6 +170,7 @@ class Worker {
   const Settings& settings_;
   std::optional<ProgressCounter> progress_;  // declared before view_: outlives it
   fs::View view_;
+  std::optional<QuotaStatus> quota_status_;  // after view_: stops before it goes
   ServeContext context_;
   mapping::Plan plan_;
   std::mutex reload_mu_;  // one reload at a time

@@ -94,9 +94,10 @@ std::string render_sshd_config(const SshdConfigInput& in) {
     << "LogLevel VERBOSE\n"
     << "Subsystem sftp internal-sftp\n"
     << "ChrootDirectory " << in.view << "/data/%u-chroot\n"
-    // The umask keeps uploads from being group/world writable; -d starts
-    // every session in the user's home inside the chroot.
-    << "ForceCommand internal-sftp -d /%u -u 0022\n";
+    // The view applies each mapping's umask (umask=, default 0022) to what
+    // is created, so sftp-server passes the client's modes on unmasked;
+    // -d starts every session in the user's home inside the chroot.
+    << "ForceCommand internal-sftp -d /%u -u 0000\n";
   return o.str();
 }
 

@@ -87,7 +87,7 @@ def test_effective_sshd_settings(gw):
         "loglevel": "VERBOSE",
         "requiredrsasize": "3072",
         "chrootdirectory": f"{gw.view}/data/%u-chroot",
-        "forcecommand": "internal-sftp -d /%u -u 0022",
+        "forcecommand": "internal-sftp -d /%u -u 0000",
         "subsystem": "sftp internal-sftp",
         "pubkeyacceptedalgorithms": "ssh-ed25519,rsa-sha2-512,rsa-sha2-256",
         "hostkeyalgorithms": "ssh-ed25519,rsa-sha2-512,rsa-sha2-256",

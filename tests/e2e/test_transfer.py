@@ -89,7 +89,7 @@ def test_volume_owner_receives_files_shown_as_user(gw, ryan, tmp_path):
         for name in ("owned.bin", "owned-dir"):
             fields = listing[name]
             assert (fields[2], fields[3]) == (str(RYAN), str(RYAN)), f"not listed as ryan's: {fields}"
-        # The umask of the forced internal-sftp (0022) applies.
+        # The mapping's umask (the default, 0022) applies.
         assert stat.S_IMODE(os.stat(gw.volumes / "web" / "owned-dir").st_mode) == 0o755
     finally:
         assert sftp_batch(ryan, ["rm web/owned.bin", "rmdir web/owned-dir"]).returncode == 0
