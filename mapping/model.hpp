@@ -9,15 +9,19 @@
 
 namespace gw::mapping {
 
-// A limit on a folder's contents.
+// A limit on a folder's contents: everything below the folder, whoever
+// wrote it, since that is what fills the disk.
 struct Limit {
-  std::optional<std::uint64_t> bytes;  // quota=SIZE
-  std::optional<std::uint64_t> files;  // files=N
+  std::optional<std::uint64_t> bytes;  // quota=SIZE: st_size summed, a hard-linked file once
+  std::optional<std::uint64_t> files;  // files=N: files, folders and symlinks
   bool any() const { return bytes.has_value() || files.has_value(); }
   bool operator==(const Limit&) const = default;
 };
 
-// An sftp account: `name:uid[:gid]` (gid defaults to uid, as the classic setup did).
+// An sftp account: `name:uid[:gid][:opt...]` (gid defaults to uid, as the
+// classic setup did). Options limit the user's home: `quota=SIZE` (bytes,
+// with a K, M, G or T suffix, 1024-based) and `files=N`; each one the user
+// leaves out comes from --home-quota / --home-files (mapping::Defaults).
 struct User {
   std::string name;
   std::uint32_t uid = 0;
@@ -39,7 +43,10 @@ enum class Access { read_write, read_only };
 // Options: `rw` (default), `ro`, `owner=UID:GID` (the stored owner; by default
 // the owner of the mapped directory), `symlinks` (allow creating symlinks),
 // `atomic` / `noatomic` (uploads land under their final name only when closed;
-// on by default).
+// on by default), `quota=SIZE` and `files=N` (a limit on the mapped folder:
+// one folder has one limit, so every rule naming the folder with a limit
+// gives the same one), `umask=OCTAL` (the permission bits new files and
+// folders of this mapping never get; by default --umask).
 struct Rule {
   std::string volume;
   std::string subdir{};  // relative, "" for the volume's root; never contains ".."

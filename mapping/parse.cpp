@@ -1,5 +1,6 @@
 // Lists into items, and the checks that need more than one item: duplicate
-// users and uids, rules naming unknown users, duplicate mounts of one user.
+// users and uids, rules naming unknown users, duplicate mounts of one user,
+// one folder limited two ways.
 #include "parse.hpp"
 
 #include <algorithm>
@@ -8,6 +9,8 @@
 
 #include "names.hpp"
 #include "parse_items.hpp"
+#include "plan.hpp"
+#include "values.hpp"
 
 namespace gw::mapping {
 
@@ -70,8 +73,30 @@ std::string unknown_user_message(const std::string& user, const UserIndex& index
   return index.valid.size() > users_listed_at_most ? message + ", ..." : message;
 }
 
+// The first rule that limits a folder, which every later one must agree with.
+struct FolderLimit {
+  Limit limit;
+  std::string source;
+};
+
+// The limit is the folder's, not the rule's: every user and the consumer
+// container fill the same folder, so two rules cannot give it two limits.
+// A rule without a limit on a folder another one limits is fine (the limit
+// applies to it too; see make_plan).
+void check_folder_limit(const Rule& rule, const std::string& source, std::map<std::string, FolderLimit>& limits,
+                        const detail::Report& report) {
+  if (!rule.limit.any()) return;
+  const std::string key = folder_key(rule.volume, rule.subdir);
+  const auto [it, fresh] = limits.try_emplace(key, FolderLimit{rule.limit, source});
+  if (fresh || it->second.limit == rule.limit) return;
+  report("folder " + key + " is limited to " + render_limit(rule.limit) + " here but to " +
+         render_limit(it->second.limit) + " in " + it->second.source +
+         "; one folder has one limit: give the same quota= and files= in both, or leave them out of one");
+}
+
 void check_rules(const std::vector<Item>& items, const UserIndex& index, Parsed& out) {
   std::map<std::pair<std::string, std::string>, std::string> mount_sources;  // (user, mount)
+  std::map<std::string, FolderLimit> folder_limits;                         // by folder_key
   for (const Item& item : items) {
     const detail::RuleItem parsed = detail::parse_rule_item(item, out.problems);
     const detail::Report report(item, out.problems);
@@ -88,6 +113,7 @@ void check_rules(const std::vector<Item>& items, const UserIndex& index, Parsed&
                " (also in " + it->second + ")");
       }
     }
+    if (parsed.rule) check_folder_limit(*parsed.rule, item.source, folder_limits, report);
     if (parsed.rule && report.clean() && index.valid_set.count(parsed.rule->user)) {
       out.model.rules.push_back(*parsed.rule);
     }

@@ -30,7 +30,8 @@ struct Parsed {
 
 // Parses and validates users and rules together: syntax of each item, then
 // cross-checks (duplicate user or uid, unknown user in a rule with a close
-// name suggested, duplicate mount name for one user).
+// name suggested, duplicate mount name for one user, two rules limiting one
+// folder differently).
 Parsed parse(const Input& input);
 
 // The inverse of parse: renders users and rules in the syntax parse accepts,

@@ -2,8 +2,10 @@
 // every item, then does the checks that need more than one item.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,7 +33,7 @@ class Report {
   std::size_t before_;
 };
 
-inline constexpr std::string_view user_shape = "name:uid[:gid]";
+inline constexpr std::string_view user_shape = "name:uid[:gid][:options]";
 inline constexpr std::string_view rule_shape = "volume[/subdir]:user:mount[:options]";
 
 // The parts of `text` between separators, empty ones included:
@@ -50,6 +52,32 @@ std::optional<std::uint32_t> parse_id(std::string_view text, IdKind kind, const 
 // survive render then parse (',' or blanks at the ends) or that would make it
 // unreadable in a listing (control characters).
 std::optional<std::string> config_name_problem(std::string_view name);
+
+// An option an item may give: its key (or its whole word) and how the list
+// of valid options shows it ("owner" as "owner=UID:GID").
+struct OptionName {
+  std::string_view key;
+  std::string_view shown;
+};
+
+// The options as a list for a message: "rw, ro, owner=UID:GID, ...".
+std::string option_list(std::span<const OptionName> known);
+
+// An option that none of `known` matches: names it, suggests the closest
+// key (a misspelt `qouta=1G` gets "did you mean 'quota=SIZE'?") and lists
+// the valid ones.
+void report_unknown_option(std::string_view option, std::span<const OptionName> known, const Report& report);
+
+// quota=SIZE and files=N, the limit a rule puts on its folder and a user on
+// their home, read the same way for both.
+inline constexpr std::array<OptionName, 2> limit_options{{{"quota", "quota=SIZE"}, {"files", "files=N"}}};
+struct LimitSeen {
+  bool bytes = false;
+  bool files = false;
+};
+// Reads `option` into `limit` when it is quota= or files= (a second one in
+// the same item is a problem); false when it is neither.
+bool apply_limit_option(std::string_view option, Limit& limit, LimitSeen& seen, const Report& report);
 
 // One user item as far as it could be read: the cross-checks still use the
 // name and uid of an otherwise bad item.

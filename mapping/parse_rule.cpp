@@ -4,14 +4,28 @@
 
 #include "names.hpp"
 #include "parse_items.hpp"
+#include "values.hpp"
 
 namespace gw::mapping::detail {
 
 namespace {
 
-constexpr std::string_view valid_options = "rw, ro, owner=UID:GID, symlinks, atomic, noatomic";
-constexpr std::array<std::string_view, 5> option_words = {"rw", "ro", "symlinks", "atomic",
-                                                           "noatomic"};
+// Every option a rule takes, in the order the messages list them.
+constexpr std::array<OptionName, 9> rule_options{{
+    {"rw", "rw"},
+    {"ro", "ro"},
+    {"owner", "owner=UID:GID"},
+    {"symlinks", "symlinks"},
+    {"atomic", "atomic"},
+    {"noatomic", "noatomic"},
+    {"quota", "quota=SIZE"},
+    {"files", "files=N"},
+    {"umask", "umask=OCTAL"},
+}};
+// The options that are a word, not key=value.
+constexpr std::array<std::string_view, 5> option_words = {"rw", "ro", "symlinks", "atomic", "noatomic"};
+// The keys whose value never contains a ':' (unlike owner=UID:GID).
+constexpr std::array<std::string_view, 3> plain_value_keys = {"quota", "files", "umask"};
 
 // The problem line already quotes the whole item: a part of it is clipped.
 std::string quoted(std::string_view text) { return "'" + clip(text, kQuotedPart) + "'"; }
@@ -25,6 +39,8 @@ struct Seen {
   bool atomic = false;
   bool noatomic = false;
   bool owner = false;
+  bool umask = false;
+  LimitSeen limit;
 };
 
 void check_volume(std::string_view volume, const Report& report) {
@@ -75,21 +91,6 @@ void check_source(std::string_view field, Rule& rule, const Report& report) {
   if (slash != std::string_view::npos) rule.subdir = check_subdir(field.substr(slash + 1), report);
 }
 
-void report_unknown_option(std::string_view option, const Report& report) {
-  if (option.empty()) {
-    report("empty option (a stray ':'?); valid options: " + std::string(valid_options));
-    return;
-  }
-  std::vector<std::string> words(option_words.begin(), option_words.end());
-  words.emplace_back("owner");
-  const std::string_view key = option.substr(0, option.find('='));
-  std::string message = "unknown option " + quoted(option);
-  if (auto near = closest(key, words)) {
-    message += " (did you mean " + quoted(*near == "owner" ? "owner=UID:GID" : *near) + "?)";
-  }
-  report(message + "; valid options: " + std::string(valid_options));
-}
-
 void apply_owner(std::string_view option, Rule& rule, Seen& seen, const Report& report) {
   if (seen.owner) {
     report("option owner= is given more than once; give one owner=UID:GID");
@@ -107,6 +108,17 @@ void apply_owner(std::string_view option, Rule& rule, Seen& seen, const Report& 
   if (uid && gid) rule.owner = Owner{*uid, *gid};
 }
 
+void apply_umask(std::string_view option, Rule& rule, Seen& seen, const Report& report) {
+  if (seen.umask) {
+    report("option umask= is given more than once; give one umask=OCTAL");
+    return;
+  }
+  seen.umask = true;
+  const ValueRead<std::uint32_t> read = read_umask(option.substr(option.find('=') + 1), "umask");
+  if (read.value) rule.umask = read.value;
+  else report(read.problem);
+}
+
 void apply_option(std::string_view option, Rule& rule, Seen& seen, const Report& report) {
   if (option == "rw") {
     seen.rw = true;
@@ -122,24 +134,32 @@ void apply_option(std::string_view option, Rule& rule, Seen& seen, const Report&
     rule.atomic = false;
   } else if (option.starts_with("owner=")) {
     apply_owner(option, rule, seen, report);
-  } else {
-    report_unknown_option(option, report);
+  } else if (option.starts_with("umask=")) {
+    apply_umask(option, rule, seen, report);
+  } else if (!apply_limit_option(option, rule.limit, seen.limit, report)) {
+    report_unknown_option(option, rule_options, report);
   }
 }
 
 // The options as written. owner=UID:GID has a ':' of its own, so a field
 // after a `key=value` is part of its value unless it reads as an option
-// itself; a misspelt key (ownr=1:2) then gives one error, not two.
+// itself; a misspelt key (ownr=1:2) then gives one error, not two. The keys
+// whose values never hold a ':' keep theirs: `quota=5G:web` is a quota and
+// an unknown option, not a quota of "5G:web".
 std::vector<std::string> rejoin_options(const std::vector<std::string_view>& fields) {
   const auto is_option = [](std::string_view field) {
     return field.find('=') != std::string_view::npos ||
            std::find(option_words.begin(), option_words.end(), field) != option_words.end();
   };
+  const auto takes_colon = [](std::string_view option) {
+    const std::size_t eq = option.find('=');
+    return eq != std::string_view::npos &&
+           std::find(plain_value_keys.begin(), plain_value_keys.end(), option.substr(0, eq)) == plain_value_keys.end();
+  };
   std::vector<std::string> options;
   for (std::size_t i = 3; i < fields.size(); ++i) {
     std::string option(fields[i]);
-    const bool has_value = option.find('=') != std::string::npos;
-    if (has_value && i + 1 < fields.size() && !is_option(fields[i + 1])) {
+    if (takes_colon(option) && i + 1 < fields.size() && !is_option(fields[i + 1])) {
       option += ":" + std::string(fields[++i]);
     }
     options.push_back(std::move(option));

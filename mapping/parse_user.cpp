@@ -1,4 +1,4 @@
-// Reading one `name:uid[:gid]` item, and the uid/gid rules rules share.
+// Reading one `name:uid[:gid][:quota=SIZE][:files=N]` item, and the uid/gid rules rules share.
 #include <algorithm>
 #include <cctype>
 
@@ -80,16 +80,26 @@ UserItem parse_user_item(const Item& item, Problems& out) {
   const std::vector<std::string_view> fields = split(item.text, ':');
   UserItem result;
   if (!fields[0].empty()) result.name = std::string(fields[0]);
-  if (fields.size() < 2 || fields.size() > 3) {
-    report("expected " + std::string(user_shape) + ", found " + std::to_string(fields.size()) +
-           (fields.size() == 1 ? " field" : " fields"));
+  if (fields.size() < 2) {
+    report("expected " + std::string(user_shape) + ", found 1 field");
     return result;
   }
   check_user_name(fields[0], report);
   result.uid = parse_id(fields[1], IdKind::uid, report);
-  const std::optional<std::uint32_t> gid =
-      fields.size() == 3 ? parse_id(fields[2], IdKind::gid, report) : result.uid;
-  if (report.clean()) result.user = User{std::string(fields[0]), *result.uid, *gid};
+  // The gid is the third field unless that is already an option: no
+  // option value holds a ':', so an option is any field with a '='.
+  const bool has_gid = fields.size() > 2 && fields[2].find('=') == std::string_view::npos;
+  const std::optional<std::uint32_t> gid = has_gid ? parse_id(fields[2], IdKind::gid, report) : result.uid;
+  User user{std::string(fields[0]), 0, 0};
+  LimitSeen seen;
+  for (std::size_t i = has_gid ? 3 : 2; i < fields.size(); ++i) {
+    if (!apply_limit_option(fields[i], user.limit, seen, report)) report_unknown_option(fields[i], limit_options, report);
+  }
+  if (report.clean()) {
+    user.uid = *result.uid;
+    user.gid = *gid;
+    result.user = std::move(user);
+  }
   return result;
 }
 

@@ -16,7 +16,7 @@ std::string join_path(std::string_view base, std::string_view name) {
   return std::string(base) + (base.back() == '/' ? "" : "/") + std::string(name);
 }
 
-MountPlan plan_mount(const Rule& rule, const Paths& paths) {
+MountPlan plan_mount(const Rule& rule, const Paths& paths, const Limit& limit, const Defaults& defaults) {
   return MountPlan{
       .name = rule.mount,
       .volume = rule.volume,
@@ -26,8 +26,8 @@ MountPlan plan_mount(const Rule& rule, const Paths& paths) {
       .owner = rule.owner,
       .symlinks = rule.symlinks,
       .atomic = rule.atomic,
-      .limit = rule.limit,
-      .umask = rule.umask.value_or(022),
+      .limit = limit,
+      .umask = rule.umask.value_or(defaults.umask),
   };
 }
 
@@ -39,10 +39,26 @@ const UserPlan* Plan::find(std::string_view user) const {
   return it == users.end() ? nullptr : &*it;
 }
 
-Plan make_plan(const Model& model, const Paths& paths) {
+std::string folder_key(std::string_view volume, std::string_view subdir) {
+  return subdir.empty() ? std::string(volume) : std::string(volume) + "/" + std::string(subdir);
+}
+
+std::string home_key(std::string_view user) { return "~" + std::string(user); }
+
+Plan make_plan(const Model& model, const Paths& paths, const Defaults& defaults) {
   // Rules grouped by user first: one pass over each list, whatever their sizes.
   std::map<std::string_view, std::vector<const Rule*>> rules_of;
-  for (const Rule& rule : model.rules) rules_of[rule.user].push_back(&rule);
+  // A folder's limit reaches every mapping of it, also those whose rule says
+  // nothing (parse() has made sure the rules that do agree).
+  std::map<std::string, Limit> folder_limits;
+  for (const Rule& rule : model.rules) {
+    rules_of[rule.user].push_back(&rule);
+    if (rule.limit.any()) folder_limits.try_emplace(folder_key(rule.volume, rule.subdir), rule.limit);
+  }
+  const auto limit_of = [&](const Rule& rule) {
+    const auto it = folder_limits.find(folder_key(rule.volume, rule.subdir));
+    return it == folder_limits.end() ? Limit{} : it->second;
+  };
   Plan plan;
   for (const User& user : model.users) {
     UserPlan& entry = plan.users.emplace_back();
@@ -50,11 +66,13 @@ Plan make_plan(const Model& model, const Paths& paths) {
     entry.chroot = "data/" + user.name + "-chroot";
     entry.home = entry.chroot + "/" + user.name;
     entry.home_backing = join_path(paths.data_dir, user.name);
-    entry.home_limit = user.limit;
+    entry.home_limit.bytes = user.limit.bytes ? user.limit.bytes : defaults.home_limit.bytes;
+    entry.home_limit.files = user.limit.files ? user.limit.files : defaults.home_limit.files;
+    entry.home_umask = defaults.umask;
     // Mounts keep the order of the rules, so what `gateway check` prints
     // follows the list the admin wrote.
     if (const auto it = rules_of.find(user.name); it != rules_of.end())
-      for (const Rule* rule : it->second) entry.mounts.push_back(plan_mount(*rule, paths));
+      for (const Rule* rule : it->second) entry.mounts.push_back(plan_mount(*rule, paths, limit_of(*rule), defaults));
   }
   return plan;
 }

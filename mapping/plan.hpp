@@ -2,6 +2,7 @@
 // Pure: it names backing paths but never touches them.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,15 @@ struct Paths {
   std::string volumes_dir;  // volumes: <volumes_dir>/<volume>[/<subdir>]
 };
 
+// What applies where the configuration says nothing: --home-quota and
+// --home-files for every home (each one a user leaves out), --umask for
+// every home and every mapping without umask=.
+struct Defaults {
+  Limit home_limit{};
+  std::uint32_t umask = 022;
+  bool operator==(const Defaults&) const = default;
+};
+
 // One mapped folder inside a user's home: `<home>/<name>/`.
 struct MountPlan {
   std::string name;
@@ -26,8 +36,8 @@ struct MountPlan {
   std::optional<Owner> owner;   // explicit stored owner; else the backing dir's owner
   bool symlinks = false;
   bool atomic = true;
-  Limit limit{};
-  std::uint32_t umask = 022;
+  Limit limit{};                // the folder's: from whichever rule limits it (one folder, one limit)
+  std::uint32_t umask = 022;    // the rule's umask=, else Defaults::umask
   bool operator==(const MountPlan&) const = default;
 };
 
@@ -39,8 +49,8 @@ struct UserPlan {
   std::string home;          // "data/<user>-chroot/<user>"
   std::string home_backing;  // <data_dir>/<user>
   std::vector<MountPlan> mounts;
-  Limit home_limit{};
-  std::uint32_t home_umask = 022;
+  Limit home_limit{};            // each of the user's quota= and files=, else Defaults::home_limit's
+  std::uint32_t home_umask = 022;  // Defaults::umask
   bool operator==(const UserPlan&) const = default;
 };
 
@@ -50,7 +60,14 @@ struct Plan {
   bool operator==(const Plan&) const = default;
 };
 
-Plan make_plan(const Model& model, const Paths& paths);
+Plan make_plan(const Model& model, const Paths& paths, const Defaults& defaults = {});
+
+// The name of a limited folder, as `check`, `status` and the usage file
+// (<state-dir>/quota.json) show it: "vol" or "vol/sub" for a volume's
+// folder, "~user" for a home (home_key). Rules naming the same folder give
+// the same key (parse() has removed trailing slashes).
+std::string folder_key(std::string_view volume, std::string_view subdir);
+std::string home_key(std::string_view user);
 
 // Who a mapping acts as on disk, its stored owner: files it creates belong to
 // it, objects owned by it are presented as the user's, and every access

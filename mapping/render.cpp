@@ -1,6 +1,7 @@
 // The inverse of parse: what an admin would write for a model. Defaults are
 // left out and options come in one fixed order, so equal models render equal.
 #include "parse.hpp"
+#include "values.hpp"
 
 namespace gw::mapping {
 
@@ -9,6 +10,7 @@ namespace {
 std::string render_user(const User& user) {
   std::string text = user.name + ":" + std::to_string(user.uid);
   if (user.gid != user.uid) text += ":" + std::to_string(user.gid);
+  if (user.limit.any()) text += ":" + render_limit(user.limit);
   return text;
 }
 
@@ -36,6 +38,8 @@ std::string render_rule(const Rule& rule) {
   }
   if (rule.symlinks) text += ":symlinks";
   if (!rule.atomic) text += ":noatomic";
+  if (rule.limit.any()) text += ":" + render_limit(rule.limit);
+  if (rule.umask) text += ":umask=" + render_umask(*rule.umask);
   return text;
 }
 

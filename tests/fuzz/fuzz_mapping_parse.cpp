@@ -1,9 +1,12 @@
 // libFuzzer target: users and rules parsing. Input: users text, a newline,
 // rules text. Besides "no crash", it checks the round trip: whatever parses
-// renders to text that parses back to the same model.
+// renders to text that parses back to the same model, and the plan gives
+// one folder one limit.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <map>
+#include <string>
 #include <string_view>
 
 #include "mapping/parse.hpp"
@@ -25,6 +28,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                            gw::mapping::split_list(gw::mapping::render_rules(parsed.model.rules), "r")};
   const gw::mapping::Parsed reparsed = gw::mapping::parse(again);
   if (!reparsed.ok() || !(reparsed.model == parsed.model)) std::abort();
-  (void)gw::mapping::make_plan(parsed.model, {"/data", "/volumes"});
+  // Every mapping of one folder carries that folder's one limit.
+  gw::mapping::Defaults defaults;
+  defaults.home_limit.bytes = 1u << 30;
+  defaults.umask = 027;
+  const gw::mapping::Plan plan = gw::mapping::make_plan(parsed.model, {"/data", "/volumes"}, defaults);
+  std::map<std::string, gw::mapping::Limit> limits;
+  for (const auto& user : plan.users) {
+    if (!user.home_limit.bytes) std::abort();
+    for (const auto& mount : user.mounts) {
+      const auto [it, fresh] = limits.try_emplace(gw::mapping::folder_key(mount.volume, mount.subdir), mount.limit);
+      if (!fresh && !(it->second == mount.limit)) std::abort();
+    }
+  }
   return 0;
 }

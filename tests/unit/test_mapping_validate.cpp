@@ -54,7 +54,7 @@ TEST_CASE("user names must be valid account names", "[mapping][validate]") {
   }
   CHECK(parse_env(std::string(32, 'a') + ":1000", "").ok());
   CHECK(has_exact_line(users_only(":1000"),
-                       "SFTP_USERS item 1: ':1000': user name is empty; expected name:uid[:gid]"));
+                       "SFTP_USERS item 1: ':1000': user name is empty; expected name:uid[:gid][:options]"));
 }
 
 TEST_CASE("uids and gids: decimal, 1 to 4294967294, not root or nobody", "[mapping][validate]") {
@@ -77,10 +77,11 @@ TEST_CASE("uids and gids: decimal, 1 to 4294967294, not root or nobody", "[mappi
   CHECK(has_line(users_only("ryan:1000:x"), {"gid 'x' is not a decimal number"}));
 }
 
-TEST_CASE("a user item has two or three fields", "[mapping][validate]") {
+TEST_CASE("a user item has a name, a uid, maybe a gid, then options", "[mapping][validate]") {
   CHECK(has_exact_line(users_only("ryan"),
-                       "SFTP_USERS item 1: 'ryan': expected name:uid[:gid], found 1 field"));
-  CHECK(has_line(users_only("ryan:1:2:3"), {"expected name:uid[:gid], found 4 fields"}));
+                       "SFTP_USERS item 1: 'ryan': expected name:uid[:gid][:options], found 1 field"));
+  CHECK(has_exact_line(users_only("ryan:1:2:3"), "SFTP_USERS item 1: 'ryan:1:2:3': unknown option '3'; valid "
+                                                 "options: quota=SIZE, files=N"));
 }
 
 TEST_CASE("duplicate user names and uids are refused, naming both sources",
@@ -170,7 +171,7 @@ TEST_CASE("unknown and conflicting options", "[mapping][validate]") {
   CHECK(has_exact_line(rule_only("files:ryan:web:readonly"),
                        "SFTP_VOLUMES item 1: 'files:ryan:web:readonly': unknown option "
                        "'readonly'; valid options: rw, ro, owner=UID:GID, symlinks, atomic, "
-                       "noatomic"));
+                       "noatomic, quota=SIZE, files=N, umask=OCTAL"));
   CHECK(has_line(rule_only("files:ryan:web:r-o"),
                  {"unknown option 'r-o' (did you mean 'ro'?); valid options"}));
   CHECK(has_line(rule_only("files:ryan:web:symlink"), {"(did you mean 'symlinks'?)"}));
