@@ -57,11 +57,23 @@ Rescans::~Rescans() {
 void Rescans::set(View& view, double interval, std::vector<CountTarget> targets) {
   {
     std::lock_guard lock(mu_);
+    view_ = &view;
     interval_ = interval;
     targets_ = std::move(targets);
     if (!thread_.joinable() && interval_ > 0 && !targets_.empty()) thread_ = std::thread([this, &view] { run(&view); });
   }
   wake_.notify_all();  // a new interval starts now (a reload has just counted)
+}
+
+void Rescans::count_now() {
+  std::vector<CountTarget> targets;
+  View* view = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    targets = targets_;
+    view = view_;
+  }
+  if (view) count_folders(*view, targets);
 }
 
 void Rescans::run(View* view) {

@@ -34,12 +34,15 @@ class Rescans {
   ~Rescans();
 
   void set(View& view, double interval, std::vector<CountTarget> targets);
+  // Counts the targets now (a reload that rebuilt nothing).
+  void count_now();
 
  private:
   void run(View* view);
 
   std::mutex mu_;  // guards everything below
   std::condition_variable wake_;
+  View* view_ = nullptr;
   double interval_ = 0;
   std::vector<CountTarget> targets_;
   bool stopping_ = false;

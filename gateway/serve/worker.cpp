@@ -126,6 +126,7 @@ class Worker {
       write_sshd_etc(sshd_etc_path(settings_.state_dir), tree.passwd, tree.group);
     }
     if (!tree.files_only) view_.install(std::move(tree.layout));
+    else view_.rescans().count_now();  // a reload counts the limited folders, rebuilt or not
   }
 
   // Re-reads the configuration exactly as at start; on any problem the
