@@ -221,6 +221,7 @@ TEST_CASE("count_usage: any depth within kScanOpenFolders descriptors", "[fs][qu
   // leave folders unread.
   TempDir tmp;
   constexpr int kDepth = 300;
+  static_assert(kScanOpenFolders + 4 < kDepth, "the limit must bite");
   std::vector<std::string> levels{tmp / "vol"};
   for (int i = 1; i <= kDepth; ++i) levels.push_back(levels.back() + "/n" + std::to_string(i));
   stdfs::create_directories(levels.back());
