@@ -1,5 +1,6 @@
 #include "fs/sys.hpp"
 
+#include <dirent.h>
 #include <linux/openat2.h>
 #include <sys/file.h>
 #include <sys/syscall.h>
@@ -48,6 +49,16 @@ int fstat(int fd, struct stat* st) { return status(::fstatat(fd, "", st, AT_EMPT
 
 int fstatat_nofollow(int dirfd, const char* name, struct stat* st) {
   return status(::fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW));
+}
+
+int statx_nofollow(int dirfd, const char* name, unsigned mask, struct statx* stx) {
+  return status(::statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, mask, stx));
+}
+
+Result<std::size_t> getdents64(int fd, void* buf, std::size_t size) {
+  const ssize_t n = ::getdents64(fd, buf, size);
+  if (n < 0) return {0, errno};
+  return {static_cast<std::size_t>(n), 0};
 }
 
 int mkdirat(int dirfd, const char* name, mode_t mode) { return status(::mkdirat(dirfd, name, mode)); }

@@ -28,6 +28,12 @@ Result<UniqueFd> openat(int dirfd, const char* name, int flags, mode_t mode = 0)
 Result<UniqueFd> openat2(int dirfd, const char* name, int flags, unsigned long long resolve);
 int fstat(int fd, struct stat* st);                        // fstatat(fd, "", AT_EMPTY_PATH)
 int fstatat_nofollow(int dirfd, const char* name, struct stat* st);
+// statx(2) of `name` in `dirfd`, never following a symlink, asking only for
+// `mask` (STATX_*): a filesystem may then skip work for what is not asked.
+int statx_nofollow(int dirfd, const char* name, unsigned mask, struct statx* stx);
+// getdents64(2): as many entries (struct dirent64) as fit in `size` bytes;
+// 0 at the end of the folder.
+Result<std::size_t> getdents64(int fd, void* buf, std::size_t size);
 int mkdirat(int dirfd, const char* name, mode_t mode);
 int unlinkat(int dirfd, const char* name, int flags);
 int symlinkat(const char* target, int dirfd, const char* name);
