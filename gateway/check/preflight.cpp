@@ -77,7 +77,7 @@ Preflight preflight(const Settings& settings) {
     p.exit_code = exit_code::usage;
     return p;
   }
-  p.plan = mapping::make_plan(parsed.model, settings.paths);
+  p.plan = mapping::make_plan(parsed.model, settings.paths, settings.defaults);
   p.problems = folder_problems(p.plan, settings.paths);
   p.exit_code = p.ok() ? exit_code::ok : exit_code::backing_unusable;
   return p;

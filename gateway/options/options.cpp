@@ -16,6 +16,7 @@
 #include "gateway/sshd/config.hpp"
 #include "gateway/version.hpp"
 #include "mapping/problem.hpp"
+#include "mapping/values.hpp"
 
 namespace po = boost::program_options;
 
@@ -135,6 +136,48 @@ std::string openssh_version_value(const po::variables_map& vm, ValueProblems& pr
   return "auto";
 }
 
+// --home-quota, --home-files and --umask, read as a user's quota= and
+// files= and a rule's umask= are (mapping/values.hpp).
+mapping::Defaults defaults_value(const po::variables_map& vm, ValueProblems& problem) {
+  mapping::Defaults d;
+  if (vm.count("home-quota") != 0) {
+    const auto read = mapping::read_size(vm["home-quota"].as<std::string>(), "home-quota");
+    if (read.value) d.home_limit.bytes = read.value;
+    else problem("home-quota", read.problem);
+  }
+  if (vm.count("home-files") != 0) {
+    const auto read = mapping::read_count(vm["home-files"].as<std::string>(), "home-files");
+    if (read.value) d.home_limit.files = read.value;
+    else problem("home-files", read.problem);
+  }
+  const auto umask = mapping::read_umask(vm["umask"].as<std::string>(), "umask");
+  if (umask.value) d.umask = *umask.value;
+  else problem("umask", umask.problem);
+  return d;
+}
+
+// Whole seconds, minutes or hours: "300", "300s", "5m", "1h"; "0" is off.
+// At most a year, so whoever schedules with it never overflows a clock.
+double duration_value(const po::variables_map& vm, ValueProblems& problem, const std::string& key) {
+  constexpr unsigned long long most = 366ull * 24 * 3600;
+  const std::string value = vm[key].as<std::string>();
+  const std::size_t digits = std::min(value.find_first_not_of("0123456789"), value.size());
+  const std::string unit = value.substr(digits);
+  const unsigned long long scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : 0;
+  if (digits == 0 || scale == 0) {
+    problem(key, key + " " + shown(value) + " is not a duration; give seconds, or a number with s, m or h "
+                 "(300, 300s, 5m, 1h); 0 turns it off");
+    return 0;
+  }
+  unsigned long long number = 0;
+  for (std::size_t i = 0; i < digits; ++i) number = std::min(number * 10 + static_cast<unsigned>(value[i] - '0'), most + 1);
+  if (number > most / scale) {
+    problem(key, key + " " + shown(value) + " is too long; at most 8784h (a year)");
+    return 0;
+  }
+  return static_cast<double>(number * scale);
+}
+
 Settings settings_from(const po::variables_map& vm, const Sources& sources, Command command,
                        std::vector<std::string>& problems) {
   ValueProblems problem(sources);
@@ -158,6 +201,8 @@ Settings settings_from(const po::variables_map& vm, const Sources& sources, Comm
   if (vm.count("config") != 0) s.config_file = vm["config"].as<std::string>();
   s.run_sshd = vm["run-sshd"].as<bool>();
   s.audit_log = vm["audit-log"].as<std::string>();
+  s.defaults = defaults_value(vm, problem);
+  s.quota_rescan = duration_value(vm, problem, "quota-rescan");
   s.threads = static_cast<unsigned>(range_value(vm, problem, "threads", 1, 256));
   s.open_files_per_user = static_cast<std::size_t>(range_value(vm, problem, "open-files-per-user", 16, 1000000));
   if (vm.count("worker-fd") != 0) s.worker_fd = vm["worker-fd"].as<int>();

@@ -49,6 +49,8 @@ struct Settings {
   int worker_fd = -1;                    // >= 0: this process is a supervised FUSE worker
   int progress_fd = -1;                  // the worker's served-request counter (memfd), or -1
   std::string audit_log = "-";           // file, "-" (stdout) or "off"
+  mapping::Defaults defaults;            // --home-quota, --home-files, --umask
+  double quota_rescan = 300;             // seconds between counts of a limited folder; 0: only at start and reload
 
   // Serving (sshd side).
   bool run_sshd = false;                 // host mode

@@ -30,7 +30,8 @@ po::options_description config_description() {
   // (not composing), so the file cannot sneak in extra users.
   d.add_options()
     ("users", po::value<Strings>()->value_name("LIST"),
-     "sftp accounts, each name:uid[:gid] (comma separated, repeatable; env SFTP_USERS)")
+     "sftp accounts, each name:uid[:gid][:quota=SIZE][:files=N] (comma separated, repeatable; "
+     "env SFTP_USERS)")
     ("map", po::value<Strings>()->value_name("LIST"),
      "mapping rules, each volume[/subdir]:user:mount[:opt...] (comma separated, repeatable; "
      "env SFTP_VOLUMES)")
@@ -54,6 +55,16 @@ po::options_description config_description() {
      "most files and folders one user may hold open through the view (EMFILE beyond)")
     ("audit-log", po::value<std::string>()->default_value("-")->value_name("FILE"),
      "audit trail, one JSON line per change and per refusal: a file, - (stdout) or off")
+    ("home-quota", po::value<std::string>()->value_name("SIZE"),
+     "limit on what each home holds: bytes with an optional K, M, G or T (1024-based), e.g. 1G; "
+     "a user's quota= overrides it (default: none)")
+    ("home-files", po::value<std::string>()->value_name("N"),
+     "limit on the files, folders and symlinks each home holds; a user's files= overrides it (default: none)")
+    ("umask", po::value<std::string>()->default_value(defaults::umask)->value_name("OCTAL"),
+     "permission bits new files and folders never get, in homes and in mappings without umask=")
+    ("quota-rescan", po::value<std::string>()->default_value(defaults::quota_rescan)->value_name("DURATION"),
+     "how often limited folders are counted again, to catch what was written behind the gateway's back: "
+     "seconds, or with s, m or h (300, 5m, 1h); 0 never")
     ("run-sshd", po::bool_switch(),
      "host mode: also run the system's sshd on the rendered config (serve)")
     ("listen", po::value<Strings>()->value_name("ADDR"),

@@ -23,6 +23,8 @@ inline constexpr int open_files_per_user = 1024;
 inline constexpr const char* log_level = "info";
 inline constexpr const char* format = "text";
 inline constexpr const char* sshd_capabilities = "SYS_CHROOT,SETUID,SETGID";
+inline constexpr const char* umask = "0022";
+inline constexpr const char* quota_rescan = "300s";
 }  // namespace defaults
 
 // Keys accepted from every source: command line, environment, config file.

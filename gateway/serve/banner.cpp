@@ -6,6 +6,7 @@
 
 #include "gateway/version.hpp"
 #include "mapping/problem.hpp"
+#include "mapping/values.hpp"
 
 namespace gw::gateway {
 namespace {
@@ -26,6 +27,13 @@ std::string item_list(const std::vector<mapping::Item>& items) {
   return text + " (from " + shown(items.front().source) + (items.size() > 1 ? ", ..." : "") + ")";
 }
 
+std::string rescan_text(double seconds) {
+  if (seconds == 0) return "off";
+  std::ostringstream text;
+  text << seconds << "s";
+  return text.str();
+}
+
 }  // namespace
 
 std::vector<std::string> banner_lines(const Settings& s) {
@@ -42,6 +50,10 @@ std::vector<std::string> banner_lines(const Settings& s) {
       "port: " + std::to_string(s.port),
       "cache-timeout: " + timeout.str(),
       "log-level: " + s.log_level,
+      "home-quota: " + (s.defaults.home_limit.bytes ? mapping::render_size(*s.defaults.home_limit.bytes) : "(none)"),
+      "home-files: " + (s.defaults.home_limit.files ? std::to_string(*s.defaults.home_limit.files) : "(none)"),
+      "umask: " + mapping::render_umask(s.defaults.umask),
+      "quota-rescan: " + rescan_text(s.quota_rescan),
       "config: " + (s.config_file.empty() ? std::string("(none)") : shown(s.config_file)),
   };
 }

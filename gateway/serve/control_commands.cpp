@@ -117,7 +117,7 @@ int run_reload(const Settings& s, std::ostream& out) {
 
 int run_status(const Settings& s, std::ostream& out) {
   const mapping::Parsed parsed = mapping::parse(s.input);
-  const mapping::Plan plan = mapping::make_plan(parsed.model, s.paths);
+  const mapping::Plan plan = mapping::make_plan(parsed.model, s.paths, s.defaults);
   const Live l = look(s);
   if (s.format == Format::json) status_json(s, l, plan, out);
   else status_text(s, l, plan, out);

@@ -83,7 +83,7 @@ ServedTree build_tree(const Settings& s, const ServeContext& c, fs::View& view, 
     t.exit_code = exit_code::usage;
     return t;
   }
-  t.plan = mapping::make_plan(parsed.model, s.paths);
+  t.plan = mapping::make_plan(parsed.model, s.paths, s.defaults);
   EtcInput etc;
   etc.sshd.view = s.sshd_view.empty() ? s.mountpoint : s.sshd_view;
   etc.sshd.listen = s.listen;

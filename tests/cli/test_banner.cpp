@@ -24,5 +24,15 @@ TEST_CASE("the banner shows the version and the effective options", "[cli][banne
   CHECK_THAT(all, Catch::Contains("mountpoint: /m") && Catch::Contains("state-dir: /s"));
   CHECK_THAT(all, Catch::Contains("port: 2222") && Catch::Contains("cache-timeout: 0.5s"));
   CHECK_THAT(all, Catch::Contains("log-level: debug") && Catch::Contains("config: (none)"));
+  CHECK_THAT(all, Catch::Contains("home-quota: (none)\n") && Catch::Contains("home-files: (none)\n"));
+  CHECK_THAT(all, Catch::Contains("umask: 0022\n") && Catch::Contains("quota-rescan: 300s\n"));
+  s.defaults.home_limit.bytes = 3ull << 30;
+  s.defaults.home_limit.files = 5000;
+  s.defaults.umask = 027;
+  s.quota_rescan = 0;
+  all.clear();
+  for (const auto& line : gw::gateway::banner_lines(s)) all += line + "\n";
+  CHECK_THAT(all, Catch::Contains("home-quota: 3G\n") && Catch::Contains("home-files: 5000\n"));
+  CHECK_THAT(all, Catch::Contains("umask: 0027\n") && Catch::Contains("quota-rescan: off\n"));
   CHECK(gw::gateway::version() == GATEWAY_EXPECTED_VERSION);
 }

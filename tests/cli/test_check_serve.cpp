@@ -84,6 +84,11 @@ TEST_CASE("check refuses what serve refuses, with serve's exit code and lines", 
       {"a mountpoint below /tmp", ryan, {"--mountpoint", seed.dir / "view"}, 2},
       {"an unknown user", with_map("thttpd_files:gary:web"), {}, 2},
       {"bad option values", {}, {"--config", seed.dir / "bad.conf"}, 2},
+      {"a rule's bad quota=", with_map("thttpd_files:ryan:web:quota=5X"), {}, 2},
+      {"a rule's bad umask=", with_map("thttpd_files:ryan:web:umask=0999"), {}, 2},
+      {"a user's misspelt quota=", {{"SFTP_USERS", "ryan:54321:qouta=1G"}}, {}, 2},
+      {"one folder limited two ways", with_map("thttpd_files:ryan:a:quota=1G,thttpd_files/:ryan:b:files=5"), {}, 2},
+      {"bad quota options", ryan, {"--home-quota", "0", "--home-files", "many", "--umask", "0999", "--quota-rescan", "5d"}, 2},
   };
   for (const Case& c : cases) {
     INFO(c.what);
@@ -102,6 +107,23 @@ TEST_CASE("check refuses what serve refuses, with serve's exit code and lines", 
     CHECK_FALSE(std::filesystem::exists(f.state + "/host_keys"));
     CHECK_FALSE(std::filesystem::exists(f.mountpoint + "/data"));
   }
+}
+
+TEST_CASE("bad limits and umasks name their item, exit 2", "[cli][check]") {
+  const SeedLayout seed;
+  const RunResult rule = seed.check({{"SFTP_USERS", "ryan:54321:files=0"},
+                                     {"SFTP_VOLUMES", "thttpd_files:ryan:web:quota=1G,thttpd_files:ryan:w2:quota=2G"}});
+  CHECK(rule.code == 2);
+  CHECK(rule.out.empty());
+  CHECK(rule.err ==
+        "SFTP_USERS item 1: 'ryan:54321:files=0': files 0 would refuse every new file; leave it out for no limit\n"
+        "SFTP_VOLUMES item 2: 'thttpd_files:ryan:w2:quota=2G': folder thttpd_files is limited to quota=2G here but "
+        "to quota=1G in SFTP_VOLUMES item 1; one folder has one limit: give the same quota= and files= in both, or "
+        "leave them out of one\n");
+  const RunResult option = seed.check(gw::test::seed_env, {"--umask", "8"});
+  CHECK(option.code == 2);
+  CHECK(option.err ==
+        "gateway: --umask: umask '8' is not a umask; give 3 or 4 octal digits from 000 to 0777, e.g. 0027\n");
 }
 
 TEST_CASE("a mountpoint sshd would refuse is a problem naming the folder", "[cli][check]") {

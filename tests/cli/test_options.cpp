@@ -92,6 +92,9 @@ TEST_CASE("defaults apply when no source gives a value", "[cli][options]") {
   CHECK(s.log_level == "info");
   CHECK(s.format == Format::text);
   CHECK(s.config_file.empty());
+  CHECK(s.defaults == gw::mapping::Defaults{});
+  CHECK(s.defaults.umask == 022u);
+  CHECK(s.quota_rescan == 300);
 }
 
 TEST_CASE("every option is read from the command line", "[cli][options]") {
@@ -167,6 +170,59 @@ TEST_CASE("the environment overrides the config file, the command line both", "[
     const Settings s = settings({"check", "--config", conf});
     CHECK(s.paths.data_dir == "/srv/data");
     CHECK(s.log_level == "debug");
+  }
+}
+
+TEST_CASE("quota defaults, umask and the rescan interval", "[cli][options]") {
+  CleanSftpEnv clean;
+  TempDir dir;
+  const std::string conf = dir / "gateway.conf";
+  SECTION("from the command line") {
+    const Settings s = settings({"check", "--home-quota", "2G", "--home-files", "5000", "--umask", "027",
+                                 "--quota-rescan", "5m"});
+    CHECK(s.defaults.home_limit.bytes == 2ull << 30);
+    CHECK(s.defaults.home_limit.files == 5000u);
+    CHECK(s.defaults.umask == 027u);
+    CHECK(s.quota_rescan == 300);
+  }
+  SECTION("from the config file, below the command line") {
+    gw::test::write_file(conf, "home-quota = 512M\nhome-files = 9\numask = 0077\nquota-rescan = 1h\n");
+    const Settings s = settings({"serve", "--config", conf, "--umask", "0002"});
+    CHECK(s.defaults.home_limit.bytes == 512ull << 20);
+    CHECK(s.defaults.home_limit.files == 9u);
+    CHECK(s.defaults.umask == 02u);
+    CHECK(s.quota_rescan == 3600);
+  }
+  SECTION("durations: seconds, or with s, m or h; 0 is off") {
+    for (const auto& [text, seconds] : {std::pair{"300", 300.0}, std::pair{"300s", 300.0}, std::pair{"5m", 300.0},
+                                        std::pair{"1h", 3600.0}, std::pair{"0", 0.0}, std::pair{"8784h", 31622400.0}}) {
+      INFO(text);
+      CHECK(settings({"check", "--quota-rescan", text}).quota_rescan == seconds);
+    }
+  }
+  SECTION("bad values name the option, one line each") {
+    const std::vector<std::string> lines = usage_lines({"check", "--home-quota", "5X", "--home-files", "0", "--umask",
+                                                        "0888", "--quota-rescan", "soon"});
+    CHECK(lines == Strings{
+        "--home-quota: home-quota '5X' has an unknown suffix 'X'; give bytes with an optional suffix K, M, G or T "
+        "(1024-based), e.g. 5G",
+        "--home-files: home-files 0 would refuse every new file; leave it out for no limit",
+        "--umask: umask '0888' is not a umask; give 3 or 4 octal digits from 000 to 0777, e.g. 0027",
+        "--quota-rescan: quota-rescan 'soon' is not a duration; give seconds, or a number with s, m or h (300, 300s, "
+        "5m, 1h); 0 turns it off"});
+    for (const char* bad : {"-5", "5d", "1.5h", "", "h", "5 m"})
+      CHECK_THAT(usage_error({"check", "--quota-rescan", bad}), Catch::Contains("is not a duration"));
+    CHECK(usage_error({"check", "--quota-rescan", "8785h"}) ==
+          "--quota-rescan: quota-rescan '8785h' is too long; at most 8784h (a year)");
+    CHECK_THAT(usage_error({"check", "--quota-rescan", "99999999999999999999999"}), Catch::Contains("is too long"));
+    CHECK_THAT(usage_error({"check", "--home-quota", "0"}), Catch::StartsWith("--home-quota: home-quota 0 would refuse"));
+    CHECK_THAT(usage_error({"check", "--home-quota", ""}), Catch::StartsWith("--home-quota: home-quota is empty"));
+    gw::test::write_file(conf, "users = a:1\n\nhome-quota = 1GB\numask = 22\n");
+    CHECK(usage_lines({"serve", "--config", conf}) ==
+          Strings{"gateway.conf line 3: home-quota '1GB' has an unknown suffix 'GB'; give bytes with an optional "
+                  "suffix K, M, G or T (1024-based), e.g. 5G",
+                  "gateway.conf line 4: umask '22' is not a umask; give 3 or 4 octal digits from 000 to 0777, e.g. "
+                  "0027"});
   }
 }
 
