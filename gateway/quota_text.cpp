@@ -8,15 +8,18 @@
 namespace gw::gateway {
 namespace {
 
-std::string percent(std::uint64_t used, std::uint64_t limit) {
-  // Exact while used * 100 fits in 64 bits (up to 160 PiB); beyond, close enough.
-  const std::uint64_t whole = used <= UINT64_MAX / 100
-                                  ? used * 100 / limit
-                                  : static_cast<std::uint64_t>(static_cast<long double>(used) / limit * 100);
-  return " (" + std::to_string(whole) + "%)";
+std::string in_parentheses(std::uint64_t used, std::uint64_t limit) {
+  return " (" + std::to_string(percent(used, limit)) + "%)";
 }
 
 }  // namespace
+
+std::uint64_t percent(std::uint64_t used, std::uint64_t limit) {
+  if (limit == 0) return 0;
+  // Exact while used * 100 fits in 64 bits (up to 160 PiB); beyond, close enough.
+  if (used <= UINT64_MAX / 100) return used * 100 / limit;
+  return static_cast<std::uint64_t>(static_cast<long double>(used) / static_cast<long double>(limit) * 100);
+}
 
 std::string human_size(std::uint64_t bytes) {
   constexpr std::array<char, 6> units{'K', 'M', 'G', 'T', 'P', 'E'};
@@ -38,12 +41,12 @@ std::string human_size(std::uint64_t bytes) {
 
 std::string bytes_usage(std::uint64_t used, std::optional<std::uint64_t> limit) {
   if (!limit) return human_size(used);
-  return human_size(used) + " of " + mapping::render_size(*limit) + percent(used, *limit);
+  return human_size(used) + " of " + mapping::render_size(*limit) + in_parentheses(used, *limit);
 }
 
 std::string files_usage(std::uint64_t used, std::optional<std::uint64_t> limit) {
   if (!limit) return std::to_string(used);
-  return std::to_string(used) + " of " + std::to_string(*limit) + percent(used, *limit);
+  return std::to_string(used) + " of " + std::to_string(*limit) + in_parentheses(used, *limit);
 }
 
 }  // namespace gw::gateway

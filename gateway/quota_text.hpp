@@ -12,6 +12,9 @@ namespace gw::gateway {
 // below 10: 512 -> "512", 1536 -> "1.5K", 5368709120 -> "5G", 15728640 -> "15M".
 std::string human_size(std::uint64_t bytes);
 
+// used / limit in whole percent, cut: 100 means the limit is reached.
+std::uint64_t percent(std::uint64_t used, std::uint64_t limit);
+
 // "1.5M of 5G (30%)"; without a limit just "1.5M". The percentage is cut,
 // so 100% means the limit is reached; above it (written behind the
 // gateway's back) it says so: "6G of 5G (120%)".
