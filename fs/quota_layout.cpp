@@ -8,7 +8,7 @@ namespace {
 // One mapping root of the built tree and the folder it serves.
 struct Served {
   InodePtr root;
-  std::string folder;  // quota_folder_name / home_quota_name
+  std::string folder;  // mapping::folder_key, mapping::home_key
   std::string volume;  // "" for a home
   std::string subdir;
 };
@@ -48,13 +48,13 @@ std::vector<Served> served_roots(const std::map<std::string, UserTree>& users,
   for (const auto& [name, tree] : users) {
     const mapping::UserPlan& up = tree.plan;
     if (InodePtr home = root_of(tree, up.user.name + ":~")) {
-      out.push_back({home, home_quota_name(up.user.name), "", ""});
+      out.push_back({home, mapping::home_key(up.user.name), "", ""});
       note(out.back(), up.home_limit);
     }
     for (const mapping::MountPlan& m : up.mounts) {
       InodePtr node = root_of(tree, up.user.name + ":" + m.name);
       if (!node) continue;
-      out.push_back({node, quota_folder_name(m.volume, m.subdir), m.volume, m.subdir});
+      out.push_back({node, mapping::folder_key(m.volume, m.subdir), m.volume, m.subdir});
       note(out.back(), m.limit);
     }
   }
@@ -70,12 +70,6 @@ std::vector<Served> served_roots(const std::map<std::string, UserTree>& users,
 }
 
 }  // namespace
-
-std::string quota_folder_name(const std::string& volume, const std::string& subdir) {
-  return subdir.empty() ? volume : volume + "/" + subdir;
-}
-
-std::string home_quota_name(const std::string& user) { return "~" + user; }
 
 void apply_quotas(View& view, const std::map<std::string, UserTree>& users) {
   std::map<std::string, Limited> limited;

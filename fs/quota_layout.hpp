@@ -13,9 +13,4 @@ namespace gw::fs {
 
 void apply_quotas(View& view, const std::map<std::string, UserTree>& users);
 
-// The name of a limited folder: "volume" or "volume/subdir" for a rule's,
-// "~user" for a home.
-std::string quota_folder_name(const std::string& volume, const std::string& subdir);
-std::string home_quota_name(const std::string& user);
-
 }  // namespace gw::fs
