@@ -13,6 +13,8 @@
 #include <chrono>
 #include <tuple>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -67,6 +69,17 @@ std::string write_bytes(const std::string& path, std::size_t size, int flags = O
   return result;
 }
 
+// What a command prints on stdout.
+std::string command_output(const std::string& command) {
+  std::string out;
+  if (std::FILE* p = ::popen(command.c_str(), "r")) {
+    char buf[4096];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+    ::pclose(p);
+  }
+  return out;
+}
+
 std::string errno_of(int rc) { return rc == 0 ? "ok" : errno_name(errno); }
 
 // The names in a backing folder once an ended upload's release (which the
@@ -108,6 +121,14 @@ TEST_CASE("writes stop at the limit with EDQUOT; usage is exact after each step"
   CHECK(wait_quota("web", "bytes", "0") == "0");
   // The refusal is audited with its reason.
   CHECK(v.process().log().find("\"reason\":\"quota\"") != std::string::npos);
+  // gateway status shows the limit with the usage the worker keeps.
+  CHECK(write_bytes(f.view + "/c", 64 * KiB) == "ok");
+  REQUIRE(wait_quota("web", "bytes", std::to_string(64 * KiB)) == std::to_string(64 * KiB));
+  const std::string status = command_output(std::string(std::getenv("GATEWAY_BIN")) + " status --state-dir " +
+                                            MountedView::state_dir() + " --mountpoint " + v.mountpoint());
+  INFO(status);
+  CHECK(status.find("web") != std::string::npos);
+  CHECK(status.find("quota web (ann:web): bytes 64K of 256K (25%), files 2") != std::string::npos);
 }
 
 TEST_CASE("a sparse truncate or fallocate past the limit is refused; st_size is what counts", "[quota]") {
