@@ -50,10 +50,10 @@ METHOD_NOTES = [
     "VmHWM); reload is SIGHUP to the supervisor until the worker's `reloaded` log line arrives; the deep "
     "stat is os.stat() of a path 14 components below the mountpoint, from the harness (root).",
     "Quota scan: bench/quota_scan_bench runs fs::count_usage (the gateway's counting walk: getdents64 per "
-    "folder, statx of each file for size, links and inode) as root on a tree made once in <workdir>/cache, "
-    "counting twice per repetition; `warm` is the second count, `cold` the first count after dropping caches "
-    "(first repetition only). Quota SFTP: one gateway, two mappings of two fresh volumes on the same backing, "
-    "one with `quota=1T` (never reached), the same put steps as the sftp group.",
+    "folder, statx of each file for size, links and inode) as root on a tree made once in <workdir>/cache: "
+    "once after dropping caches (`cold`), then twice per repetition (`warm`: the second count). Quota SFTP: "
+    "one gateway, two mappings of two fresh volumes on the same backing, one with `quota=1T` (never reached), "
+    "the sftp group's put steps.",
     "Packages checked with dpkg-query; bindfs links libfuse2 (package libfuse2), mergerfs carries its own "
     "libfuse; the gateway uses libfuse3-3.",
 ]
@@ -218,7 +218,7 @@ class Report:
                     "fs::count_usage:", ""]
             rows = []
             for key, label in (("scan-warm", "warm (second count of each repetition)"),
-                               ("scan-cold", "cold (caches dropped; once)")):
+                               ("scan-cold", "cold (caches dropped, then one count)")):
                 m = self.r.median("quota", "ext4", key, "count_usage")
                 rate = f"{tree['files'] / m:,.0f}" if m else "—"
                 rows.append([label, self.cell("quota", "ext4", key, "count_usage"), rate])
