@@ -138,12 +138,14 @@ class QuotaRunner:
     # ------------------------------------------------------------ sftp
 
     def refusal(self, binary, gw):
-        """The gateway's own line when it refuses the `quota=` option, else None."""
+        """The gateway's own line when it does not know the `quota=` option,
+        else None (any other refusal then fails the start, loudly)."""
         r = run([binary, "check", *gw.serve_options()], 120, check=False, stdout=subprocess.PIPE,
                 what="gateway check")
+        if r.returncode != 2:
+            return None
         text = (r.stdout or b"").decode(errors="replace") + (r.stderr or b"").decode(errors="replace")
-        line = next((l for l in text.splitlines() if f"quota={LIMIT}" in l), None)
-        return line if r.returncode == 2 and line else None
+        return next((l for l in text.splitlines() if f"quota={LIMIT}" in l and "unknown option" in l), None)
 
     def sftp(self, backings, ports):
         """backings: the ones to put into; ports: backing name -> the quota gateway's port."""
