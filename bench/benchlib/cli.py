@@ -18,7 +18,8 @@ from .report import Report
 from .results import Results
 from .sizes import MODES
 
-GROUPS = ("local", "sftp", "scale")
+GROUPS = ("local", "sftp", "scale", "quota")
+PORTS = 7
 
 
 @dataclass
@@ -43,6 +44,7 @@ class Env:
         self.hostkeys = HostKeys(os.path.join(self.work, "hostkeys"))
         self.user = None
         self.gateway_binary = None
+        self.scan_binary = None
         self.client_dir = os.path.join(self.work, "client")
         self.client_key = os.path.join(self.work, "keys", "client")
         self.fileops = os.path.join(self.work, "bin", "fileops.py")
@@ -51,12 +53,15 @@ class Env:
         self.tarball = None
         self.tree_entries = self.tree_bytes = self.tree_files = 0
         self.tree_note = "?"
+        self.quota_tree = None  # the quota scan's tree: folders, files, bytes
+        self.skipped = []       # steps not run, each with its reason (in the report)
 
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="bench/run", description=(
         "Benchmarks the gateway against a native folder, bindfs and mergerfs (local workloads), "
-        "against a plain-folder sshd chroot (SFTP workloads), and at 1 to 10,000 users (scale). "
+        "against a plain-folder sshd chroot (SFTP workloads), at 1 to 10,000 users (scale), and the cost of "
+        "quotas (quota). "
         "Root required; loopback only."))
     m = p.add_mutually_exclusive_group()
     m.add_argument("--smoke", dest="mode", action="store_const", const="smoke",
@@ -67,14 +72,14 @@ def parse_args(argv):
                    help="the issue's sizes, 5 repetitions (default)")
     p.set_defaults(mode="full")
     p.add_argument("--out", help="write the Markdown report here (and every sample to the same name with .json)")
-    p.add_argument("--only", default=",".join(GROUPS), help="comma-separated groups: local,sftp,scale")
+    p.add_argument("--only", default=",".join(GROUPS), help="comma-separated groups: " + ",".join(GROUPS))
     p.add_argument("--backings", default="ext4,tmpfs",
                    help="ext4 (a folder under --workdir) and/or tmpfs (mounted by the harness)")
     p.add_argument("--reps", type=int, help="override the mode's repetitions")
     p.add_argument("--gateway", help="gateway binary (default: build build-bench/ as Release and use it)")
     p.add_argument("--workdir", default="/var/lib/sftp-gateway-bench",
                    help="work folder on the disk to test; every parent root-owned, not group/world-writable")
-    p.add_argument("--port-base", type=int, default=42300, help="first of 5 loopback ports")
+    p.add_argument("--port-base", type=int, default=42300, help=f"first of {PORTS} loopback ports")
     a = p.parse_args(argv)
     a.only = [g for g in a.only.split(",") if g]
     a.backings = [b for b in a.backings.split(",") if b]
@@ -90,6 +95,8 @@ def required_tools(args):
         tools += ["bindfs", "mergerfs"]
     if "sftp" in args.only:
         tools += ["sftp", "ssh-keygen", "sshfs", "fusermount3", "unshare", "/usr/sbin/sshd"]
+    if "quota" in args.only:
+        tools += ["sftp", "ssh-keygen", "/usr/sbin/sshd"]
     return tools
 
 
@@ -97,6 +104,8 @@ def measure_all(env, args, context):
     """Set-up, then the selected groups; everything started is on env.cleanup."""
     system.require_tools(required_tools(args))
     env.gateway_binary = setup.gateway_binary(args)
+    if "quota" in args.only:
+        env.scan_binary = setup.scan_binary(env.gateway_binary)
     t = time.time()
     system.make_dir(env.work)
     setup.check_parents(env.work)
@@ -105,7 +114,7 @@ def measure_all(env, args, context):
     env.cpu = CpuGroups()  # after the leftovers are gone: it removes their groups
     env.cleanup.push("remove cgroups", env.cpu.remove)  # runs last: every daemon has stopped by then
     context["cpu_source"] = "cgroup v%d" % env.cpu.version if env.cpu.available() else "/proc (sshd: lower bound)"
-    ports = [args.port_base + i for i in range(5)]  # gateways (2), plain sshds (2), scale
+    ports = [args.port_base + i for i in range(PORTS)]  # gateways (2), plain sshds (2), scale, quota gateways (2)
     for p in ports:
         system.check_port_free(p)
     uid = system.free_uid(47000)
@@ -135,6 +144,10 @@ def measure_all(env, args, context):
         t = time.time()
         groups.run_scale(env, ports[4])
         timed["scale"] = time.time() - t
+    if "quota" in args.only:
+        t = time.time()
+        groups.run_quota(env, backings, {name: ports[5 + i] for i, name in enumerate(backings)})
+        timed["quota"] = time.time() - t
 
 
 def tidy(env):

@@ -1,9 +1,11 @@
-"""The three groups of measurements, each undoing its own mounts and servers."""
+"""The groups of measurements, each undoing its own mounts and servers."""
 
 import os
 
+from . import setup
 from .configs import PEERS, FusePeer, GatewayView, Native
 from .local import LocalRunner
+from .quota import QuotaRunner
 from .scale import ScaleRunner
 from .servers import GatewaySftp, PlainSftp
 from .sftp import SftpRunner
@@ -47,3 +49,15 @@ def run_sftp(env, backings, gateways, names, ports):
 
 def run_scale(env, port):
     ScaleRunner(env, port).run()
+
+
+def run_quota(env, backings, ports):
+    """ports: backing name -> the port of that backing's quota gateway."""
+    mark = len(env.cleanup)
+    try:
+        runner = QuotaRunner(env, setup.start_gateway)
+        runner.scan(env.scan_binary)
+        names = [n for n in env.mode.sftp_backings if n in backings]
+        runner.sftp({n: backings[n] for n in names}, ports)
+    finally:
+        env.cleanup.run_until(mark)

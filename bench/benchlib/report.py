@@ -3,6 +3,9 @@
 import statistics
 
 from .local import WORKLOADS as LOCAL_WORKLOADS
+from .quota import CONFIGS as QUOTA_CONFIGS
+from .quota import SIZED_BYTES, SIZED_EVERY
+from .quota import workloads as quota_workloads
 from .scale import SCALE_WORKLOADS
 from .sftp import workloads as sftp_workloads
 
@@ -46,6 +49,11 @@ METHOD_NOTES = [
     "`gateway status` then confirms once); RSS adds the supervisor's and the FUSE worker's VmRSS (peak: "
     "VmHWM); reload is SIGHUP to the supervisor until the worker's `reloaded` log line arrives; the deep "
     "stat is os.stat() of a path 14 components below the mountpoint, from the harness (root).",
+    "Quota scan: bench/quota_scan_bench runs fs::count_usage (the gateway's counting walk: getdents64 per "
+    "folder, statx of each file for size, links and inode) as root on a tree made once in <workdir>/cache: "
+    "once after dropping caches (`cold`), then twice per repetition (`warm`: the second count). Quota SFTP: "
+    "one gateway, two mappings of two fresh volumes on the same backing, one with `quota=1T` (never reached), "
+    "the sftp group's put steps.",
     "Packages checked with dpkg-query; bindfs links libfuse2 (package libfuse2), mergerfs carries its own "
     "libfuse; the gateway uses libfuse3-3.",
 ]
@@ -200,6 +208,39 @@ class Report:
         return "\n".join([f"## Scale ({self.mode.mappings_per_user} mappings per user, `--cache-timeout 0`)", "",
                           table(["", *header], rows), ""])
 
+    def quota_tables(self):
+        out = ["## Quota (issue 13)", ""]
+        tree = self.env.quota_tree
+        if tree:
+            out += [f"Counting the usage of {tree['files']:,} entries ({tree['folders']:,} folders of "
+                    f"{(tree['files'] - tree['folders']) // tree['folders']:,} files; every {SIZED_EVERY}th file "
+                    f"{size(SIZED_BYTES)}, the others empty; {size(tree['bytes'])} in all) on ext4 with "
+                    "fs::count_usage:", ""]
+            rows = []
+            for key, label in (("scan-warm", "warm (second count of each repetition)"),
+                               ("scan-cold", "cold (caches dropped, then one count)")):
+                m = self.r.median("quota", "ext4", key, "count_usage")
+                rate = f"{tree['files'] / m:,.0f}" if m else "—"
+                rows.append([label, self.cell("quota", "ext4", key, "count_usage"), rate])
+            out += [table(["count", "time (median)", "entries/s"], rows), ""]
+        for backing in self.backings("quota"):
+            if not any(s.group == "quota" and s.backing == backing and not s.workload.startswith("scan")
+                       for s in self.r.samples):
+                continue  # only the scan ran here
+            rows = []
+            for key, label in quota_workloads(self.mode):
+                meds = [self.r.median("quota", backing, key, c) for c in QUOTA_CONFIGS]
+                row = [label] + [self.cell("quota", backing, key, c) for c in QUOTA_CONFIGS]
+                row.append(f"{meds[1] / meds[0]:.3f}x" if all(meds) else "—")
+                cpu = [self.r.cpu_median("quota", backing, key, c, "fuse") for c in QUOTA_CONFIGS]
+                row.append(" / ".join("—" if v is None else f"{v:.2f}" for v in cpu))
+                rows.append(row)
+            out += [f"SFTP put into a folder with `quota=1T` vs one without a limit (one gateway, two mappings; "
+                    f"backing on {backing}):", "",
+                    table(["workload", *QUOTA_CONFIGS, "ratio", "CPU gateway: " + " / ".join(QUOTA_CONFIGS)], rows),
+                    ""]
+        return "\n".join(out)
+
     def backings(self, group):
         seen = []
         for s in self.r.samples:
@@ -254,6 +295,27 @@ class Report:
         if a and b:
             rows.append([f"deep stat latency, {big} vs {one} users (flat)",
                          f"{b * 1e6:.0f} µs vs {a * 1e6:.0f} µs ({b / a:.2f}x)", "<= 1.25x", verdict(b / a <= 1.25)])
+        rows += self.quota_targets(verdict)
+        return rows
+
+    def quota_targets(self, verdict):
+        """Issue 13: 1,000,000 files counted in under 10 s warm (as a rate, so
+        smaller trees give a figure too); a limit costs an upload at most 3%."""
+        rows = []
+        med = self.r.median
+        tree = self.env.quota_tree
+        warm = med("quota", "ext4", "scan-warm", "count_usage")
+        if tree and warm:
+            rate = tree["files"] / warm
+            rows.append([f"quota: count {tree['files']:,} entries (ext4, warm)",
+                         f"{secs(warm)}, {rate:,.0f} entries/s", ">= 100,000/s (1,000,000 in < 10 s)",
+                         verdict(rate >= 100000)])
+        for backing in self.backings("quota"):
+            for key, label in quota_workloads(self.mode):
+                free, limited = (med("quota", backing, key, c) for c in QUOTA_CONFIGS)
+                if free and limited:
+                    rows.append([f"quota: SFTP {label} ({backing}): quota=1T vs no limit",
+                                 f"{limited / free:.3f}x", "<= 1.03x", verdict(limited / free <= 1.03)])
         return rows
 
     # ------------------------------------------------------------ all
@@ -265,15 +327,20 @@ class Report:
             parts += [f"- {s.group}/{s.backing}/{s.workload}/{s.config} rep {s.rep}: "
                       + (s.error if len(s.error) < 500 else s.error[:500] + " …") for s in self.r.failures]
             parts.append("")
+        if self.env.skipped:
+            parts += ["## Skipped", ""] + [f"- {s}" for s in self.env.skipped] + [""]
         target_rows = self.targets(peers)
         if target_rows:
-            parts += ["## Targets (issue 6)", "", table(["target", "figure", "target", "result"], target_rows), ""]
+            parts += ["## Targets (issue 6; quota: issue 13)", "",
+                      table(["target", "figure", "target", "result"], target_rows), ""]
         if self.backings("local"):
             parts.append(self.local_tables(configs))
         if self.backings("sftp"):
             parts.append(self.sftp_tables())
         if any(s.group == "scale" for s in self.r.samples):
             parts.append(self.scale_table())
+        if any(s.group == "quota" for s in self.r.samples):
+            parts.append(self.quota_tables())
         if self.env.config_notes:
             parts += ["## Configurations", ""]
             commands = ("bindfs", "mergerfs", "gateway")

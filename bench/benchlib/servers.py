@@ -20,6 +20,7 @@ def _settle(listener_pid, timeout=15):
 
 class GatewaySftp:
     name = "gateway"
+    mount = MOUNT
 
     def __init__(self, backing, gateway):
         self.backing, self.gateway, self.port = backing, gateway, gateway.port
@@ -45,6 +46,7 @@ class PlainSftp:
     """
 
     name = "plain-chroot"
+    mount = MOUNT
 
     def __init__(self, env, backing, gateway, port):
         self.env, self.backing, self.gateway, self.port = env, backing, gateway, port

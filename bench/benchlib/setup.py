@@ -25,9 +25,18 @@ def gateway_binary(args):
     if not os.path.exists(os.path.join(build, "CMakeCache.txt")):
         run(["cmake", "-S", REPO, "-B", build, "-DCMAKE_BUILD_TYPE=Release", "-DGATEWAY_TESTS=OFF"], 600,
             what="cmake configure")
-    run(["cmake", "--build", build, "-j", str(os.cpu_count() or 2), "--target", "gateway"], 3600,
+    run(["cmake", "--build", build, "-j", str(os.cpu_count() or 2), "--target", "gateway", "quota_scan_bench"], 3600,
         what="cmake build")
     return os.path.join(build, "gateway", "gateway")
+
+
+def scan_binary(gateway):
+    """bench/quota_scan_bench of the same build as the gateway binary."""
+    path = os.path.join(os.path.dirname(os.path.dirname(gateway)), "bench", "quota_scan_bench")
+    if not os.access(path, os.X_OK):
+        raise BenchError(f"{path} is missing: build the target quota_scan_bench in the gateway's build folder "
+                         "(cmake --build <build> --target quota_scan_bench)")
+    return path
 
 
 def build_type(binary):
@@ -122,16 +131,20 @@ def client_side(env, args):
     system.make_dir(os.path.dirname(env.fileops))
     shutil.copyfile(os.path.join(os.path.dirname(__file__), "fileops.py"), env.fileops)
     os.chmod(env.fileops, 0o644)
-    if "sftp" in args.only:
+    if "sftp" in args.only or "quota" in args.only:
         small = m.sftp_small_files * max(m.sftp_small_bytes, 4096)
         system.mount_tmpfs(env.client_dir, m.sftp_big_bytes + m.parallel_bytes + 4 * small + (256 << 20))
         env.cleanup.push("unmount client tmpfs", lambda: system.umount(env.client_dir))
 
 
-def start_gateway(env, backing, port, with_sshd):
+def start_gateway(env, backing, port, with_sshd, name=None, maps=None):
+    """A gateway serving `backing` to the bench user: by default the one
+    mapping the local and sftp groups use (VOLUME as MOUNT); `name` names its
+    folder, log and CPU groups."""
     u = env.user
-    gw = BenchGateway(env.gateway_binary, backing.name, os.path.join(env.work, "gw", backing.name),
-                      users=[f"{u.name}:{u.uid}"], maps=[f"{VOLUME}:{u.name}:{MOUNT}"],
+    name = name or backing.name
+    gw = BenchGateway(env.gateway_binary, name, os.path.join(env.work, "gw", name),
+                      users=[f"{u.name}:{u.uid}"], maps=maps or [f"{VOLUME}:{u.name}:{MOUNT}"],
                       data_dir=backing.data, volumes_dir=backing.volumes, port=port, run_sshd=with_sshd,
                       pidfile=env.pidfile, hostkeys=env.hostkeys, log_dir=env.logs,
                       cpu=env.cpu if env.cpu.available() else None)
@@ -139,12 +152,12 @@ def start_gateway(env, backing, port, with_sshd):
     system.make_dir(keys)
     shutil.copyfile(env.client_key + ".pub", os.path.join(keys, u.name))
     os.chmod(os.path.join(keys, u.name), 0o644)
-    env.cleanup.push(f"stop gateway {backing.name}", gw.stop)
+    env.cleanup.push(f"stop gateway {name}", gw.stop)
     gw.start()
     command = "gateway serve " + " ".join(gw.serve_options()).replace(env.work, "<workdir>")
-    env.config_notes.setdefault("gateway command", command)
+    env.config_notes.setdefault("gateway command" if maps is None else f"gateway command ({name})", command)
     if not gw.status_ok():
-        raise BenchError(f"gateway status fails for the {backing.name} gateway")
+        raise BenchError(f"gateway status fails for the {name} gateway")
     return gw
 
 

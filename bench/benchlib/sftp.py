@@ -15,7 +15,6 @@ import subprocess
 import threading
 import time
 
-from .configs import MOUNT
 from .local import rotate
 from .proc import BenchError, Daemon, log, run, tree_cpu
 from .results import measure
@@ -92,14 +91,21 @@ class SftpSession:
 
 
 class SftpRunner:
-    def __init__(self, env):
-        self.env, self.mode = env, env.mode
+    """The steps, on any server object with a port, a backing (`.name`,
+    `.root`, `.vol`: the volume's folder), the mount it is reached by
+    (`.mount`), probes() and settle(); samples go under `group`."""
+
+    def __init__(self, env, group="sftp"):
+        self.env, self.mode, self.group = env, env.mode, group
 
     # ------------------------------------------------------------ client data
 
     def prepare_client(self):
-        """Client-side files live on their own tmpfs: the client never waits for a disk."""
+        """Client-side files live on their own tmpfs: the client never waits for a disk.
+        Made once per run (the sftp and quota groups share them)."""
         m, c = self.mode, self.env.client_dir
+        if os.path.exists(os.path.join(c, "small")):
+            return
         block = os.urandom(1 << 20)  # incompressible, though Compression is off anyway
         for name, size in (("big", m.sftp_big_bytes), ("par", m.parallel_bytes)):
             with open(os.path.join(c, name), "wb") as f:
@@ -121,7 +127,7 @@ class SftpRunner:
         name = f"{group}-{srv.name}-r{rep}"
         native = os.path.join(srv.backing.vol, name)
         make_dir(native, 0o755, (self.env.user.uid, self.env.user.gid))
-        return f"{MOUNT}/{name}", native
+        return f"{srv.mount}/{name}", native
 
     def sessions_step(self, srv, workload, rep, cipher, batches, nbytes, verify=None):
         """Connects one session per batch, then times all batches together."""
@@ -135,7 +141,7 @@ class SftpRunner:
                     s.send(batch)
                 for s in sessions:
                     s.wait(self.mode.step_timeout)
-            return measure(self.env.results, ("sftp", srv.backing.name, workload, srv.name), rep, action,
+            return measure(self.env.results, (self.group, srv.backing.name, workload, srv.name), rep, action,
                            srv.probes(), settle=srv.settle, nbytes=nbytes, verify=verify)
         finally:
             for s in sessions:
@@ -155,20 +161,20 @@ class SftpRunner:
                 raise BenchError(f"{path}: {n} files, expected {expected}")
         return check
 
-    def big(self, srv, rep, cipher):
+    def big(self, srv, rep, cipher, get=True):
         m, c = self.mode, self.env.client_dir
         remote, native = self.remote_dir(srv, f"big-{short(cipher)}", rep)
         syncfs(srv.backing.root)
         s = self.sessions_step(srv, f"put-{short(cipher)}", rep, cipher,
                                [[f"put {c}/big {remote}/big"]], m.sftp_big_bytes,
                                self.sized(f"{native}/big", m.sftp_big_bytes))
-        if not s.error:
+        if get and not s.error:
             syncfs(srv.backing.root)
             self.sessions_step(srv, f"get-{short(cipher)}", rep, cipher,
                                [[f"get {remote}/big /dev/null"]], m.sftp_big_bytes)
         rmtree(native)
 
-    def small(self, srv, rep):
+    def small(self, srv, rep, get=True):
         m, c = self.mode, self.env.client_dir
         cipher = self.mode.ciphers[0]
         remote, native = self.remote_dir(srv, "small", rep)
@@ -177,7 +183,7 @@ class SftpRunner:
         nbytes = m.sftp_small_files * m.sftp_small_bytes
         s = self.sessions_step(srv, "put-r", rep, cipher, [[f"put -r {c}/small {remote}/small"]], nbytes,
                                self.counted(f"{native}/small", m.sftp_small_files))
-        if not s.error:
+        if get and not s.error:
             syncfs(srv.backing.root)
             self.sessions_step(srv, "get-r", rep, cipher, [[f"get -r {remote}/small {local}"]], nbytes,
                                self.counted(local, m.sftp_small_files))
@@ -248,20 +254,22 @@ class SftpRunner:
 
     # ------------------------------------------------------------ the loop
 
-    def run(self, servers_by_backing):
-        steps = [(f"big {short(c)}", lambda srv, rep, c=c: self.big(srv, rep, c)) for c in self.mode.ciphers]
-        steps += [("small files", self.small), ("parallel", self.parallel), ("sshfs", self.sshfs)]
+    def run(self, servers_by_backing, steps=None):
+        """steps: (name, step(srv, rep)); by default every sftp workload."""
+        if steps is None:
+            steps = [(f"big {short(c)}", lambda srv, rep, c=c: self.big(srv, rep, c)) for c in self.mode.ciphers]
+            steps += [("small files", self.small), ("parallel", self.parallel), ("sshfs", self.sshfs)]
         for rep in range(self.mode.reps):
             for step_name, step in steps:
                 for backing, servers in servers_by_backing.items():
                     for srv in rotate(servers, rep):
-                        log(f"sftp rep {rep + 1}/{self.mode.reps} {step_name} {backing} {srv.name}")
+                        log(f"{self.group} rep {rep + 1}/{self.mode.reps} {step_name} {backing} {srv.name}")
                         srv.probes()  # raises Fatal if a server died: later figures would be wrong
                         try:
                             step(srv, rep)
                         except BenchError as e:
-                            log(f"FAILED sftp/{backing}/{step_name}/{srv.name}: {e}")
-                            self.env.results.fail(("sftp", backing, step_name, srv.name), e)
+                            log(f"FAILED {self.group}/{backing}/{step_name}/{srv.name}: {e}")
+                            self.env.results.fail((self.group, backing, step_name, srv.name), e)
 
 
 

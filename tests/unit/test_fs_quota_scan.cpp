@@ -264,4 +264,7 @@ TEST_CASE("count_usage: never enters a mount point, a bind mount of its own file
   // entries of 0 bytes, nothing below or behind them.
   CHECK(r.usage == Usage{100, 5});
   CHECK(r.unreadable == 0);
+  // A mapped folder that is itself a mount point (a volume bind-mounted into
+  // the gateway's container) is counted on its own filesystem.
+  CHECK(count(root + "/tmpfs").usage == Usage{1 << 20, 1});
 }
