@@ -48,15 +48,21 @@ def reported(entry: dict) -> Usage:
     return Usage(entry.get("bytes", -1), entry.get("files", -1))
 
 
-def folder_usage(folder: Path) -> Usage:
+def folder_usage(folder: Path, racing: bool = False) -> Usage:
     """What is below `folder` (not the folder itself), as a limit counts it:
     files and symlinks by st_size, folders 0 bytes, every entry one file, a
-    hard-linked file once; never follows a symlink."""
+    hard-linked file once; never follows a symlink. With `racing`, entries
+    that go while it reads are skipped (a sample taken while clients write)."""
     seen: set[tuple[int, int]] = set()
     size, files = 0, 0
     for dirpath, dirnames, filenames in os.walk(folder):
         for name in dirnames + filenames:
-            st = os.lstat(os.path.join(dirpath, name))
+            try:
+                st = os.lstat(os.path.join(dirpath, name))
+            except FileNotFoundError:
+                if racing:
+                    continue
+                raise
             if st.st_nlink > 1 and not stat.S_ISDIR(st.st_mode):
                 if (st.st_dev, st.st_ino) in seen:
                     continue
