@@ -48,6 +48,7 @@ std::size_t raise_open_file_limit() {
 fs::ViewOptions view_options(const Settings& s, std::size_t open_file_limit) {
   fs::ViewOptions o;
   o.cache_timeout = s.cache_timeout;
+  o.quota_rescan = s.quota_rescan;
   o.fd_cache = std::clamp<std::size_t>(open_file_limit / 4, 64, 8192);
   o.open_files_total = std::max<std::size_t>(open_file_limit / 2, 16);
   // No single user may take more than a quarter of what all may hold.
