@@ -1,5 +1,6 @@
 #include "gateway/check/output.hpp"
 #include "gateway/json_writer.hpp"
+#include "mapping/values.hpp"
 
 namespace gw::gateway {
 namespace {
@@ -28,6 +29,9 @@ void node_json(JsonWriter& json, const NodeReport& node) {
   json.key("mode");
   if (node.mode) json.string(octal_mode(*node.mode));
   else json.null();
+  json.key("umask");
+  if (node.umask) json.string(mapping::render_umask(*node.umask));
+  else json.null();
   if (!node.backing.empty()) {
     json.field("backing", node.backing).field("exists", node.folder.exists);
   }
@@ -42,6 +46,27 @@ void user_json(JsonWriter& json, const UserReport& user) {
   json.end_array().end_object();
 }
 
+// A number, or null when there is none (no limit, not counted). Sizes and
+// counts stay below 2^63 (mapping::kMaxAmount; st_size is an off_t).
+void amount(JsonWriter& json, std::string_view name, std::optional<std::uint64_t> value) {
+  json.key(name);
+  if (value) json.number(static_cast<std::int64_t>(*value));
+  else json.null();
+}
+
+// The fields of <state-dir>/quota.json's folders, and what check adds.
+void limit_json(JsonWriter& json, const LimitReport& limit) {
+  json.begin_object().field("folder", limit.folder).key("mappings").begin_array();
+  for (const std::string& m : limit.mappings) json.string(m);
+  json.end_array().field("backing", limit.backing);
+  amount(json, "bytes", limit.usage ? std::optional(limit.usage->bytes) : std::nullopt);
+  amount(json, "bytes_limit", limit.limit.bytes);
+  amount(json, "files", limit.usage ? std::optional(limit.usage->files) : std::nullopt);
+  amount(json, "files_limit", limit.limit.files);
+  json.field("counted", limit.usage.has_value()).field("unreadable", limit.unreadable);
+  json.field("problem", limit.problem).end_object();
+}
+
 }  // namespace
 
 void print_json(const CheckReport& report, std::ostream& out) {
@@ -49,6 +74,9 @@ void print_json(const CheckReport& report, std::ostream& out) {
   json.begin_object().field("ok", true);
   json.key("users").begin_array();
   for (const UserReport& user : report.users) user_json(json, user);
+  json.end_array();
+  json.key("limits").begin_array();
+  for (const LimitReport& limit : report.limits) limit_json(json, limit);
   json.end_array();
   json.key("warnings").begin_array();
   for (const Warning& warning : report.warnings) {

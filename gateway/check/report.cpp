@@ -36,6 +36,7 @@ NodeReport backed_node(const mapping::User& user, std::string path, NodeKind kin
 // The home is stored as the user: it is theirs alone.
 NodeReport home_node(const mapping::UserPlan& plan) {
   NodeReport node = backed_node(plan.user, plan.home + "/", NodeKind::home, plan.home_backing);
+  node.umask = plan.home_umask;
   node.stored = node.presented;
   node.stored_from = StoredFrom::user;
   return node;
@@ -56,6 +57,7 @@ StoredFrom stored_from(mapping::OwnerFrom from) {
 NodeReport mount_node(const mapping::UserPlan& plan, const mapping::MountPlan& mount) {
   NodeReport node = backed_node(plan.user, plan.home + "/" + mount.name + "/", NodeKind::mount, mount.backing);
   node.mount = &mount;
+  node.umask = mount.umask;
   if (!mount.owner && !node.folder.exists) {
     node.stored_from = StoredFrom::unknown;
     return node;
@@ -100,6 +102,16 @@ CheckReport gather_report(const mapping::Plan& plan, const mapping::Paths& paths
   // rarely what the admin meant.
   if (plan.users.empty()) report.warnings.push_back(Warning{"users", "no users configured (--users or SFTP_USERS)"});
   for (Warning& warning : folder_warnings(report, paths)) report.warnings.push_back(std::move(warning));
+  report.limits = limit_reports(plan);
+  for (const LimitReport& limit : report.limits) {
+    if (!limit.problem.empty()) {
+      report.warnings.push_back(Warning{"limit " + limit.folder, "cannot count what it holds: " + limit.problem});
+    } else if (limit.unreadable != 0) {
+      report.warnings.push_back(Warning{"limit " + limit.folder, std::to_string(limit.unreadable) +
+                                                                     " subfolder(s) could not be read; what they "
+                                                                     "hold is not counted here"});
+    }
+  }
   return report;
 }
 

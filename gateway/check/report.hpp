@@ -1,6 +1,7 @@
 // The report `gateway check` prints: each user's effective tree, node by
-// node, with presented and stored owners, and warnings about the real
-// backing folders. Gathered once; text and JSON are two renderings of it.
+// node, with presented and stored owners, the limited folders with what they
+// hold, and warnings about the real backing folders. Gathered once; text and
+// JSON are two renderings of it.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "gateway/check/folder_probe.hpp"
+#include "gateway/check/limits.hpp"
 #include "mapping/model.hpp"
 #include "mapping/plan.hpp"
 
@@ -34,6 +36,7 @@ struct NodeReport {
   mapping::Owner stored;  // meaningless when stored_from == unknown
   StoredFrom stored_from = StoredFrom::synthetic;
   std::optional<std::uint32_t> mode;  // the backing folder's permission bits; nullopt: missing
+  std::optional<std::uint32_t> umask;  // what new files and folders never get; nullopt: synthetic
   std::string backing;                // empty for synthetic nodes
   FolderState folder;                 // the backing folder as found
   const mapping::MountPlan* mount = nullptr;  // for kind == mount; points into the plan
@@ -51,12 +54,14 @@ struct Warning {
 
 struct CheckReport {
   std::vector<UserReport> users;
+  std::vector<LimitReport> limits;  // each limited folder once, homes and volumes, in plan order
   std::vector<Warning> warnings;
   std::size_t mount_count() const;
 };
 
-// Looks at every backing folder (stat by path; see check/folder_probe.hpp) and
-// adds the warnings. For a plan preflight() passed: what serve would refuse
+// Looks at every backing folder (stat by path; see check/folder_probe.hpp),
+// counts what each limited folder holds (check/limits.hpp) and adds the
+// warnings. For a plan preflight() passed: what serve would refuse
 // is a problem there, not a warning here. The report points into plan, which
 // must outlive it.
 CheckReport gather_report(const mapping::Plan& plan, const mapping::Paths& paths);

@@ -10,10 +10,14 @@
 
 #include "gateway/exit_codes.hpp"
 #include "gateway/json_writer.hpp"
+#include "gateway/quota_text.hpp"
+#include "gateway/serve/quota_usage.hpp"
 #include "gateway/sshd/private_etc.hpp"
 #include "gateway/serve/status_file.hpp"
 #include "mapping/parse.hpp"
 #include "mapping/plan.hpp"
+#include "mapping/problem.hpp"
+#include "mapping/values.hpp"
 
 namespace gw::gateway {
 namespace {
@@ -62,7 +66,62 @@ Live look(const Settings& s) {
   return l;
 }
 
-void status_json(const Settings& s, const Live& l, const mapping::Plan& plan, std::ostream& out) {
+void amount(JsonWriter& j, std::string_view name, std::optional<std::uint64_t> value) {
+  j.key(name);
+  if (value) j.number(static_cast<std::int64_t>(*value));
+  else j.null();
+}
+
+// Percent of a limit, once there is a count to compare with it.
+std::optional<std::uint64_t> percent_of(const FolderUsage& f, std::uint64_t used, std::optional<std::uint64_t> limit) {
+  if (!f.counted || !limit) return std::nullopt;
+  return percent(used, *limit);
+}
+
+// The worker's record as it wrote it, with the percentages added; bytes and
+// files are null until the folder's first count ended.
+void quotas_json(JsonWriter& j, const QuotaUsage& q) {
+  j.field("quota_problem", q.problem);
+  j.key("quotas").begin_array();
+  for (const FolderUsage& f : q.folders) {
+    j.begin_object().field("folder", f.folder).key("mappings").begin_array();
+    for (const std::string& m : f.mappings) j.string(m);
+    j.end_array();
+    amount(j, "bytes", f.counted ? std::optional(f.bytes) : std::nullopt);
+    amount(j, "bytes_limit", f.bytes_limit);
+    amount(j, "bytes_percent", percent_of(f, f.bytes, f.bytes_limit));
+    amount(j, "files", f.counted ? std::optional(f.files) : std::nullopt);
+    amount(j, "files_limit", f.files_limit);
+    amount(j, "files_percent", percent_of(f, f.files, f.files_limit));
+    j.field("counted", f.counted).field("counted_at", f.counted_at).end_object();
+  }
+  j.end_array();
+}
+
+// "quota thttpd_files/site (ryan:web): bytes 1.2M of 5G (24%), files 4",
+// or "counting" with the limits until the first count ended. Names are
+// shown printable: the file is the worker's, but a terminal is no place to
+// trust bytes from a file.
+void quotas_text(const QuotaUsage& q, bool running, std::ostream& out) {
+  if (!running) out << "quotas: as last recorded by a gateway that is not running\n";
+  if (!q.problem.empty()) out << "quotas: " << mapping::excerpt(q.problem) << '\n';
+  for (const FolderUsage& f : q.folders) {
+    std::string mappings;
+    for (const std::string& m : f.mappings) mappings += (mappings.empty() ? "" : ", ") + mapping::excerpt(m);
+    out << "quota " << mapping::excerpt(f.folder) << " (" << mappings << "): ";
+    if (f.counted) {
+      out << "bytes " << bytes_usage(f.bytes, f.bytes_limit) << ", files " << files_usage(f.files, f.files_limit) << '\n';
+    } else {
+      mapping::Limit limit;
+      limit.bytes = f.bytes_limit;
+      limit.files = f.files_limit;
+      out << "counting; limit " << mapping::render_limit(limit) << '\n';
+    }
+  }
+}
+
+void status_json(const Settings& s, const Live& l, const mapping::Plan& plan, const std::optional<QuotaUsage>& q,
+                 std::ostream& out) {
   JsonWriter j(out);
   j.begin_object().field("running", l.running).field("pid", l.running ? l.state->pid : 0);
   j.field("mountpoint", s.mountpoint).field("mounted", l.view_mounted);
@@ -78,11 +137,14 @@ void status_json(const Settings& s, const Live& l, const mapping::Plan& plan, st
           .field("access", m.access == mapping::Access::read_only ? "ro" : "rw").end_object();
     j.end_array().end_object();
   }
-  j.end_array().end_object();
+  j.end_array();
+  if (q) quotas_json(j, *q);
+  j.end_object();
   j.finish();
 }
 
-void status_text(const Settings& s, const Live& l, const mapping::Plan& plan, std::ostream& out) {
+void status_text(const Settings& s, const Live& l, const mapping::Plan& plan, const std::optional<QuotaUsage>& q,
+                 std::ostream& out) {
   out << "gateway: " << (l.running ? "running (pid " + std::to_string(l.state->pid) + ")" : "not running") << '\n'
       << "view: " << s.mountpoint << (l.view_mounted ? " (mounted)" : " (not mounted)") << '\n';
   if (l.sshd_healthy()) out << "sshd: running (host mode), with the gateway's accounts\n";
@@ -95,6 +157,7 @@ void status_text(const Settings& s, const Live& l, const mapping::Plan& plan, st
     for (const auto& m : u.mounts)
       out << "  " << m.name << " -> " << m.backing << (m.access == mapping::Access::read_only ? " (ro)" : " (rw)") << '\n';
   }
+  if (q) quotas_text(*q, l.running, out);
 }
 
 }  // namespace
@@ -119,8 +182,10 @@ int run_status(const Settings& s, std::ostream& out) {
   const mapping::Parsed parsed = mapping::parse(s.input);
   const mapping::Plan plan = mapping::make_plan(parsed.model, s.paths, s.defaults);
   const Live l = look(s);
-  if (s.format == Format::json) status_json(s, l, plan, out);
-  else status_text(s, l, plan, out);
+  // Written by the worker while limits are served; none: no quota section.
+  const std::optional<QuotaUsage> quotas = read_quota_usage(s.state_dir);
+  if (s.format == Format::json) status_json(s, l, plan, quotas, out);
+  else status_text(s, l, plan, quotas, out);
   // A managed sshd that is down or resolves the host's accounts fails every
   // login: as unhealthy as a view that is not mounted.
   const bool healthy = l.running && l.view_mounted && (!l.sshd_managed() || l.sshd_healthy());

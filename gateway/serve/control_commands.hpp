@@ -17,7 +17,9 @@ int run_reload(const Settings& settings, std::ostream& out);
 
 // Users, mappings and key counts from the configuration; whether the gateway
 // runs, the view is mounted and, in host mode, sshd runs with the gateway's
-// accounts (sshd/private_etc.hpp). Exit 0 only when serving.
+// accounts (sshd/private_etc.hpp); each limited folder's usage as the worker
+// last recorded it (serve/quota_usage.hpp), when it did. Exit 0 only when
+// serving.
 int run_status(const Settings& settings, std::ostream& out);
 
 // The users the gateway serving with this state folder serves, as it

@@ -2,6 +2,7 @@
 // variations of its folders: the trees, stored owners and warnings.
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -53,20 +54,20 @@ TEST_CASE("check prints the seed example's trees with stored owners", "[cli][che
 
   const std::string ryan = user_section(r.out, "ryan");
   CHECK_THAT(ryan, Catch::StartsWith("user ryan (uid 54321, gid 54321)\n"));
-  CHECK(row(ryan, "data/") == Words{"data/", "root", "0:0", "0:0", "(synthetic)", "0755", "-", "-"});
+  CHECK(row(ryan, "data/") == Words{"data/", "root", "0:0", "0:0", "(synthetic)", "0755", "-", "-", "-"});
   CHECK(row(ryan, "data/ryan-chroot/") ==
-        Words{"data/ryan-chroot/", "root", "0:54321", "0:54321", "(synthetic)", "0750", "-", "-"});
+        Words{"data/ryan-chroot/", "root", "0:54321", "0:54321", "(synthetic)", "0750", "-", "-", "-"});
   CHECK(row(ryan, "data/ryan-chroot/ryan/") ==
-        Words{"data/ryan-chroot/ryan/", "ryan", "54321:54321", "54321:54321", "(user)", "missing", "rw", seed.data + "/ryan"});
+        Words{"data/ryan-chroot/ryan/", "ryan", "54321:54321", "54321:54321", "(user)", "missing", "0022", "rw", seed.data + "/ryan"});
   CHECK(row(ryan, "data/ryan-chroot/ryan/web/") ==
-        Words{"data/ryan-chroot/ryan/web/", "ryan", "54321:54321", "54321:54321", "(folder)", "0750", "rw",
+        Words{"data/ryan-chroot/ryan/web/", "ryan", "54321:54321", "54321:54321", "(folder)", "0750", "0022", "rw",
               seed.volumes + "/thttpd_files"});
 
   const std::string gary = user_section(r.out, "gary");
   CHECK_THAT(gary, Catch::StartsWith("user gary (uid 1001, gid 1001)\n"));
   CHECK(row(gary, "data/gary-chroot/").at(5) == "0750");
   CHECK(row(gary, "data/gary-chroot/gary/music/") ==
-        Words{"data/gary-chroot/gary/music/", "gary", "1001:1001", "1001:1001", "(folder)", "0775", "rw",
+        Words{"data/gary-chroot/gary/music/", "gary", "1001:1001", "1001:1001", "(folder)", "0775", "0022", "rw",
               seed.volumes + "/music_stuff"});
   // Each user sees only their own tree.
   CHECK(row(ryan, "data/gary-chroot/").empty());
@@ -89,7 +90,7 @@ TEST_CASE("a volume keeps its owner whatever uid the sftp user has", "[cli][chec
   REQUIRE(r.code == 0);
   const std::string gary = user_section(r.out, "gary");
   CHECK(row(gary, "data/gary-chroot/gary/site/") ==
-        Words{"data/gary-chroot/gary/site/", "gary", "1001:1001", "54321:54321", "(folder)", "0750", "rw",
+        Words{"data/gary-chroot/gary/site/", "gary", "1001:1001", "54321:54321", "(folder)", "0750", "0022", "rw",
               seed.volumes + "/thttpd_files"});
   CHECK(row(gary, "data/gary-chroot/gary/").at(5) == "0700");  // the existing home's real mode
   CHECK(warnings(r.out).empty());
@@ -120,7 +121,7 @@ TEST_CASE("a read-only root-owned volume is served, read as nobody", "[cli][chec
   INFO(r.out << r.err);
   REQUIRE(r.code == 0);
   CHECK(row(user_section(r.out, "ryan"), "data/ryan-chroot/ryan/r/") ==
-        Words{"data/ryan-chroot/ryan/r/", "ryan", "54321:54321", "65534:65534", "(nobody)", "0755", "ro",
+        Words{"data/ryan-chroot/ryan/r/", "ryan", "54321:54321", "65534:65534", "(nobody)", "0755", "0022", "ro",
               seed.volumes + "/rootvol"});
   CHECK(!any_contains(warnings(r.out), "rootvol"));
 }
@@ -132,10 +133,10 @@ TEST_CASE("check shows owner= and the rule's options", "[cli][check]") {
   INFO(r.out << r.err);
   REQUIRE(r.code == 0);
   const Words web = row(user_section(r.out, "ryan"), "data/ryan-chroot/ryan/web/");
-  REQUIRE(web.size() == 8);
+  REQUIRE(web.size() == 9);
   CHECK(web[3] == "54321:54321");
   CHECK(web[4] == "(owner=)");
-  CHECK(web[6] == "ro,owner=54321:54321,symlinks");
+  CHECK(web[7] == "ro,owner=54321:54321,symlinks");
   CHECK(!any_contains(warnings(r.out), "web/"));  // the owner matches the folder's
 }
 
@@ -205,4 +206,58 @@ TEST_CASE("check warns when several users may write one folder", "[cli][check]")
   CHECK(!any_contains(warnings(apart.out), "several users"));
   const RunResult nested = seed.check({users, {"SFTP_VOLUMES", "thttpd_files:ryan:all,thttpd_files/b:gary:b"}});
   CHECK(any_contains(warnings(nested.out), "several users (ryan, gary)"));
+}
+
+namespace {
+
+// The lines of the limits table, without its heading and header row.
+std::vector<std::string> limit_rows(const std::string& out) {
+  std::vector<std::string> rows;
+  bool inside = false;
+  for (const std::string& line : gw::test::lines(out)) {
+    if (line == "limits (usage counted now)") inside = true;
+    else if (inside && line.empty()) break;
+    else if (inside && line.rfind("  FOLDER ", 0) != 0) rows.push_back(line);
+  }
+  return rows;
+}
+
+std::string squeezed(const std::string& line) {
+  std::string out;
+  for (const std::string& word : gw::test::words(line)) out += (out.empty() ? "" : " ") + word;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("check shows each limited folder, its mappings and what it holds now", "[cli][check]") {
+  const SeedLayout seed;
+  const std::string site = seed.volumes + "/thttpd_files";
+  gw::test::write_file(site + "/a", std::string(1000, 'a'));
+  gw::test::make_dir(site + "/sub", 0755, 54321, 54321);
+  gw::test::write_file(site + "/sub/b", std::string(2048, 'b'));
+  REQUIRE(::link((site + "/a").c_str(), (site + "/sub/hard").c_str()) == 0);  // counted once
+  REQUIRE(::symlink("a", (site + "/link").c_str()) == 0);                    // 1 byte, never followed
+  const RunResult r = seed.check({{"SFTP_USERS", "ryan:54321:quota=1G,gary:1001"},
+                                  {"SFTP_VOLUMES", "thttpd_files:ryan:web:quota=5G:files=100:umask=0027,"
+                                                   "thttpd_files/:gary:site,music_stuff:gary:music"}},
+                                 {"--home-files", "50", "--umask", "0002"});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  std::vector<std::string> rows;
+  for (const std::string& line : limit_rows(r.out)) rows.push_back(squeezed(line));
+  CHECK(rows == std::vector<std::string>{
+                    "~ryan 0 of 1G (0%) 0 of 50 (0%) ryan:~",
+                    "thttpd_files 2.9K of 5G (0%) 4 of 100 (4%) ryan:web,gary:site",  // 1000 + 2048 + 1 bytes
+                    "~gary 0 0 of 50 (0%) gary:~",
+                });
+  // The umask each home and mapping gives new files: the rule's, else --umask.
+  CHECK(row(user_section(r.out, "ryan"), "data/ryan-chroot/ryan/").at(6) == "0002");
+  CHECK(row(user_section(r.out, "ryan"), "data/ryan-chroot/ryan/web/").at(6) == "0027");
+  CHECK(row(user_section(r.out, "gary"), "data/gary-chroot/gary/site/").at(6) == "0002");
+  CHECK(row(user_section(r.out, "gary"), "data/gary-chroot/").at(6) == "-");
+  // Without limits there is no table.
+  const RunResult none = seed.check_seed();
+  CHECK(none.code == 0);
+  CHECK(none.out.find("limits") == std::string::npos);
 }
