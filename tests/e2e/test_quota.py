@@ -211,6 +211,14 @@ def test_rclone_about_shows_the_limit(limited, tmp_path):
     assert about.get("total") == disk.f_blocks * disk.f_frsize, (about, disk)
 
 
+def status_quota(g: Gateway, folder: str) -> dict:
+    """The folder's entry in `gateway status --format json`."""
+    r = subprocess.run([g.binary, "status", "--format", "json", *g.serve_options()], capture_output=True, text=True,
+                       timeout=15, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, f"gateway status: {r.returncode}\n{r.stdout}{r.stderr}"
+    return next((q for q in json.loads(r.stdout).get("quotas", []) if q["folder"] == folder), {})
+
+
 def test_consumer_writes_are_caught_by_the_rescan(limited, tmp_path):
     """The consumer container writes into the volume behind the gateway's
     back; --quota-rescan 1 counts it, and a put that no longer fits fails."""
@@ -224,6 +232,8 @@ def test_consumer_writes_are_caught_by_the_rescan(limited, tmp_path):
     os.chown(consumer, *WEB_OWNER)
     entry = wait_quota(g.state, "web", timeout=RESCAN + 5, bytes=4 * MiB + 512 * KiB, files=2)
     assert reported(entry) == Usage(4 * MiB + 512 * KiB, 2), f"the rescan did not count the consumer's file: {entry}"
+    shown = status_quota(g, "web")
+    assert (shown.get("bytes"), shown.get("bytes_limit"), shown.get("files")) == (4 * MiB + 512 * KiB, LIMIT, 2), shown
     r = sftp_batch(ryan, [f"put {two} web/second.bin"])
     assert r.returncode == 1, "a put into a folder already past its limit succeeded"
     assert settled(web, ["consumer.log", "first.bin"]) == ["consumer.log", "first.bin"]
