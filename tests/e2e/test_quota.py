@@ -94,6 +94,28 @@ def test_put_over_the_limit_fails_and_publishes_nothing(limited, tmp_path):
     assert refused == {("/ryan/web/big.bin", "EDQUOT"), ("/ryan/web/more.bin", "EDQUOT")}, audit_records(g)
 
 
+def test_a_put_right_after_a_refused_one_under_the_same_name(limited, tmp_path):
+    """A client retrying with a smaller file (or another client putting one)
+    under the name whose upload was just refused and discarded: the new
+    upload is published whole, or refused; it never reports success for a
+    file that is not there."""
+    g, ryan = limited
+    web = g.volumes / "web"
+    big, fits = tmp_path / "big", tmp_path / "fits"
+    random_file(big, LIMIT + MiB)
+    digest = random_file(fits, MiB)
+    for attempt, commands in enumerate(([f"-put {big} web/x", f"put {fits} web/x"],  # one session
+                                        [f"put {big} web/y"])):                      # then another, at once
+        r = sftp_batch(ryan, commands)
+        if attempt == 1:
+            assert r.returncode == 1
+            r = sftp_batch(ryan, [f"put {fits} web/y"])
+        assert r.returncode == 0, r.stderr
+    assert settled(web, ["x", "y"]) == ["x", "y"], "sftp reported a put as done that published nothing"
+    assert sha256(web / "x") == digest and sha256(web / "y") == digest
+    assert_usage(g, Usage(2 * MiB, 2))
+
+
 def df_rows(stdout: str) -> list[list[str]]:
     """The figures line of each `df` in an sftp batch (the line after its header)."""
     return [out[1].split() for out in sftp_outputs(stdout) if len(out) == 2]
