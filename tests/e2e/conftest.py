@@ -2,7 +2,7 @@
 loopback port, served to real clients. The helpers are the gwtest package
 (tests/gwtest); every folder lives under /run/gw-e2e.
 
-A missing prerequisite (root, /dev/fuse, sshd, clients, paramiko) skips the
+A missing prerequisite (root, /dev/fuse, sshd, clients, rclone, paramiko) skips the
 whole run (exit status 77, ctest's SKIP_RETURN_CODE); with CI=true it fails.
 """
 from __future__ import annotations
@@ -20,11 +20,12 @@ from gwtest.gateway import Fleet, Gateway, prepare_root
 
 E2E_ROOT = Path("/run/gw-e2e")
 KEY_SPECS = {**session.KEY_SPECS, "carol_ed25519": ["-t", "ed25519"]}
+EXTRA_PROGRAMS = ["rclone"]  # `rclone about` (test_quota.py)
 
 
 @pytest.fixture(scope="session", autouse=True)
 def prerequisites():
-    gate.require(gate.missing())
+    gate.require(gate.missing(EXTRA_PROGRAMS))
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -107,6 +108,11 @@ def gary(gw, keys) -> Target:
 def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
-    if rep.failed and "gw" in item.funcargs:
-        g = item.funcargs["gw"]
-        rep.sections.append(("gateway log (last lines)", g.log_tail(60)))
+    if not rep.failed:
+        return
+    # The session gateway's log, and that of a test's own gateway (a
+    # fixture may hand one over in a tuple with its clients).
+    for name, value in item.funcargs.items():
+        for g in (value if isinstance(value, tuple) else (value,)):
+            if isinstance(g, Gateway):
+                rep.sections.append((f"{name}: gateway log (last lines)", g.log_tail(60)))

@@ -14,6 +14,7 @@ Nothing here is a pytest fixture: the fixtures stay in each tier's conftest.py.
   files          sha256, random_file, pub, generate_keys
   procs          /proc readers: children, cmdline, status, pid_alive, cap_mask, ...
   mounts         /proc/self/mountinfo: mount_table, mounted, fuse_mounted
+  quota          the worker's quota.json, a folder's real usage, statvfs through paramiko
   prerequisites  the prerequisite gate of the pytest tiers (skip, exit 77, or fail with CI=true)
 
 bench/run puts tests/ on its path and uses gateway, procs and mounts (no pytest needed).

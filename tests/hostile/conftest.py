@@ -21,7 +21,7 @@ from gwtest import prerequisites as gate
 from gwtest import session
 from gwtest.clients import Target
 from gwtest.files import generate_keys
-from gwtest.gateway import Fleet, Layout, prepare_root
+from gwtest.gateway import Fleet, Gateway, Layout, prepare_root
 from hostile import (EXTRA_PROGRAMS, HOSTILE_ROOT, SECOND_ADDRESS, SESSION_MAPS, SESSION_VOLUMES, HostileGateway,
                      SilentClient)
 
@@ -117,10 +117,12 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
     if rep.failed:
-        for name in ("gw",):
-            g = item.funcargs.get(name)
-            if g is not None:
-                rep.sections.append((f"{name} log (last lines)", g.log_tail(60)))
+        # The session gateway's log, and that of a test's own gateway (a
+        # fixture may hand one over in a tuple with its clients).
+        for name, value in item.funcargs.items():
+            for g in (value if isinstance(value, tuple) else (value,)):
+                if isinstance(g, Gateway):
+                    rep.sections.append((f"{name} log (last lines)", g.log_tail(60)))
 
 
 def pytest_report_header(config):

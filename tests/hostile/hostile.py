@@ -161,8 +161,9 @@ class SftpProcess:
     """An OpenSSH `sftp -b -` running in the background (e.g. a throttled
     upload); commands go in at once, the result is read at the end."""
 
-    def __init__(self, t: Target, commands: list[str], limit_kbit: int | None = None, tmp: Path | None = None):
-        argv = ["sftp", *ssh_options(t.key), "-P", str(t.port)]
+    def __init__(self, t: Target, commands: list[str], limit_kbit: int | None = None, tmp: Path | None = None,
+                 options: list[str] | None = None):
+        argv = ["sftp", *ssh_options(t.key, options), "-P", str(t.port)]
         if limit_kbit:
             argv += ["-l", str(limit_kbit)]
         argv += ["-b", "-", f"{t.user}@{t.host}"]
@@ -318,9 +319,20 @@ class RawSftp:
         return data[0], data[1:]
 
     def init(self) -> int:
+        """Sends INIT; returns the server's version and keeps the extensions
+        it advertised (name -> data) in self.extensions."""
         self.send(sftp_packet(SSH_FXP_INIT, struct.pack(">I", 3)))
         ptype, body = self.recv_packet()
         assert ptype == SSH_FXP_VERSION, ptype
+        self.extensions: dict[str, bytes] = {}
+        at = 4
+        while at < len(body):
+            fields = []
+            for _ in range(2):
+                (n,) = struct.unpack(">I", body[at:at + 4])
+                fields.append(body[at + 4:at + 4 + n])
+                at += 4 + n
+            self.extensions[fields[0].decode()] = fields[1]
         return struct.unpack(">I", body[:4])[0]
 
     def request(self, ptype: int, body: bytes) -> tuple[int, int, bytes]:
