@@ -22,6 +22,9 @@ struct OpenFile {
   std::atomic<std::uint64_t> written{0};  // bytes
   std::atomic<int> write_error{0};        // the last failed write's errno
   bool truncated = false;                 // opened with O_TRUNC: audited even when nothing is written
+  // What its writes charged to its folder's limits after its last name
+  // went (fs/quota_steps.hpp): given back at release, with the file.
+  std::atomic<std::uint64_t> orphan_bytes{0};
   // An atomic upload (fs/upload.hpp): what `fd` writes is published at close.
   std::shared_ptr<Upload> upload;
 

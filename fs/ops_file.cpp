@@ -39,6 +39,12 @@ void open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {
     if (!S_ISREG(node->type)) return view.policy().refuse(*node, op, who, EACCES, "not a regular file").err;
     auto path = node_fd(view, *node);
     if (!path.ok()) return path.err;
+    // The kernel still knows a name for a file that has none left (a
+    // discarded upload, a file removed by another client): ESTALE makes it
+    // look the name up again, so an open with O_CREAT creates a new file
+    // instead of writing into one nobody will see.
+    struct stat linked {};
+    if (sys::fstat(path.value->get(), &linked) == 0 && linked.st_nlink == 0) return ESTALE;
     auto file = std::make_unique<OpenFile>();
     file->node = node;
     file->opener = who;
@@ -60,7 +66,7 @@ void open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {
         return fd.err;
       };
       const bool truncates = file->truncated && (fi->flags & O_ACCMODE) != O_RDONLY;
-      const Outcome e = truncates ? resize_within_quota(view, *node, path.value->get(), 0, Op::open_write, who, reopen)
+      const Outcome e = truncates ? resize_within_quota(view, *node, path.value->get(), 0, Op::open_write, who, nullptr, reopen)
                                   : Outcome(reopen());
       if (e) return e.err;
     }
@@ -110,7 +116,7 @@ void write_buf(fuse_req_t req, fuse_ino_t, struct fuse_bufvec* in, off_t off, st
     ssize_t written = 0;
     View& view = view_of(req);
     const std::uint64_t end = static_cast<std::uint64_t>(off) + fuse_buf_size(in);
-    const Outcome quota = resize_within_quota(view, *file.node, file.fd.get(), end, Op::write, caller_of(req), [&] {
+    const Outcome quota = resize_within_quota(view, *file.node, file.fd.get(), end, Op::write, caller_of(req), &file.orphan_bytes, [&] {
       // As the stored owner: root's reserved blocks and limits must not
       // apply to what a user writes.
       AsIdentity as(file.node->mapping->stored.uid, file.node->mapping->stored.gid);
@@ -156,6 +162,9 @@ void release(fuse_req_t req, fuse_ino_t, struct fuse_file_info* fi) {
   int err = 0;
   try {
     if (file->upload) err = release_upload(view, *file);
+    // What its writes took after its last name went goes with it.
+    if (const std::uint64_t orphan = file->orphan_bytes.load(); orphan > 0)
+      if (const auto chain = quota_chain(view, *file->node)) give_all(*chain, Usage{orphan, 0});
     if (!err) err = file->write_error;  // also a write that failed after the upload was published
     if (err) spdlog::warn("{}: upload of {} not published: {}", file->node->mapping->label,
                           file->node->path(), std::strerror(err));
@@ -205,7 +214,8 @@ void fallocate(fuse_req_t req, fuse_ino_t, int mode, off_t offset, off_t length,
         if (const int e = sys::fstat(file.fd.get(), &st)) return e;
         if (end > static_cast<std::uint64_t>(st.st_size)) return refuse_quota(view, *file.node, Op::fallocate, who, *chain->back()).err;
       }
-    const Outcome err = resize_within_quota(view, *file.node, file.fd.get(), keeps_size ? 0 : end, Op::fallocate, who, [&] {
+    const Outcome err = resize_within_quota(view, *file.node, file.fd.get(), keeps_size ? 0 : end, Op::fallocate, who,
+                                           &file.orphan_bytes, [&] {
       AsIdentity as(file.node->mapping->stored.uid, file.node->mapping->stored.gid);
       if (as.error()) return as.error();
       return sys::fallocate(file.fd.get(), mode, offset, length);

@@ -6,6 +6,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -26,9 +28,13 @@ Outcome refuse_quota(const View& view, const Inode& node, Op op, const Caller& w
 // the growth is taken first, then `change()` (returning an errno) runs, and
 // the size found afterwards settles what was taken. Changes of one file are
 // serialised, so its size before and after is the change's own.
+// A file whose last name went (another client removed it while this one
+// writes) was given back then: what it grows by is still taken (it fills the
+// disk all the same) and added to `*orphan_bytes`, the open file's, which
+// its release gives back (fs/ops_file.cpp); it shrinks by at most that.
 template <class Change>
 Outcome resize_within_quota(View& view, const Inode& node, int fd, std::uint64_t end, Op op, const Caller& who,
-                            Change&& change);
+                            std::atomic<std::uint64_t>* orphan_bytes, Change&& change);
 
 // One entry a new name adds (create, mkdir, symlink, an overwrite's
 // temporary) to the folder `dir`: taken by make(), given back by the
@@ -78,7 +84,7 @@ Usage usage_of(const struct stat& st);
 
 template <class Change>
 Outcome resize_within_quota(View& view, const Inode& node, int fd, std::uint64_t end, Op op, const Caller& who,
-                            Change&& change) {
+                            std::atomic<std::uint64_t>* orphan_bytes, Change&& change) {
   const auto chain = quota_chain(view, node);
   if (!chain) return change();
   std::lock_guard lock(view.quotas().size_lock(node.dev, node.ino));
@@ -99,7 +105,15 @@ Outcome resize_within_quota(View& view, const Inode& node, int fd, std::uint64_t
   if (grew > growth.bytes) {  // beyond the reservation: another writer of the file behind the gateway
     for (const QuotaPtr& q : *chain) q->force(Usage{grew - growth.bytes, 0});
   }
-  if (now < size) give_all(*chain, Usage{size - now, 0});
+  std::uint64_t shrank = now < size ? size - now : 0;
+  if (before.st_nlink == 0 && orphan_bytes) {
+    *orphan_bytes += grew;
+    shrank = std::min<std::uint64_t>(shrank, orphan_bytes->load());
+    *orphan_bytes -= shrank;
+  } else if (before.st_nlink == 0) {
+    shrank = 0;  // given back with its last name
+  }
+  if (shrank > 0) give_all(*chain, Usage{shrank, 0});
   return err;
 }
 

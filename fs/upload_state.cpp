@@ -46,7 +46,10 @@ UploadStep at_close(UploadState state) {
   switch (state) {
     case S::writing: return UploadStep::publish;
     case S::detached: return UploadStep::drop;
-    default: return UploadStep::none;  // failed: its error is reported, the release discards
+    // failed: its error is reported and it ends now, so the next open of
+    // its name (the client trying again) finds a name to create, not it.
+    case S::failed: return UploadStep::discard;
+    default: return UploadStep::none;
   }
 }
 

@@ -27,7 +27,7 @@ namespace gw::fs {
 
 enum class UploadState {
   writing,    // the temporary takes the data; the view shows it under its final name
-  failed,     // a write failed (ENOSPC...): the close reports it, the release discards
+  failed,     // a write failed (ENOSPC, EDQUOT...): the close reports it and discards it
   abandoned,  // closed by an exiting process (a killed client's sshd): the release discards
   detached,   // a new file renamed or removed through the view, or another file renamed
               // onto its name: nothing of it is left to publish

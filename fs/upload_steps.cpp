@@ -199,7 +199,8 @@ int close_upload(View& view, OpenFile& file, pid_t closer) {
   switch (at_close(view.uploads().state(up))) {
     case UploadStep::publish: return publish(view, file);
     case UploadStep::drop: drop(view, up); break;
-    default: break;  // failed: the release discards; abandoned: nothing to tell an exiting process
+    case UploadStep::discard: discard(view, up, view.uploads().error(up)); break;
+    default: break;  // abandoned: the release discards; nothing to tell an exiting process
   }
   return view.uploads().error(up);
 }

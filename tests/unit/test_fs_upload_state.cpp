@@ -115,7 +115,7 @@ TEST_CASE("a close publishes a written upload, drops a detached one and leaves t
   const std::map<S, std::pair<UploadStep, UploadStep>> expected = {
       // state            close               release
       {S::writing, {UploadStep::publish, UploadStep::publish}},
-      {S::failed, {UploadStep::none, UploadStep::discard}},
+      {S::failed, {UploadStep::discard, UploadStep::discard}},
       {S::abandoned, {UploadStep::none, UploadStep::discard}},
       {S::detached, {UploadStep::drop, UploadStep::drop}},
       {S::publishing, {UploadStep::none, UploadStep::none}},
