@@ -49,6 +49,9 @@ struct Settings {
   int worker_fd = -1;                    // >= 0: this process is a supervised FUSE worker
   int progress_fd = -1;                  // the worker's served-request counter (memfd), or -1
   std::string audit_log = "-";           // file, "-" (stdout) or "off"
+  std::string metrics_listen;            // ADDR:PORT of the metrics endpoint; empty: off
+  std::string metrics_file;              // absolute path of the metrics file; empty: off
+  int metrics_fd = -1;                   // the worker's listening socket for metrics, or -1
 
   // Serving (sshd side).
   bool run_sshd = false;                 // host mode
