@@ -49,6 +49,21 @@ bool send_all(int fd, std::string_view data, Clock::time_point deadline) {
   return true;
 }
 
+// A lingering close: after our side is shut down, what the client still
+// sends (a body, the rest of an oversized head) is read and dropped for a
+// moment, because closing with unread bytes makes the kernel send a reset,
+// which can destroy the answer before the client has read it.
+void drain(int fd, Clock::time_point deadline) {
+  char buf[4096];
+  std::size_t dropped = 0;
+  while (dropped < 65536 && wait_for(fd, POLLIN, deadline)) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) return;  // the client closed too
+    dropped += static_cast<std::size_t>(n);
+  }
+}
+
 }  // namespace
 
 MetricsService::MetricsService(fs::UniqueFd listen, std::string file, std::function<std::string()> render)
@@ -98,12 +113,17 @@ void MetricsService::run() {
 void MetricsService::answer(int connection) {
   try {
     const auto head_deadline = Clock::now() + kHeadTimeout;
+    const auto close_gently = [connection] {
+      ::shutdown(connection, SHUT_WR);
+      drain(connection, Clock::now() + kLinger);
+    };
     std::string received;
     char buf[2048];
     HeadState state = HeadState::incomplete;
     while (state == HeadState::incomplete) {
       if (!wait_for(connection, POLLIN, head_deadline)) {
         send_all(connection, error_response(408), Clock::now() + kHeadTimeout);
+        close_gently();
         return;
       }
       const ssize_t n = ::recv(connection, buf, sizeof buf, 0);
@@ -114,10 +134,7 @@ void MetricsService::answer(int connection) {
     }
     const std::string response =
         state == HeadState::too_large ? error_response(431) : metrics_response(received, render_);
-    send_all(connection, response, Clock::now() + kSendTimeout);
-    // Let the client read the answer before the close: shut our side down
-    // first, so unread request bytes do not turn the close into a reset.
-    ::shutdown(connection, SHUT_WR);
+    if (send_all(connection, response, Clock::now() + kSendTimeout)) close_gently();
   } catch (const std::exception& e) {
     spdlog::error("metrics: {}", e.what());
   }

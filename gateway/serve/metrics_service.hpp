@@ -7,7 +7,8 @@
 //
 // One connection at a time, each bounded: the request head must arrive
 // within kHeadTimeout and be at most kMaxRequestHead bytes, the answer must
-// be taken within kSendTimeout; then the connection is closed. A client that
+// be taken within kSendTimeout, what the client sends after it is read and
+// dropped for kLinger at most; then the connection is closed. A client that
 // stalls delays other scrapes by those seconds at most, and can never reach
 // the FUSE threads: the thread touches no file of the view, only counters.
 #pragma once
@@ -26,6 +27,7 @@ class MetricsService {
   static constexpr std::chrono::seconds kFileInterval{5};
   static constexpr std::chrono::seconds kHeadTimeout{2};
   static constexpr std::chrono::seconds kSendTimeout{10};
+  static constexpr std::chrono::seconds kLinger{1};  // reading what a client still sends after the answer
 
   // `listen`: the listening socket (invalid: no endpoint); `file`: the path
   // (empty: no file); `render`: the page. Writes the file once before it
