@@ -78,6 +78,9 @@ class Worker {
       progress_.emplace(ProgressCounter::attach(settings_.progress_fd));
       view_.set_served_counter(progress_->counter());
     }
+    // The metrics socket crossed exec to reach this process; nothing this
+    // worker starts (sshd -V asked for its version) gets it.
+    if (settings_.metrics_fd >= 0) ::fcntl(settings_.metrics_fd, F_SETFD, FD_CLOEXEC);
     context_ = make_context(settings_);
     for (const auto& k : context_.host_keys) spdlog::info("host key {}: {}", k.file, k.fingerprint);
     ServedTree tree = build_tree(settings_, context_, view_);
