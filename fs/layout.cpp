@@ -132,6 +132,7 @@ struct Builder {
     root->id = view.next_mapping_id();
     root->label = label;
     root->user = user;
+    root->counters = view.metrics().mapping(label, user.name);
     root->umask = umask & 0777;
     if (rule) {
       root->read_only = rule->access == mapping::Access::read_only;

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "fs/backing_fd.hpp"
+#include "fs/metrics.hpp"
 #include "fs/quota.hpp"
 #include "mapping/model.hpp"
 
@@ -29,6 +30,9 @@ struct MappingRoot {
   // open_by_handle_at needs one, and one per mapping would not scale.
   std::shared_ptr<const UniqueFd> mount_fd;
   dev_t dev = 0;                // objects on another device are never entered
+  // Bytes and uploads of this mapping (fs/metrics.hpp), shared with every
+  // root of the same label; null only in tests that make roots by hand.
+  std::shared_ptr<MappingCounters> counters;
 
   // The limits of the folder and of those around and inside it (fs/quota.hpp),
   // set by every build: a reload may change them for a root it keeps.

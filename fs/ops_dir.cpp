@@ -95,7 +95,7 @@ long add_plus(fuse_req_t req, View& view, const DirHandle& d, const DirEntry& en
 }
 
 void list(fuse_req_t req, std::size_t size, off_t off, struct fuse_file_info* fi, bool plus) {
-  guarded(req, plus ? "readdirplus" : "readdir", [&] {
+  guarded(req, plus ? RequestName("readdirplus") : RequestName("readdir"), [&] {
     View& view = view_of(req);
     DirHandle& d = DirHandle::of(fi);
     if (off == 0)

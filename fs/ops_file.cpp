@@ -92,16 +92,28 @@ int read_synthetic(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t off) 
   return 0;
 }
 
+// What a read of `size` bytes at `off` gives: what the file holds there.
+// The kernel asks for whole pages and reads ahead past the end, so the
+// request's size would count a 1 KiB download as 128 KiB.
+std::uint64_t readable(int fd, off_t off, std::size_t size) {
+  struct stat st {};
+  if (sys::fstat(fd, &st) != 0 || st.st_size <= off) return 0;
+  return std::min<std::uint64_t>(size, static_cast<std::uint64_t>(st.st_size - off));
+}
+
 }  // namespace
 
 void read(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t off, struct fuse_file_info* fi) {
   guarded(req, "read", [&] {
     if (fi->fh == 0) return read_synthetic(req, ino, size, off);
+    const OpenFile& file = OpenFile::of(fi);
     struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
     buf.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
-    buf.buf[0].fd = OpenFile::of(fi).fd.get();
+    buf.buf[0].fd = file.fd.get();
     buf.buf[0].pos = off;
-    fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+    MappingCounters* counters = file.node->mapping->counters.get();
+    const std::uint64_t served = counters ? readable(file.fd.get(), off, size) : 0;
+    if (fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE) == 0 && counters) counters->count_read(served);
     return 0;
   });
 }
@@ -132,6 +144,7 @@ void write_buf(fuse_req_t req, fuse_ino_t, struct fuse_bufvec* in, off_t off, st
       return err;
     }
     file.written += static_cast<std::uint64_t>(written);
+    if (MappingCounters* counters = file.node->mapping->counters.get()) counters->count_written(static_cast<std::uint64_t>(written));
     fuse_reply_write(req, static_cast<std::size_t>(written));
     return 0;
   });

@@ -30,7 +30,7 @@ Outcome remove(fuse_req_t req, const InodePtr& parent, const char* name, Op op) 
 }
 
 void remove_op(fuse_req_t req, fuse_ino_t parent_id, const char* name, Op op) {
-  guarded(req, info(op).name.data(), [&] {
+  guarded(req, op == Op::rmdir ? RequestName("rmdir") : RequestName("unlink"), [&] {
     const InodePtr parent = view_of(req).inodes().get(parent_id);
     if (!parent) return ESTALE;
     const Outcome err = remove(req, parent, name, op);

@@ -34,14 +34,15 @@ Outcome Policy::check(const Inode& node, Op op, const Caller& caller, std::strin
   return 0;
 }
 
-Outcome Policy::refuse(const Inode& node, Op op, const Caller& caller, int err, std::string_view reason,
+Outcome Policy::refuse(const Inode& node, Op op, const Caller& caller, int err, RefusalReason reason,
                        std::string_view name, std::string_view to) const {
+  if (metrics_) metrics_->refusal(reason.kind());
   if (trail_.enabled()) {
     trail_.write({&node, op, name.empty() ? node.path() : child_path(node, name), std::string(to), err, 0, caller,
-                  reason});
+                  reason.text()});
   }
   spdlog::info("refused {} on {} (inode {}) for uid {} pid {}: {} ({})", info(op).name, where(node), node.id,
-               caller.uid, caller.pid, reason, std::strerror(err));
+               caller.uid, caller.pid, reason.text(), std::strerror(err));
   return Outcome::refusal(err);
 }
 

@@ -8,7 +8,9 @@
 
 #include "fs/audit.hpp"
 #include "fs/inode.hpp"
+#include "fs/metrics.hpp"
 #include "fs/op.hpp"
+#include "fs/refusal_reason.hpp"
 
 namespace gw::fs {
 
@@ -31,8 +33,10 @@ struct Outcome {
 
 class Policy {
  public:
-  // Refusals are audited to `trail` (the View's); by default only logged.
-  explicit Policy(const AuditTrail& trail = AuditTrail::off()) : trail_(trail) {}
+  // Refusals are audited to `trail` and counted in `metrics` (the View's);
+  // by default only logged.
+  explicit Policy(const AuditTrail& trail = AuditTrail::off(), Metrics* metrics = nullptr)
+      : trail_(trail), metrics_(metrics) {}
 
   // Allowed (0) when `caller` may do `op` on `node`, else a refusal.
   // `name`: the entry of folder `node` the op is about (create, unlink, ...),
@@ -42,11 +46,13 @@ class Policy {
                 std::string_view to = {}) const;
   // A refusal decided by op code (a bad name, a cross-mapping rename):
   // logged and audited like check's, so refusals read `return policy.refuse(...)`.
-  Outcome refuse(const Inode& node, Op op, const Caller& caller, int err, std::string_view reason,
+  // `reason`: a literal from fs/refusal_reason.hpp's table (checked while compiling).
+  Outcome refuse(const Inode& node, Op op, const Caller& caller, int err, RefusalReason reason,
                  std::string_view name = {}, std::string_view to = {}) const;
 
  private:
   const AuditTrail& trail_;
+  Metrics* metrics_;
 };
 
 }  // namespace gw::fs

@@ -3,19 +3,23 @@
 // confined lookup of one name.
 #pragma once
 
+#include <chrono>
 #include <exception>
 #include <utility>
 
 #include "fs/identity.hpp"
+#include "fs/request_kind.hpp"
 #include "fs/view.hpp"
 
 namespace gw::fs {
 
 // Runs `body`, which either replies itself and returns 0, or returns an errno
 // for the guard to reply with. An exception becomes EIO and a log line; a
-// body must therefore reply last, after anything that can throw.
+// body must therefore reply last, after anything that can throw. The guard
+// counts the request, its result and how long it took (fs/metrics.hpp);
+// `op` is checked against fs/request_kind.hpp while compiling.
 template <class Body>
-void guarded(fuse_req_t req, const char* op, Body&& body) noexcept;
+void guarded(fuse_req_t req, RequestName op, Body&& body) noexcept;
 
 Caller caller_of(fuse_req_t req);
 
@@ -54,22 +58,24 @@ void audit_node(const View& view, const Caller& who, const Inode& node, Op op, O
                 std::uint64_t bytes = 0) noexcept;
 
 template <class Body>
-void guarded(fuse_req_t req, const char* op, Body&& body) noexcept {
+void guarded(fuse_req_t req, RequestName op, Body&& body) noexcept {
   View& view = view_of(req);  // outlives the request, which its reply ends
+  const auto start = std::chrono::steady_clock::now();
   int err = 0;
   try {
     err = std::forward<Body>(body)();
   } catch (const std::bad_alloc&) {
     err = ENOMEM;
   } catch (const std::exception& e) {
-    log_exception(op, e.what());
+    log_exception(op.c_str(), e.what());
     err = EIO;
   } catch (...) {
-    log_exception(op, "unknown exception");
+    log_exception(op.c_str(), "unknown exception");
     err = EIO;
   }
   if (err != 0) fuse_reply_err(req, err);
   view.count_served();
+  view.metrics().request(op.kind(), err, std::chrono::steady_clock::now() - start);
 }
 
 }  // namespace gw::fs

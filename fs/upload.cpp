@@ -7,6 +7,22 @@
 #include <stdexcept>
 
 namespace gw::fs {
+namespace {
+
+// Every upload ends here once, whichever way: the one place to count them.
+void count_ended(const Upload& upload, UploadState state) {
+  MappingCounters* counters = upload.parent()->mapping ? upload.parent()->mapping->counters.get() : nullptr;
+  if (!counters) return;
+  switch (state) {
+    case UploadState::published: counters->count_upload(UploadOutcome::published); break;
+    case UploadState::cancelled: counters->count_upload(UploadOutcome::cancelled); break;
+    case UploadState::dropped: counters->count_upload(UploadOutcome::dropped); break;
+    case UploadState::discarded: counters->count_upload(UploadOutcome::discarded); break;
+    default: break;  // not an end
+  }
+}
+
+}  // namespace
 
 Upload::Upload(InodePtr parent, Name final_name, Name temporary)
     : parent_(std::move(parent)), final_name_(std::move(final_name)), temporary_(std::move(temporary)) {}
@@ -131,6 +147,7 @@ void Uploads::forget_name(const Upload& upload) {
 }
 
 void Uploads::end(Upload& upload) {
+  count_ended(upload, upload.state_);
   live_.erase(upload.temporary().str());
   forget_name(upload);
   if (!upload.overwrite()) return;

@@ -15,6 +15,7 @@
 #include "fs/handle_quota.hpp"
 #include "fs/background_jobs.hpp"
 #include "fs/inode_table.hpp"
+#include "fs/metrics.hpp"
 #include "fs/policy.hpp"
 #include "fs/quota.hpp"
 #include "fs/quota_count.hpp"
@@ -62,6 +63,8 @@ class View {
   InodeTable& inodes() { return inodes_; }
   FdCache& fds() { return fds_; }
   const Policy& policy() const { return policy_; }
+  Metrics& metrics() { return metrics_; }
+  const Metrics& metrics() const { return metrics_; }
   const AuditTrail& audit() const { return audit_; }
   Uploads& uploads() { return uploads_; }
   HandleQuota& handles() { return handles_; }
@@ -114,7 +117,8 @@ class View {
   InodeTable inodes_;
   FdCache fds_;
   const AuditTrail audit_;
-  Policy policy_{audit_};  // after audit_: it writes refusals there
+  Metrics metrics_;
+  Policy policy_{audit_, &metrics_};  // after audit_ and metrics_: it writes and counts refusals there
   Uploads uploads_;
   HandleQuota handles_;
   Quotas quotas_;

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "fs/layout.hpp"
 #include "gateway/sshd/chroot_parents.hpp"
@@ -60,6 +61,17 @@ mapping::Problems folder_problems(const mapping::Plan& plan, const mapping::Path
   return out;
 }
 
+// The worker replaces --metrics-file every few seconds (rename in its
+// folder): the folder must be there. The file itself may not exist yet.
+mapping::Problems metrics_file_problems(const Settings& settings) {
+  if (settings.metrics_file.empty()) return {};
+  const std::string folder = std::filesystem::path(settings.metrics_file).parent_path();
+  struct stat st {};
+  const int err = ::stat(folder.c_str(), &st) != 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+  if (err == 0) return {};
+  return {{"metrics-file", "", "cannot write " + settings.metrics_file + " in " + folder + ": " + std::strerror(err)}};
+}
+
 }  // namespace
 
 Preflight preflight(const Settings& settings) {
@@ -73,6 +85,7 @@ Preflight preflight(const Settings& settings) {
     p.problems.push_back({"", "", e.what()});
   }
   append(p.problems, chroot_parent_problems(settings));
+  append(p.problems, metrics_file_problems(settings));
   if (!p.ok()) {
     p.exit_code = exit_code::usage;
     return p;

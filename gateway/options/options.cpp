@@ -13,6 +13,7 @@
 #include "gateway/keys/command.hpp"
 #include "gateway/options/sources.hpp"
 #include "gateway/options/table.hpp"
+#include "gateway/serve/metrics_listen.hpp"
 #include "gateway/sshd/config.hpp"
 #include "gateway/version.hpp"
 #include "mapping/problem.hpp"
@@ -127,6 +128,27 @@ int range_value(const po::variables_map& vm, ValueProblems& problem, const std::
   return low;
 }
 
+// ADDR:PORT, checked now so `check` names a bad one; empty when not given.
+std::string listen_value(const po::variables_map& vm, ValueProblems& problem, const std::string& key) {
+  if (vm.count(key) == 0) return {};
+  const std::string value = vm[key].as<std::string>();
+  std::string why;
+  if (parse_listen_address(value, &why)) return value;
+  problem(key, shown(value) + ": " + why);
+  return {};
+}
+
+// A file the gateway writes while it runs: absolute (made so), not a folder.
+std::string output_file_value(const po::variables_map& vm, ValueProblems& problem, const std::string& key) {
+  if (vm.count(key) == 0) return {};
+  const std::string value = vm[key].as<std::string>();
+  if (value.empty() || value.ends_with('/')) {
+    problem(key, shown(value) + " is not a file name");
+    return {};
+  }
+  return std::filesystem::absolute(value).lexically_normal();
+}
+
 // "auto" (ask sshd when serving) or a version like 9.2.
 std::string openssh_version_value(const po::variables_map& vm, ValueProblems& problem) {
   const std::string value = vm["openssh-version"].as<std::string>();
@@ -203,10 +225,13 @@ Settings settings_from(const po::variables_map& vm, const Sources& sources, Comm
   s.audit_log = vm["audit-log"].as<std::string>();
   s.defaults = defaults_value(vm, problem);
   s.quota_rescan = duration_value(vm, problem, "quota-rescan");
+  s.metrics_listen = listen_value(vm, problem, "metrics-listen");
+  s.metrics_file = output_file_value(vm, problem, "metrics-file");
   s.threads = static_cast<unsigned>(range_value(vm, problem, "threads", 1, 256));
   s.open_files_per_user = static_cast<std::size_t>(range_value(vm, problem, "open-files-per-user", 16, 1000000));
   if (vm.count("worker-fd") != 0) s.worker_fd = vm["worker-fd"].as<int>();
   if (vm.count("progress-fd") != 0) s.progress_fd = vm["progress-fd"].as<int>();
+  if (vm.count("metrics-fd") != 0) s.metrics_fd = vm["metrics-fd"].as<int>();
   if (vm.count("listen") != 0) s.listen = vm["listen"].as<std::vector<std::string>>();
   s.openssh_version = openssh_version_value(vm, problem);
   if (vm.count("sshd-view") != 0) s.sshd_view = vm["sshd-view"].as<std::string>();

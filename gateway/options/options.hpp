@@ -51,6 +51,9 @@ struct Settings {
   std::string audit_log = "-";           // file, "-" (stdout) or "off"
   mapping::Defaults defaults;            // --home-quota, --home-files, --umask
   double quota_rescan = 300;             // seconds between counts of a limited folder; 0: only at start and reload
+  std::string metrics_listen;            // ADDR:PORT of the metrics endpoint; empty: off
+  std::string metrics_file;              // absolute path of the metrics file; empty: off
+  int metrics_fd = -1;                   // the worker's listening socket for metrics, or -1
 
   // Serving (sshd side).
   bool run_sshd = false;                 // host mode

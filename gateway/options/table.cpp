@@ -65,6 +65,10 @@ po::options_description config_description() {
     ("quota-rescan", po::value<std::string>()->default_value(defaults::quota_rescan)->value_name("DURATION"),
      "how often limited folders are counted again, to catch what was written behind the gateway's back: "
      "seconds, or with s, m or h (300, 5m, 1h); 0 never")
+    ("metrics-listen", po::value<std::string>()->value_name("ADDR:PORT"),
+     "serve Prometheus metrics at http://ADDR:PORT/metrics (default: off; e.g. 127.0.0.1:9464)")
+    ("metrics-file", po::value<std::string>()->value_name("FILE"),
+     "write the same metrics to FILE every 5 s, for node_exporter's textfile collector (default: off)")
     ("run-sshd", po::bool_switch(),
      "host mode: also run the system's sshd on the rendered config (serve)")
     ("listen", po::value<Strings>()->value_name("ADDR"),
@@ -93,7 +97,9 @@ po::options_description command_description(Command command) {
       ("worker-fd", po::value<int>()->default_value(-1)->value_name("FD"),
        "internal: run as the FUSE worker of a supervising gateway, reporting readiness on FD")
       ("progress-fd", po::value<int>()->default_value(-1)->value_name("FD"),
-       "internal: the worker counts the requests it served in this shared memory (for the watchdog)");
+       "internal: the worker counts the requests it served in this shared memory (for the watchdog)")
+      ("metrics-fd", po::value<int>()->default_value(-1)->value_name("FD"),
+       "internal: the worker serves metrics on this listening socket (bound for --metrics-listen)");
   }
   if (command == Command::check || command == Command::status || command == Command::keys) {
     general.add_options()

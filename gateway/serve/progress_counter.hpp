@@ -3,12 +3,22 @@
 // worker (which counts). The watchdog judges a worker by this progress, not
 // by the latency of one probe: a worker whose threads are all busy with slow
 // but finishing requests is not hung.
+// The same page carries the supervisor's own counts for the metrics the
+// worker exposes (fs/metrics.hpp: why the worker serves them): the
+// supervisor writes them, the worker only reads.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 
 namespace gw::gateway {
+
+// What only the supervisor knows, since it started serving.
+struct SupervisorCounts {
+  std::atomic<std::uint64_t> worker_restarts{0};
+  std::atomic<std::uint64_t> watchdog_hung{0};  // verdicts: aborted and replaced
+  std::atomic<std::uint64_t> watchdog_slow{0};  // verdicts: slow to answer but serving, left alone
+};
 
 class ProgressCounter {
  public:
@@ -25,11 +35,13 @@ class ProgressCounter {
   int fd() const { return fd_; }
   std::atomic<std::uint64_t>* counter() const { return counter_; }
   std::uint64_t value() const { return counter_ ? counter_->load(std::memory_order_relaxed) : 0; }
+  SupervisorCounts& supervisor() const { return *supervisor_; }
 
  private:
-  ProgressCounter(int fd, std::atomic<std::uint64_t>* counter) : fd_(fd), counter_(counter) {}
+  ProgressCounter(int fd, std::atomic<std::uint64_t>* counter);
   int fd_ = -1;
-  std::atomic<std::uint64_t>* counter_ = nullptr;
+  std::atomic<std::uint64_t>* counter_ = nullptr;  // the first bytes of the page
+  SupervisorCounts* supervisor_ = nullptr;         // further in the same page
 };
 
 }  // namespace gw::gateway

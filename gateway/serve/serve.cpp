@@ -23,6 +23,7 @@
 #include "gateway/check/preflight.hpp"
 #include "gateway/sshd/supervisor.hpp"
 #include "gateway/serve/status_file.hpp"
+#include "gateway/serve/metrics_listen.hpp"
 #include "gateway/serve/progress_counter.hpp"
 #include "gateway/serve/watchdog.hpp"
 #include "gateway/serve/worker.hpp"
@@ -37,13 +38,15 @@ constexpr auto kStartTimeout = 60s;
 
 // The worker is this binary again (exec, not just fork: the supervisor has
 // threads, and a forked copy of a threaded process may inherit held locks).
-pid_t spawn_worker(const Settings& s, int progress_fd, int* ready_read) {
+// `metrics_fd`: the metrics endpoint's listening socket, or -1.
+pid_t spawn_worker(const Settings& s, int progress_fd, int metrics_fd, int* ready_read) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) throw ExitError(exit_code::failure, "pipe failed");
   std::vector<std::string> args{"gateway"};
   args.insert(args.end(), s.args.begin(), s.args.end());
   args.push_back("--worker-fd=" + std::to_string(p[1]));
   args.push_back("--progress-fd=" + std::to_string(progress_fd));
+  if (metrics_fd >= 0) args.push_back("--metrics-fd=" + std::to_string(metrics_fd));
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive the supervisor
@@ -52,6 +55,7 @@ pid_t spawn_worker(const Settings& s, int progress_fd, int* ready_read) {
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::fcntl(p[1], F_SETFD, 0);  // the ready pipe and the counter cross exec
     ::fcntl(progress_fd, F_SETFD, 0);
+    if (metrics_fd >= 0) ::fcntl(metrics_fd, F_SETFD, 0);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -86,10 +90,9 @@ class Supervisor {
   int run() {
     refuse_what_preflight_refuses();
     block_signals();
-    if (settings_.run_sshd) {
-      check_listen_free(settings_.listen, settings_.port);
-      own_bind_ = make_mountpoint_shared(settings_.mountpoint);
-    }
+    if (settings_.run_sshd) check_listen_free(settings_.listen, settings_.port);
+    listen_for_metrics_once();
+    if (settings_.run_sshd) own_bind_ = make_mountpoint_shared(settings_.mountpoint);
     if (const int rc = start_worker()) {  // 2, 3 or 4: the worker said why
       if (own_bind_) ::umount2(settings_.mountpoint.c_str(), MNT_DETACH);  // nothing is left mounted
       return rc;
@@ -101,9 +104,14 @@ class Supervisor {
                                                           sshd_pid_path(settings_.state_dir)});
       sshd_->start();
     }
+    SupervisorCounts& counts = progress_.supervisor();
     watchdog_ = std::make_unique<Watchdog>(
         settings_.mountpoint, kWatchdogTimeout, [this] { return progress_.value(); },
-        [] { ::kill(::getpid(), SIGUSR1); });
+        [&counts] {
+          counts.watchdog_hung.fetch_add(1, std::memory_order_relaxed);
+          ::kill(::getpid(), SIGUSR1);
+        },
+        [&counts] { counts.watchdog_slow.fetch_add(1, std::memory_order_relaxed); });
     watchdog_->start();
     const int rc = loop();
     shutdown();
@@ -120,6 +128,17 @@ class Supervisor {
     throw ExitError(pre.exit_code, std::to_string(pre.problems.size()) + " problem(s); nothing was mounted");
   }
 
+  // Bound once, here, for every worker to come (fs/metrics.hpp: why): a bad
+  // or taken address stops serve before anything is mounted.
+  void listen_for_metrics_once() {
+    if (settings_.metrics_listen.empty()) return;
+    std::string problem;
+    const auto address = parse_listen_address(settings_.metrics_listen, &problem);
+    if (!address) throw UsageError("metrics-listen: " + problem);  // options checked it: not reached
+    metrics_listener_ = listen_for_metrics(*address);
+    spdlog::info("metrics at http://{}/metrics", settings_.metrics_listen);
+  }
+
   static void block_signals() {
     sigset_t set;
     sigemptyset(&set);
@@ -129,7 +148,7 @@ class Supervisor {
 
   int start_worker() {
     int ready = -1;
-    worker_ = spawn_worker(settings_, progress_.fd(), &ready);
+    worker_ = spawn_worker(settings_, progress_.fd(), metrics_listener_.get(), &ready);
     const int rc = await_ready(worker_, ready);
     if (rc) worker_ = 0;
     return rc;
@@ -165,6 +184,7 @@ class Supervisor {
       std::this_thread::sleep_for(delay);
     }
     ++restarts_;
+    progress_.supervisor().worker_restarts.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("worker {} serving again (restart {})", worker_, restarts_);
   }
 
@@ -182,6 +202,7 @@ class Supervisor {
 
   const Settings& settings_;
   ProgressCounter progress_ = ProgressCounter::create();  // kept across worker restarts
+  fs::UniqueFd metrics_listener_;  // --metrics-listen's socket, handed to every worker
   pid_t worker_ = 0;
   unsigned restarts_ = 0;
   bool own_bind_ = false;  // host mode: the shared bind mount made at start

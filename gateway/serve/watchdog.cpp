@@ -14,12 +14,13 @@ namespace gw::gateway {
 using namespace std::chrono_literals;
 
 Watchdog::Watchdog(std::string mountpoint, std::chrono::milliseconds timeout, std::function<std::uint64_t()> progress,
-                   std::function<void()> on_hang)
+                   std::function<void()> on_hang, std::function<void()> on_slow)
     : mountpoint_(std::move(mountpoint)),
       timeout_(timeout),
       stall_(2 * timeout),
       progress_(std::move(progress)),
-      on_hang_(std::move(on_hang)) {}
+      on_hang_(std::move(on_hang)),
+      on_slow_(std::move(on_slow)) {}
 
 Watchdog::~Watchdog() { stop(); }
 
@@ -80,6 +81,7 @@ bool Watchdog::answered_within_timeout(std::unique_lock<std::mutex>& lock, std::
                    "requests; not a hang",
                    mountpoint_);
       reported = true;
+      if (on_slow_) on_slow_();
     }
   }
 }

@@ -25,8 +25,10 @@ namespace gw::gateway {
 
 class Watchdog {
  public:
+  // `on_slow`: told once per probe that was late while requests were still
+  // served (the "not a hang" verdict), for the metrics.
   Watchdog(std::string mountpoint, std::chrono::milliseconds timeout, std::function<std::uint64_t()> progress,
-           std::function<void()> on_hang);
+           std::function<void()> on_hang, std::function<void()> on_slow = {});
   ~Watchdog();
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
@@ -46,6 +48,7 @@ class Watchdog {
   std::chrono::milliseconds stall_;    // without any request served: hung
   std::function<std::uint64_t()> progress_;
   std::function<void()> on_hang_;
+  std::function<void()> on_slow_;
   std::mutex mu_;                 // guards the probe state below
   std::condition_variable cv_;
   std::uint64_t asked_ = 0, answered_ = 0;

@@ -19,6 +19,8 @@
 #include "fs/session.hpp"
 #include "gateway/sshd/accounts.hpp"
 #include "gateway/exit_codes.hpp"
+#include "gateway/serve/metrics_page.hpp"
+#include "gateway/serve/metrics_service.hpp"
 #include "gateway/serve/progress_counter.hpp"
 #include "gateway/serve/quota_status.hpp"
 #include "gateway/serve/reloader.hpp"
@@ -77,6 +79,9 @@ class Worker {
       progress_.emplace(ProgressCounter::attach(settings_.progress_fd));
       view_.set_served_counter(progress_->counter());
     }
+    // The metrics socket crossed exec to reach this process; nothing this
+    // worker starts (sshd -V asked for its version) gets it.
+    if (settings_.metrics_fd >= 0) ::fcntl(settings_.metrics_fd, F_SETFD, FD_CLOEXEC);
     context_ = make_context(settings_);
     for (const auto& k : context_.host_keys) spdlog::info("host key {}: {}", k.file, k.fingerprint);
     ServedTree tree = build_tree(settings_, context_, view_);
@@ -86,6 +91,7 @@ class Worker {
     }
     install(std::move(tree));
     ::malloc_trim(0);  // building the tree's temporaries are gone: RSS tracks the live tree
+    start_metrics();   // before the mount: a metrics file that cannot be written stops the start
     ensure_mountpoint(settings_.mountpoint);
     try {
       fs::Session session(view_, settings_.mountpoint);
@@ -112,9 +118,18 @@ class Worker {
     });
     reloader.stop();
     quota_status_.reset();
+    metrics_.reset();
     remove_runtime(settings_.state_dir);
     spdlog::info("unmounting {}", settings_.mountpoint);
     return rc == 0 ? exit_code::ok : exit_code::failure;
+  }
+
+  void start_metrics() {
+    if (settings_.metrics_fd < 0 && settings_.metrics_file.empty()) return;
+    counts_.started = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const SupervisorCounts* supervisor = progress_ ? &progress_->supervisor() : nullptr;
+    metrics_.emplace(fs::UniqueFd(settings_.metrics_fd), settings_.metrics_file,
+                     [this, supervisor] { return render_metrics(view_, counts_, supervisor); });
   }
 
   void install(ServedTree tree) {
@@ -141,6 +156,7 @@ class Worker {
       ServedTree tree = build_tree(fresh, context_, view_, &plan_);
       if (!tree.problems.empty()) {
         for (const auto& p : tree.problems) spdlog::error("reload refused: {}", p);
+        counts_.reloaded(false);
         publish(tree.problems.front());
         return;
       }
@@ -148,9 +164,11 @@ class Worker {
       ::malloc_trim(0);  // the old tree is gone: give its memory back, so RSS tracks the live tree
       const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
       spdlog::info("reloaded: {} user(s) in {} ms", plan_.users.size(), ms.count());
+      counts_.reloaded(true);
       publish("ok");
     } catch (const std::exception& e) {
       spdlog::error("reload refused: {}", e.what());
+      counts_.reloaded(false);
       publish(e.what());
     }
   }
@@ -173,6 +191,8 @@ class Worker {
   std::optional<ProgressCounter> progress_;  // declared before view_: outlives it
   fs::View view_;
   std::optional<QuotaStatus> quota_status_;  // after view_: stops before it goes
+  WorkerCounts counts_;
+  std::optional<MetricsService> metrics_;    // after view_ and counts_: stops before they go
   ServeContext context_;
   mapping::Plan plan_;
   std::mutex reload_mu_;  // one reload at a time
