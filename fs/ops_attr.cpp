@@ -65,7 +65,7 @@ Outcome truncate(View& view, const Inode& node, int path_fd, off_t size, struct 
   }
   if (size < 0) return EINVAL;
   return resize_within_quota(view, node, fd, static_cast<std::uint64_t>(size), Op::setattr, who,
-                             fi ? &OpenFile::of(fi).orphan_bytes : nullptr,
+                             fi ? &OpenFile::of(fi).orphan_bytes : nullptr, nullptr,
                              [&] { return sys::ftruncate(fd, size); });
 }
 

@@ -66,7 +66,7 @@ void open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {
         return fd.err;
       };
       const bool truncates = file->truncated && (fi->flags & O_ACCMODE) != O_RDONLY;
-      const Outcome e = truncates ? resize_within_quota(view, *node, path.value->get(), 0, Op::open_write, who, nullptr, reopen)
+      const Outcome e = truncates ? resize_within_quota(view, *node, path.value->get(), 0, Op::open_write, who, nullptr, nullptr, reopen)
                                   : Outcome(reopen());
       if (e) return e.err;
     }
@@ -128,13 +128,18 @@ void write_buf(fuse_req_t req, fuse_ino_t, struct fuse_bufvec* in, off_t off, st
     ssize_t written = 0;
     View& view = view_of(req);
     const std::uint64_t end = static_cast<std::uint64_t>(off) + fuse_buf_size(in);
-    const Outcome quota = resize_within_quota(view, *file.node, file.fd.get(), end, Op::write, caller_of(req), &file.orphan_bytes, [&] {
+    std::uint64_t reached = 0;
+    const Outcome quota = resize_within_quota(view, *file.node, file.fd.get(), end, Op::write, caller_of(req),
+                                              // O_APPEND writes where the file ends, whatever `off` says
+                                              &file.orphan_bytes, (fi->flags & O_APPEND) ? nullptr : &reached, [&] {
       // As the stored owner: root's reserved blocks and limits must not
       // apply to what a user writes.
       AsIdentity as(file.node->mapping->stored.uid, file.node->mapping->stored.gid);
       if (as.error()) return as.error();
       written = fuse_buf_copy(&out, in, static_cast<fuse_buf_copy_flags>(0));  // may block: a file write
-      return written < 0 ? static_cast<int>(-written) : 0;
+      if (written < 0) return static_cast<int>(-written);
+      reached = static_cast<std::uint64_t>(off) + static_cast<std::uint64_t>(written);
+      return 0;
     });
     if (quota && written >= 0) written = -quota.err;  // refused before writing
     if (written < 0) {
@@ -228,7 +233,7 @@ void fallocate(fuse_req_t req, fuse_ino_t, int mode, off_t offset, off_t length,
         if (end > static_cast<std::uint64_t>(st.st_size)) return refuse_quota(view, *file.node, Op::fallocate, who, *chain->back()).err;
       }
     const Outcome err = resize_within_quota(view, *file.node, file.fd.get(), keeps_size ? 0 : end, Op::fallocate, who,
-                                           &file.orphan_bytes, [&] {
+                                           &file.orphan_bytes, nullptr, [&] {
       AsIdentity as(file.node->mapping->stored.uid, file.node->mapping->stored.gid);
       if (as.error()) return as.error();
       return sys::fallocate(file.fd.get(), mode, offset, length);

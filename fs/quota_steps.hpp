@@ -32,9 +32,11 @@ Outcome refuse_quota(const View& view, const Inode& node, Op op, const Caller& w
 // writes) was given back then: what it grows by is still taken (it fills the
 // disk all the same) and added to `*orphan_bytes`, the open file's, which
 // its release gives back (fs/ops_file.cpp); it shrinks by at most that.
+// `reached`, when set, is where a successful change ended (a write: its
+// offset plus the bytes written), so the size after need not be asked.
 template <class Change>
 Outcome resize_within_quota(View& view, const Inode& node, int fd, std::uint64_t end, Op op, const Caller& who,
-                            std::atomic<std::uint64_t>* orphan_bytes, Change&& change);
+                            std::atomic<std::uint64_t>* orphan_bytes, const std::uint64_t* reached, Change&& change);
 
 // One entry a new name adds (create, mkdir, symlink, an overwrite's
 // temporary) to the folder `dir`: taken by make(), given back by the
@@ -84,7 +86,7 @@ Usage usage_of(const struct stat& st);
 
 template <class Change>
 Outcome resize_within_quota(View& view, const Inode& node, int fd, std::uint64_t end, Op op, const Caller& who,
-                            std::atomic<std::uint64_t>* orphan_bytes, Change&& change) {
+                            std::atomic<std::uint64_t>* orphan_bytes, const std::uint64_t* reached, Change&& change) {
   const auto chain = quota_chain(view, node);
   if (!chain) return change();
   std::lock_guard lock(view.quotas().size_lock(node.dev, node.ino));
@@ -95,11 +97,18 @@ Outcome resize_within_quota(View& view, const Inode& node, int fd, std::uint64_t
   if (growth.bytes > 0)
     if (const FolderQuota* full = take_all(*chain, growth)) return refuse_quota(view, node, op, who, *full);
   const int err = change();
-  struct stat after {};
-  // The size cannot be read: what was taken stays taken (an overestimate,
-  // until the next count).
-  if (sys::fstat(fd, &after) != 0) return err;
-  const auto now = static_cast<std::uint64_t>(after.st_size);
+  // A write that succeeded ends where it says (`*reached`): the file is at
+  // least that long, as it was before or longer. Anything else is asked.
+  std::uint64_t now = 0;
+  if (!err && reached) {
+    now = std::max(size, *reached);
+  } else {
+    struct stat after {};
+    // The size cannot be read: what was taken stays taken (an overestimate,
+    // until the next count).
+    if (sys::fstat(fd, &after) != 0) return err;
+    now = static_cast<std::uint64_t>(after.st_size);
+  }
   const std::uint64_t grew = now > size ? now - size : 0;
   if (grew < growth.bytes) give_all(*chain, Usage{growth.bytes - grew, 0});
   if (grew > growth.bytes) {  // beyond the reservation: another writer of the file behind the gateway
