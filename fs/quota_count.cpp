@@ -38,10 +38,11 @@ void count(View& view, const QuotaPtr& quota, const InodePtr& root, const std::a
 }  // namespace
 
 void count_folders(View& view, const std::vector<CountTarget>& targets) {
-  for (const auto& [quota, root] : targets) {
-    if (!quota->ask_count()) continue;
-    view.background().post(
-        [&view, quota, root](const std::atomic<bool>& stopping) { count(view, quota, root, stopping); });
+  for (const CountTarget& target : targets) {
+    if (!target.first->ask_count()) continue;
+    view.background().post([&view, target](const std::atomic<bool>& stopping) {
+      count(view, target.first, target.second, stopping);
+    });
   }
 }
 
