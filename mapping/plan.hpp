@@ -23,6 +23,9 @@ struct Paths {
 struct Defaults {
   Limit home_limit{};
   std::uint32_t umask = 022;
+  // The event kinds spooled (bits as fs::EventKinds: upload, remove, rename,
+  // mkdir, refusal): --event-kinds, all by default.
+  std::uint8_t events = 0x1f;
   bool operator==(const Defaults&) const = default;
 };
 
