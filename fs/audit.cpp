@@ -12,6 +12,14 @@
 namespace gw::fs {
 namespace {
 
+std::string_view result_of(int err) {
+  if (err == 0) return "ok";
+  const char* name = strerrorname_np(err);
+  return name ? name : "error";
+}
+
+}  // namespace
+
 std::string now_utc() {
   const auto now = std::chrono::system_clock::now();
   const auto secs = std::chrono::system_clock::to_time_t(now);
@@ -23,14 +31,6 @@ std::string now_utc() {
                 tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   return buf;
 }
-
-std::string_view result_of(int err) {
-  if (err == 0) return "ok";
-  const char* name = strerrorname_np(err);
-  return name ? name : "error";
-}
-
-}  // namespace
 
 std::string child_path(const Inode& dir, std::string_view name) {
   std::string p = dir.path();
