@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "fs/audit.hpp"
+#include "fs/event.hpp"
 #include "fs/fd_cache.hpp"
 #include "fs/handle_quota.hpp"
 #include "fs/background_jobs.hpp"
@@ -80,6 +81,10 @@ class View {
   // Where served requests are counted (shared with the supervisor's
   // watchdog), if anywhere. Set before the session runs.
   void set_served_counter(std::atomic<std::uint64_t>* counter) { served_ = counter; }
+  // Where events go (fs/event.hpp), if anywhere (null: no event is made).
+  // Set before the session runs; the log outlives the view.
+  void set_event_log(EventLog* log) { event_log_ = log; }
+  EventLog* event_log() const { return event_log_; }
   void count_served() noexcept {
     if (served_) served_->fetch_add(1, std::memory_order_relaxed);
   }
@@ -126,6 +131,7 @@ class View {
   std::atomic<std::uint64_t> next_mapping_id_{1};
   const struct timespec started_;
   std::atomic<std::uint64_t>* served_ = nullptr;
+  EventLog* event_log_ = nullptr;
   std::atomic<struct fuse_session*> session_{nullptr};
   mutable std::mutex layout_mu_;  // guards layout_; never held across a syscall
   Layout layout_;
