@@ -45,6 +45,10 @@ std::vector<SpooledLine> SpoolReader::read(std::size_t most) {
   while (out.size() < most) {
     if (!fd_.valid()) {
       fd_.reset(::openat(spool_, segment_name(at_.segment).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      if (const int e = errno; !fd_.valid() && e != ENOENT) {  // tried again later: never skipped over
+        spdlog::warn("event spool: cannot open {}: {}", segment_name(at_.segment), std::strerror(e));
+        return out;
+      }
       if (!fd_.valid()) {  // passed by every sink, dropped over the limit, or not made yet
         if (!next_segment()) return out;
         continue;
@@ -57,7 +61,14 @@ std::vector<SpooledLine> SpoolReader::read(std::size_t most) {
       used_ = newline + 1;
       continue;
     }
-    if (read_more()) continue;
+    const Read got = read_more();
+    if (got == Read::more) continue;
+    if (got == Read::failed) {  // tried again later, opened anew: never taken for the segment's end
+      fd_.reset();
+      buf_.clear();
+      used_ = 0;
+      return out;
+    }
     if (!complete) {
       // A later segment means this one's writer has moved on (or died):
       // what it holds now is all it will hold. Read it to its end once more.
@@ -76,7 +87,7 @@ std::vector<SpooledLine> SpoolReader::read(std::size_t most) {
   return out;
 }
 
-bool SpoolReader::read_more() {
+SpoolReader::Read SpoolReader::read_more() {
   buf_.erase(0, used_);
   used_ = 0;
   const std::size_t had = buf_.size();
@@ -87,7 +98,7 @@ bool SpoolReader::read_more() {
   const int err = errno;
   buf_.resize(had + static_cast<std::size_t>(n > 0 ? n : 0));
   if (n < 0) spdlog::warn("event spool: cannot read {}: {}", segment_name(at_.segment), std::strerror(err));
-  return n > 0;
+  return n > 0 ? Read::more : n == 0 ? Read::end : Read::failed;
 }
 
 bool SpoolReader::later_segment_exists() const {

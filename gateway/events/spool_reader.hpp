@@ -44,8 +44,9 @@ class SpoolReader {
   // Moves to the first segment after the current one; false when there is
   // none yet.
   bool next_segment();
-  // Appends the segment's next bytes to buf_; false at its end.
-  bool read_more();
+  // Appends the segment's next bytes to buf_.
+  enum class Read { more, end, failed };
+  Read read_more();
   void take_line(std::string_view line, std::vector<SpooledLine>& out);
 
   const int spool_;

@@ -291,3 +291,16 @@ TEST_CASE("the backlog: each sink's events after its cursor, for gateway status"
   CHECK(backlog[1].sink == "url-0123456789ab");
   CHECK(backlog[1].pending == 6);
 }
+
+TEST_CASE("a segment that cannot be read is tried again, never skipped", "[events][spool]") {
+  TempDir state;
+  const auto spool = open_spool(state.path().string());
+  // Segment 1 reads as EISDIR (as a failing disk would read EIO); segment 2 is fine.
+  std::filesystem::create_directory(gw::test::segment_file(state, 1));
+  append(gw::test::segment_file(state, 2), event_line("b-1", "m"));
+  SpoolReader reader(spool.get(), SpoolPosition{1, 0});
+  CHECK(reader.read(10).empty());
+  CHECK(reader.position() == SpoolPosition{1, 0});
+  std::filesystem::remove(gw::test::segment_file(state, 1));  // gone (delivered, or dropped): go on
+  CHECK(ids(reader.read(10)) == std::vector<std::string>{"b-1"});
+}
