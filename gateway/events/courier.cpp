@@ -97,9 +97,11 @@ void Courier::dispatch_loop() {
     }
     Clock::time_point next = Clock::now() + kReread;
     try {
-      advance_cursor();
       read_spool();
-      next = std::min(schedule(), count_spool());
+      next = schedule();
+      // After the hand-out: the cursor's write (an fsync) holds up no delivery.
+      advance_cursor();
+      next = std::min(next, count_spool());
     } catch (const std::exception& e) {  // no memory, most likely: try again in a while, never die
       spdlog::error("event courier {}: {}", sink_.name(), e.what());
     }
