@@ -222,6 +222,10 @@ def test_a_failing_command_never_holds_uploads_back(gw_factory, keys, tmp_path, 
 
 
 def test_deliveries_are_counted_in_the_metrics(gw_factory, keys, receiver, tmp_path):
+    """The event families move by exactly what happened, the page passes
+    `promtool check metrics`, and every event family the alert rules use
+    is on it."""
+    from gwtest import metrics
     from gwtest.gateway import free_port
     port = free_port()
     g, ryan = start_gateway(gw_factory, keys, "evmetrics",
@@ -229,13 +233,24 @@ def test_deliveries_are_counted_in_the_metrics(gw_factory, keys, receiver, tmp_p
     src = tmp_path / "f"
     random_file(src, 10)
     put_files(ryan, [(src, f"web/m{i}") for i in range(3)])
-    receiver.wait_for(3)
+    assert len(receiver.wait_for(3)) == 3
+    url = f"http://127.0.0.1:{port}/metrics"
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
-            page = resp.read().decode()
-        ok = [l for l in page.splitlines() if l.startswith("sftp_gateway_event_deliveries_total{") and 'result="ok"' in l]
-        if ok and sum(float(l.rsplit(" ", 1)[1]) for l in ok) >= 3:
+    while True:
+        text = metrics.fetch(url)
+        page = metrics.parse(text)
+        delivered = sum(v for labels, v in page.series("sftp_gateway_event_deliveries_total")
+                        if labels["result"] == "ok")
+        if delivered >= 3 or time.monotonic() > deadline:
             break
         time.sleep(0.2)
-    assert ok and sum(float(l.rsplit(" ", 1)[1]) for l in ok) == 3, page
+    assert delivered == 3, text
+    assert page.get("sftp_gateway_events_recorded_total", kind="upload") == 3
+    assert page.get("sftp_gateway_events_spooled_total", kind="upload") == 3
+    assert page.get("sftp_gateway_events_dropped_total") == 0
+    r = metrics.promtool_check(text)
+    assert r.returncode == 0 and not (r.stdout + r.stderr).strip(), r.stdout + r.stderr
+    rules = (Path(__file__).resolve().parents[2] / "monitoring" / "gateway.rules.yml").read_text()
+    for family in ("event_deliveries_total", "event_pending", "events_dropped_total"):
+        assert f"sftp_gateway_{family}" in rules
+        assert f"# TYPE sftp_gateway_{family} " in text, family
