@@ -4,9 +4,9 @@
 
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <ctime>
 
+#include "fs/errno_name.hpp"
 #include "fs/json.hpp"
 
 namespace gw::fs {
@@ -24,11 +24,7 @@ std::string now_utc() {
   return buf;
 }
 
-std::string_view result_of(int err) {
-  if (err == 0) return "ok";
-  const char* name = strerrorname_np(err);
-  return name ? name : "error";
-}
+std::string_view result_of(int err) { return err == 0 ? "ok" : errno_name(err); }
 
 }  // namespace
 

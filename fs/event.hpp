@@ -10,22 +10,25 @@
 #include <string>
 #include <string_view>
 
+#include "mapping/event_kinds.hpp"
+
 namespace gw::fs {
 
-enum class EventKind : std::uint8_t { upload, remove, rename, mkdir, refusal };
-inline constexpr int kEventKinds = 5;
-
-// "upload", "remove", "rename", "mkdir", "refusal".
-std::string_view event_kind_name(EventKind kind);
-std::optional<EventKind> find_event_kind(std::string_view name);
-
+// The kinds and their names are the model's (a rule's events= names them).
+using mapping::EventKind;
+using mapping::kEventKinds;
+using mapping::event_kind_name;
+using mapping::find_event_kind;
 // A set of kinds, one bit each (what a mapping or the gateway wants).
-using EventKinds = std::uint8_t;
-constexpr EventKinds bit(EventKind kind) { return static_cast<EventKinds>(1u << static_cast<unsigned>(kind)); }
-inline constexpr EventKinds kAllEventKinds = (1u << kEventKinds) - 1;
+using mapping::EventKinds;
+using mapping::bit;
+using mapping::kAllEventKinds;
 
-// Everything one event says; strings empty and optionals unset are left out
-// of its JSON.
+// Everything one event says. The facts every event has (user, mapping,
+// volume, path, volume_path) are always in its JSON, "" included (the
+// volume of a home, the volume_path of the mapped folder itself); the facts
+// of one kind (to, to_volume_path, size, replaced, type, op, reason, error)
+// only when set: strings not empty, optionals set, err not 0.
 struct Event {
   EventKind kind = EventKind::upload;
   std::string user;         // the sftp user
@@ -48,9 +51,12 @@ struct Event {
 // event's across delivery attempts; `time` is ISO 8601 UTC.
 std::string event_json(const Event& event, std::string_view id, std::string_view time);
 
-// Where the view hands its events. record() is called on the request path,
-// before the reply: it must be quick, must not wait for a delivery, and
-// must not throw.
+// Where the view hands its events (View::set_event_log). record() is called
+// on the request path, before the reply, from any of the session's threads:
+// it must be quick, must not wait for a delivery, and must not throw. It may
+// run while the thread acts as a mapping's stored owner (fs/identity.hpp; a
+// refusal decided midway through an operation): nothing it opens may depend
+// on the thread's identity.
 class EventLog {
  public:
   virtual ~EventLog() = default;

@@ -79,12 +79,14 @@ InodePtr served_file(const View& view, const std::vector<std::string>& names) {
 // change. (The stored owner is then the one found when the root was built:
 // chowning a volume takes a restart or a changed rule.)
 std::string signature(const std::string& backing, const mapping::User& user, const mapping::MountPlan* rule,
-                      const std::optional<mapping::Owner>& owner, const std::string& view_path, mode_t umask) {
+                      const std::optional<mapping::Owner>& owner, const std::string& view_path, mode_t umask,
+                      mapping::EventKinds events) {
   std::string sig = view_path + "|" + backing + "|" + std::to_string(user.uid) + ":" + std::to_string(user.gid);
   if (owner) sig += "|owner=" + std::to_string(owner->uid) + ":" + std::to_string(owner->gid);
   if (rule) sig += mapping::render_rule(mapping::Rule{rule->volume, rule->subdir, user.name, rule->name, rule->access,
                                                       rule->owner, rule->symlinks, rule->atomic});
   sig += "|umask=" + std::to_string(umask);
+  sig += "|events=" + std::to_string(events);
   return sig;
 }
 
@@ -121,8 +123,8 @@ struct Builder {
 
   InodePtr mapping_root(const std::string& backing, const std::string& label, const mapping::User& user,
                         std::optional<mapping::Owner> owner, const mapping::MountPlan* rule,
-                        const std::string& view_path, mode_t umask) {
-    const std::string sig = signature(backing, user, rule, owner, view_path, umask);
+                        const std::string& view_path, mode_t umask, mapping::EventKinds events) {
+    const std::string sig = signature(backing, user, rule, owner, view_path, umask, events);
     if (previous)
       if (const auto it = previous->find(sig); it != previous->end()) return keep(sig, it->second);
     struct stat st {};
@@ -134,10 +136,14 @@ struct Builder {
     root->user = user;
     root->counters = view.metrics().mapping(label, user.name);
     root->umask = umask & 0777;
+    root->view_path = view_path;
+    root->events = events;
     if (rule) {
       root->read_only = rule->access == mapping::Access::read_only;
       root->symlinks = rule->symlinks;
       root->atomic = rule->atomic;
+      root->volume = rule->volume;
+      root->volume_folder = rule->subdir;
     }
     auto node = std::make_shared<Inode>();
     node->id = view.inodes().next_id();
@@ -188,7 +194,7 @@ struct Builder {
     auto mounts = std::make_shared<Inode::Mounts>();
     for (const auto& m : up.mounts) {
       auto node = mapping_root(m.backing, up.user.name + ":" + m.name, up.user, m.owner, &m,
-                               "/" + up.user.name + "/" + m.name, m.umask);
+                               "/" + up.user.name + "/" + m.name, m.umask, m.events);
       if (node) (*mounts)[m.name] = node;
     }
     // root:<user's group> 0750: still what OpenSSH demands of a chroot (root
@@ -214,7 +220,7 @@ struct Builder {
 
   InodePtr home_root(const mapping::UserPlan& up) {
     return mapping_root(up.home_backing, up.user.name + ":~", up.user, mapping::Owner{up.user.uid, up.user.gid},
-                        nullptr, "/" + up.user.name, up.home_umask);
+                        nullptr, "/" + up.user.name, up.home_umask, up.home_events);
   }
 
   void attach(const InodePtr& chroot, const std::string& user, const InodePtr& home,

@@ -13,6 +13,7 @@
 #include "fs/backing_fd.hpp"
 #include "fs/metrics.hpp"
 #include "fs/quota.hpp"
+#include "mapping/event_kinds.hpp"
 #include "mapping/model.hpp"
 
 namespace gw::fs {
@@ -33,6 +34,16 @@ struct MappingRoot {
   // Bytes and uploads of this mapping (fs/metrics.hpp), shared with every
   // root of the same label; null only in tests that make roots by hand.
   std::shared_ptr<MappingCounters> counters;
+  // What an event from inside it says of where (fs/view_events.hpp): a path
+  // in the user's view is below `view_path` ("/ryan/web"; "/ryan" for the
+  // home), and the same object is `volume_folder` ("site", the rule's
+  // subdir; "" for a volume's root and for a home) joined with the rest of
+  // the path, inside `volume` ("" for a home).
+  std::string volume;
+  std::string volume_folder;
+  std::string view_path;
+  // The kinds of event it reports (the rule's events=, else --event-kinds).
+  mapping::EventKinds events = mapping::kAllEventKinds;
 
   // The limits of the folder and of those around and inside it (fs/quota.hpp),
   // set by every build: a reload may change them for a root it keeps.

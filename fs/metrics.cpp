@@ -125,6 +125,7 @@ Metrics::Snapshot Metrics::snapshot() const {
     for (std::size_t r = 0; r < kResults; ++r) s.requests[k][r] = requests_[k][r].load(std::memory_order_relaxed);
   for (std::size_t c = 0; c < kRequestClasses; ++c) s.latency[c] = latency_[c].snapshot();
   for (std::size_t r = 0; r < kRefusals; ++r) s.refusals[r] = refusals_[r].load(std::memory_order_relaxed);
+  for (std::size_t k = 0; k < events_.size(); ++k) s.events[k] = events_[k].load(std::memory_order_relaxed);
   std::lock_guard lock(mappings_mu_);
   for (auto it = mappings_.begin(); it != mappings_.end();) {
     const auto live = it->second.lock();

@@ -17,7 +17,9 @@
 //     from its MappingRoot, which every inode points to: no lookup by name
 //     on the request path. The registry hands out one block per mapping
 //     label ("ryan:web") and keeps it across reloads while any root uses it,
-//     so a reload that rebuilds a mapping does not reset its counters.
+//     so a reload that rebuilds a mapping does not reset its counters;
+//   - events handed to the gateway's EventLog by kind (fs/view_events.hpp);
+//     what the spool and its sinks do with them is counted in gateway/.
 // What is a state rather than an event (open handles per user and the caps,
 // quota usage and limits per folder, uploads in progress, users and
 // mappings served) is read when the metrics are rendered, from the objects
@@ -74,6 +76,7 @@
 
 #include "fs/refusal_reason.hpp"
 #include "fs/request_kind.hpp"
+#include "mapping/event_kinds.hpp"
 
 namespace gw::fs {
 
@@ -143,6 +146,9 @@ class Metrics {
   // A request answered with `err` (0: ok) after `took`.
   void request(RequestKind kind, int err, std::chrono::nanoseconds took) noexcept;
   void refusal(Refusal kind) noexcept { refusals_[static_cast<std::size_t>(kind)].fetch_add(1, std::memory_order_relaxed); }
+  void event_recorded(mapping::EventKind kind) noexcept {
+    events_[static_cast<std::size_t>(kind)].fetch_add(1, std::memory_order_relaxed);
+  }
 
   // The counters of the mapping labelled `label` (a build asks, once per
   // mapping root it makes): the same block for as long as a root holds it.
@@ -157,6 +163,7 @@ class Metrics {
     std::array<std::array<std::uint64_t, kResults>, kRequestKinds> requests{};
     std::array<LatencyHistogram::Snapshot, kRequestClasses> latency{};
     std::array<std::uint64_t, kRefusals> refusals{};
+    std::array<std::uint64_t, mapping::kEventKinds> events{};  // recorded, by kind
     std::vector<MappingSnapshot> mappings;  // by label; only mappings some root still serves
   };
   // Each counter read once (relaxed): counters of one snapshot may be a
@@ -167,6 +174,7 @@ class Metrics {
   std::array<std::array<std::atomic<std::uint64_t>, kResults>, kRequestKinds> requests_{};
   std::array<LatencyHistogram, kRequestClasses> latency_{};
   std::array<std::atomic<std::uint64_t>, kRefusals> refusals_{};
+  std::array<std::atomic<std::uint64_t>, mapping::kEventKinds> events_{};
   mutable std::mutex mappings_mu_;  // guards mappings_; taken by builds and renders, never by requests
   mutable std::map<std::string, std::weak_ptr<MappingCounters>> mappings_;
 };

@@ -156,7 +156,10 @@ void mkdir(fuse_req_t req, fuse_ino_t parent_id, const char* name, mode_t mode) 
     if (!err)
       err = make_as_owner(view, *parent,
                           [&](int dir) { return sys::mkdirat(dir, checked->c_str(), mode & 0777 & ~parent->mapping->umask); });
-    if (!err) entry.keep();
+    if (!err) {
+      entry.keep();
+      view.events().folder_made(*parent, name);
+    }
     return finish_new_entry(req, view, parent, name, Op::mkdir, who, err);
   });
 }

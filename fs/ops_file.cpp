@@ -186,6 +186,9 @@ void release(fuse_req_t req, fuse_ino_t, struct fuse_file_info* fi) {
     if (!err) err = file->write_error;  // also a write that failed after the upload was published
     if (err) spdlog::warn("{}: upload of {} not published: {}", file->node->mapping->label,
                           file->node->path(), std::strerror(err));
+    // What a handle without an atomic upload wrote is in place now: an
+    // upload (an atomic one was announced when it was published).
+    if (!err && !file->upload && file->written > 0) view.events().written_file_released(*file->node, file->fd.get());
   } catch (const std::exception& e) {
     log_exception("release", e.what());
     err = EIO;

@@ -36,6 +36,7 @@ void remove_op(fuse_req_t req, fuse_ino_t parent_id, const char* name, Op op) {
     const Outcome err = remove(req, parent, name, op);
     audit_child(view_of(req), caller_of(req), *parent, name, op, err);
     if (err) return err.err;
+    view_of(req).events().removed(*parent, name, op);
     fuse_reply_err(req, 0);
     return 0;
   });
@@ -120,6 +121,7 @@ void rename(fuse_req_t req, fuse_ino_t parent_id, const char* name, fuse_ino_t n
     const Outcome err = do_rename(req, from, name, to, newname, flags, dest);
     audit_child(view, caller_of(req), *from, name, Op::rename, err, dest);
     if (err) return err.err;
+    view.events().renamed(*from, name, *to, dest);
     fuse_reply_err(req, 0);
     return 0;
   });

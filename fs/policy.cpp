@@ -41,6 +41,7 @@ Outcome Policy::refuse(const Inode& node, Op op, const Caller& caller, int err, 
     trail_.write({&node, op, name.empty() ? node.path() : child_path(node, name), std::string(to), err, 0, caller,
                   reason.text()});
   }
+  if (events_) events_->refused(node, name, op, reason.text(), err);
   spdlog::info("refused {} on {} (inode {}) for uid {} pid {}: {} ({})", info(op).name, where(node), node.id,
                caller.uid, caller.pid, reason.text(), std::strerror(err));
   return Outcome::refusal(err);

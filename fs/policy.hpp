@@ -1,7 +1,7 @@
 // Which operations write is one table (op.cpp); it is checked in one
 // function that knows read-only mappings, synthetic (root-owned) nodes and
 // whose tree a node belongs to. Every refusal is logged and audited with its
-// reason, once, where it is decided.
+// reason, once, where it is decided, and is an event of its mapping.
 #pragma once
 
 #include <string_view>
@@ -11,6 +11,7 @@
 #include "fs/metrics.hpp"
 #include "fs/op.hpp"
 #include "fs/refusal_reason.hpp"
+#include "fs/view_events.hpp"
 
 namespace gw::fs {
 
@@ -33,10 +34,11 @@ struct Outcome {
 
 class Policy {
  public:
-  // Refusals are audited to `trail` and counted in `metrics` (the View's);
-  // by default only logged.
-  explicit Policy(const AuditTrail& trail = AuditTrail::off(), Metrics* metrics = nullptr)
-      : trail_(trail), metrics_(metrics) {}
+  // Refusals are audited to `trail`, counted in `metrics` and reported to
+  // `events` (the View's); by default only logged.
+  explicit Policy(const AuditTrail& trail = AuditTrail::off(), Metrics* metrics = nullptr,
+                  const ViewEvents* events = nullptr)
+      : trail_(trail), metrics_(metrics), events_(events) {}
 
   // Allowed (0) when `caller` may do `op` on `node`, else a refusal.
   // `name`: the entry of folder `node` the op is about (create, unlink, ...),
@@ -53,6 +55,7 @@ class Policy {
  private:
   const AuditTrail& trail_;
   Metrics* metrics_;
+  const ViewEvents* events_;
 };
 
 }  // namespace gw::fs

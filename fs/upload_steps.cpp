@@ -81,23 +81,21 @@ bool still_holds_replaced(int dir_fd, const Upload& up) {
          st.st_ino == up.replacing().ino;
 }
 
-void announce(const OpenFile& file, const Upload& up) {
+void announce(const View& view, const OpenFile& file, const Upload& up) {
   const MappingRoot& m = *up.parent()->mapping;
   struct stat st {};
   sys::fstat(file.fd.get(), &st);  // the size is for the record only: 0 if it cannot be read
-  upload_published(PublishedUpload{m.user.name, m.label, child_path(*up.parent(), up.final_name().str()),
+  upload_published(view, m,
+                   PublishedUpload{m.user.name, m.label, child_path(*up.parent(), up.final_name().str()),
                                    static_cast<std::uint64_t>(st.st_size), up.overwrite()});
 }
 
-int publish(View& view, OpenFile& file) {
-  Upload& up = *file.upload;
+// Gives the temporary its final name in folder `d`, as the stored owner.
+int take_final_name(View& view, Upload& up, int d) {
   Uploads& uploads = view.uploads();
-  auto dir = node_fd(view, *up.parent());
-  if (!dir.ok()) return dir.err;  // still writing: the release tries again
   const MappingRoot& m = *up.parent()->mapping;
   AsIdentity as(m.stored.uid, m.stored.gid);
   if (as.error()) return as.error();
-  const int d = dir.value->get();
   uploads.apply(up, UploadEvent::start_publish);
   if (up.overwrite() && !still_holds_replaced(d, up)) {  // removed or replaced by someone else meanwhile
     uploads.apply(up, UploadEvent::cancel);
@@ -116,6 +114,14 @@ int publish(View& view, OpenFile& file) {
   }
   replaced.gone(up.overwrite() ? Departing::keeps_entry : Departing::frees_entry);
   uploads.apply(up, UploadEvent::publish);
+  return 0;
+}
+
+int publish(View& view, OpenFile& file) {
+  Upload& up = *file.upload;
+  auto dir = node_fd(view, *up.parent());
+  if (!dir.ok()) return dir.err;  // still writing: the release tries again
+  if (const int err = take_final_name(view, up, dir.value->get())) return err;
   if (up.overwrite()) {
     // The kernel's inode now stands for the new file only: the replaced
     // object's (dev, ino) may be reused by the filesystem for another file,
@@ -123,7 +129,7 @@ int publish(View& view, OpenFile& file) {
     view.inodes().retire(up.replacing().node);
     view.fds().drop(up.replacing().node->id);
   }
-  announce(file, up);
+  announce(view, file, up);  // as root again: the event log may open its spool
   return 0;
 }
 
@@ -227,9 +233,10 @@ void discard_upload(View& view, OpenFile& file) {
   if (!ended(view.uploads().state(up))) discard(view, up, 0);
 }
 
-void upload_published(const PublishedUpload& facts) {
+void upload_published(const View& view, const MappingRoot& m, const PublishedUpload& facts) {
   spdlog::debug("{}: published {} ({} bytes{})", facts.mapping, facts.path, facts.size,
                 facts.replaced ? ", replacing the file" : "");
+  view.events().upload_published(m, facts.path, facts.size, facts.replaced);
 }
 
 }  // namespace gw::fs

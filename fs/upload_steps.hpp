@@ -38,7 +38,8 @@ int release_upload(View& view, OpenFile& file);
 void discard_upload(View& view, OpenFile& file);
 
 // What a published upload was: the one call later features (quota
-// accounting, upload events) hook into, made once per published upload.
+// accounting, upload events) hook into, made once per published upload, in
+// mapping `m`, before the close that published it is answered.
 struct PublishedUpload {
   std::string user;        // the sftp user
   std::string mapping;     // the mapping's label, "ryan:web"
@@ -46,6 +47,6 @@ struct PublishedUpload {
   std::uint64_t size = 0;  // bytes
   bool replaced = false;   // it replaced an existing file (an overwrite)
 };
-void upload_published(const PublishedUpload& facts);
+void upload_published(const View& view, const MappingRoot& m, const PublishedUpload& facts);
 
 }  // namespace gw::fs

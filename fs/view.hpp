@@ -21,6 +21,7 @@
 #include "fs/quota_count.hpp"
 #include "fs/unique_fd.hpp"
 #include "fs/upload.hpp"
+#include "fs/view_events.hpp"
 #include "mapping/plan.hpp"
 
 namespace gw::fs {
@@ -83,6 +84,11 @@ class View {
   void count_served() noexcept {
     if (served_) served_->fetch_add(1, std::memory_order_relaxed);
   }
+  // Where events go (fs/event.hpp), if anywhere: without a log no request
+  // builds one. Set before the session runs.
+  void set_event_log(EventLog* log) { events_.set_log(log); }
+  EventLog* event_log() const { return events_.log(); }
+  const ViewEvents& events() const { return events_; }
 
   // Makes `layout` the served tree (its root becomes FUSE_ROOT_ID). Inodes of
   // the previous layout stay valid for as long as the kernel holds them.
@@ -118,7 +124,8 @@ class View {
   FdCache fds_;
   const AuditTrail audit_;
   Metrics metrics_;
-  Policy policy_{audit_, &metrics_};  // after audit_ and metrics_: it writes and counts refusals there
+  ViewEvents events_{&metrics_};      // after metrics_: it counts events there
+  Policy policy_{audit_, &metrics_, &events_};  // after those: it writes, counts and reports refusals there
   Uploads uploads_;
   HandleQuota handles_;
   Quotas quotas_;

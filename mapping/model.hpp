@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "event_kinds.hpp"
+
 namespace gw::mapping {
 
 // A limit on a folder's contents: everything below the folder, whoever
@@ -46,7 +48,9 @@ enum class Access { read_write, read_only };
 // on by default), `quota=SIZE` and `files=N` (a limit on the mapped folder:
 // one folder has one limit, so every rule naming the folder with a limit
 // gives the same one), `umask=OCTAL` (the permission bits new files and
-// folders of this mapping never get; by default --umask).
+// folders of this mapping never get; by default --umask), `events=KINDS`
+// (the kinds of event the mapping reports, names joined by '+', or `none`;
+// by default --event-kinds).
 struct Rule {
   std::string volume;
   std::string subdir{};  // relative, "" for the volume's root; never contains ".."
@@ -58,6 +62,7 @@ struct Rule {
   bool atomic = true;
   Limit limit{};
   std::optional<std::uint32_t> umask{};
+  std::optional<EventKinds> events{};
   bool operator==(const Rule&) const = default;
 };
 

@@ -11,7 +11,7 @@ namespace gw::mapping::detail {
 namespace {
 
 // Every option a rule takes, in the order the messages list them.
-constexpr std::array<OptionName, 9> rule_options{{
+constexpr std::array<OptionName, 10> rule_options{{
     {"rw", "rw"},
     {"ro", "ro"},
     {"owner", "owner=UID:GID"},
@@ -21,11 +21,12 @@ constexpr std::array<OptionName, 9> rule_options{{
     {"quota", "quota=SIZE"},
     {"files", "files=N"},
     {"umask", "umask=OCTAL"},
+    {"events", "events=KINDS"},
 }};
 // The options that are a word, not key=value.
 constexpr std::array<std::string_view, 5> option_words = {"rw", "ro", "symlinks", "atomic", "noatomic"};
 // The keys whose value never contains a ':' (unlike owner=UID:GID).
-constexpr std::array<std::string_view, 3> plain_value_keys = {"quota", "files", "umask"};
+constexpr std::array<std::string_view, 4> plain_value_keys = {"quota", "files", "umask", "events"};
 
 // The problem line already quotes the whole item: a part of it is clipped.
 std::string quoted(std::string_view text) { return "'" + clip(text, kQuotedPart) + "'"; }
@@ -40,6 +41,7 @@ struct Seen {
   bool noatomic = false;
   bool owner = false;
   bool umask = false;
+  bool events = false;
   LimitSeen limit;
 };
 
@@ -119,6 +121,18 @@ void apply_umask(std::string_view option, Rule& rule, Seen& seen, const Report& 
   else report(read.problem);
 }
 
+void apply_events(std::string_view option, Rule& rule, Seen& seen, const Report& report) {
+  if (seen.events) {
+    report("option events= is given more than once; give one events=KINDS");
+    return;
+  }
+  seen.events = true;
+  // '+' between kinds: ',' already separates the items of SFTP_VOLUMES.
+  const ValueRead<EventKinds> read = read_event_kinds(option.substr(option.find('=') + 1), "events", '+');
+  if (read.value) rule.events = read.value;
+  else report(read.problem);
+}
+
 void apply_option(std::string_view option, Rule& rule, Seen& seen, const Report& report) {
   if (option == "rw") {
     seen.rw = true;
@@ -136,6 +150,8 @@ void apply_option(std::string_view option, Rule& rule, Seen& seen, const Report&
     apply_owner(option, rule, seen, report);
   } else if (option.starts_with("umask=")) {
     apply_umask(option, rule, seen, report);
+  } else if (option.starts_with("events=")) {
+    apply_events(option, rule, seen, report);
   } else if (!apply_limit_option(option, rule.limit, seen.limit, report)) {
     report_unknown_option(option, rule_options, report);
   }

@@ -28,6 +28,7 @@ MountPlan plan_mount(const Rule& rule, const Paths& paths, const Limit& limit, c
       .atomic = rule.atomic,
       .limit = limit,
       .umask = rule.umask.value_or(defaults.umask),
+      .events = rule.events.value_or(defaults.events),
   };
 }
 
@@ -69,6 +70,7 @@ Plan make_plan(const Model& model, const Paths& paths, const Defaults& defaults)
     entry.home_limit.bytes = user.limit.bytes ? user.limit.bytes : defaults.home_limit.bytes;
     entry.home_limit.files = user.limit.files ? user.limit.files : defaults.home_limit.files;
     entry.home_umask = defaults.umask;
+    entry.home_events = defaults.events;
     // Mounts keep the order of the rules, so what `gateway check` prints
     // follows the list the admin wrote.
     if (const auto it = rules_of.find(user.name); it != rules_of.end())

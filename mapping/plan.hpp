@@ -19,10 +19,12 @@ struct Paths {
 
 // What applies where the configuration says nothing: --home-quota and
 // --home-files for every home (each one a user leaves out), --umask for
-// every home and every mapping without umask=.
+// every home and every mapping without umask=, --event-kinds for every home
+// and every mapping without events=.
 struct Defaults {
   Limit home_limit{};
   std::uint32_t umask = 022;
+  EventKinds events = kAllEventKinds;
   bool operator==(const Defaults&) const = default;
 };
 
@@ -38,6 +40,7 @@ struct MountPlan {
   bool atomic = true;
   Limit limit{};                // the folder's: from whichever rule limits it (one folder, one limit)
   std::uint32_t umask = 022;    // the rule's umask=, else Defaults::umask
+  EventKinds events = kAllEventKinds;  // the rule's events=, else Defaults::events
   bool operator==(const MountPlan&) const = default;
 };
 
@@ -51,6 +54,7 @@ struct UserPlan {
   std::vector<MountPlan> mounts;
   Limit home_limit{};            // each of the user's quota= and files=, else Defaults::home_limit's
   std::uint32_t home_umask = 022;  // Defaults::umask
+  EventKinds home_events = kAllEventKinds;  // Defaults::events
   bool operator==(const UserPlan&) const = default;
 };
 

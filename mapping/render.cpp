@@ -40,6 +40,7 @@ std::string render_rule(const Rule& rule) {
   if (!rule.atomic) text += ":noatomic";
   if (rule.limit.any()) text += ":" + render_limit(rule.limit);
   if (rule.umask) text += ":umask=" + render_umask(*rule.umask);
+  if (rule.events) text += ":events=" + render_event_kinds(*rule.events, '+');
   return text;
 }
 

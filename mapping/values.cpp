@@ -4,7 +4,9 @@
 #include <array>
 #include <cstdio>
 #include <utility>
+#include <vector>
 
+#include "names.hpp"
 #include "problem.hpp"
 
 namespace gw::mapping {
@@ -103,6 +105,36 @@ ValueRead<std::uint32_t> read_umask(std::string_view text, std::string_view what
   std::uint32_t value = 0;
   for (const char c : text) value = value * 8 + static_cast<std::uint32_t>(c - '0');
   return ValueRead<std::uint32_t>{value, {}};
+}
+
+ValueRead<EventKinds> read_event_kinds(std::string_view text, std::string_view what, char separator) {
+  std::vector<std::string> names;
+  for (int i = 0; i < kEventKinds; ++i) names.emplace_back(event_kind_name(static_cast<EventKind>(i)));
+  std::string hint = "; give kinds joined by '" + std::string(1, separator) + "' from ";
+  for (const std::string& name : names) hint += name + ", ";
+  hint += "or none";
+  const std::string name(what);
+  if (text.empty()) return refused<EventKinds>(name + " is empty" + hint);
+  if (text == "none") return ValueRead<EventKinds>{EventKinds{0}, {}};
+  EventKinds kinds = 0;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = std::min(text.find(separator, start), text.size());
+    const std::string_view part = text.substr(start, end - start);
+    const std::string said = name + " " + quoted(text);
+    if (part.empty()) return refused<EventKinds>(said + " has an empty kind" + hint);
+    if (part == "none") return refused<EventKinds>(said + ": none stands alone" + hint);
+    const std::optional<EventKind> kind = find_event_kind(part);
+    if (!kind) {
+      std::string message = said + " names an unknown kind " + quoted(part);
+      if (auto near = closest(part, names)) message += " (did you mean '" + *near + "'?)";
+      return refused<EventKinds>(message + hint);
+    }
+    if (kinds & bit(*kind)) return refused<EventKinds>(said + " names " + quoted(part) + " twice" + hint);
+    kinds = static_cast<EventKinds>(kinds | bit(*kind));
+    if (end == text.size()) return ValueRead<EventKinds>{kinds, {}};
+    start = end + 1;
+  }
 }
 
 std::string render_size(std::uint64_t bytes) {

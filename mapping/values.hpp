@@ -1,6 +1,6 @@
 // The values inside configuration items and options that are more than a
-// name: sizes (quota=, --home-quota), counts (files=, --home-files) and
-// umasks (umask=, --umask). Rules, users and the command line read them
+// name: sizes (quota=, --home-quota), counts (files=, --home-files), umasks
+// (umask=, --umask) and sets of event kinds (events=, --event-kinds). Rules, users and the command line read them
 // here, so each one is read, refused and rendered one way.
 #pragma once
 
@@ -36,6 +36,11 @@ ValueRead<std::uint64_t> read_count(std::string_view text, std::string_view what
 
 // 3 or 4 octal digits, 000 to 0777 ("027", "0027").
 ValueRead<std::uint32_t> read_umask(std::string_view text, std::string_view what);
+
+// Event kind names (mapping/event_kinds.hpp) joined by `separator` ('+' in
+// a rule, whose items ',' separates; ',' on the command line), or "none"
+// alone. Every name once; a misspelt one gets a suggestion.
+ValueRead<EventKinds> read_event_kinds(std::string_view text, std::string_view what, char separator);
 
 // The shortest text read_size reads back as `bytes`: the largest suffix that
 // divides it exactly ("5G" for 5368709120, "1000" for 1000).

@@ -68,6 +68,16 @@ void request_families(PrometheusText& out, const fs::Metrics::Snapshot& m) {
     out.sample("sftp_gateway_refusals_total", {{"reason", fs::name(static_cast<fs::Refusal>(r))}}, m.refusals[r]);
 }
 
+void event_families(PrometheusText& out, const fs::Metrics::Snapshot& m) {
+  out.family("sftp_gateway_events_recorded_total", Type::counter,
+             "Events the view handed to the event spool (uploads, removals, renames, new folders, refusals "
+             "inside mappings), by kind; only kinds a mapping reports (events=, --event-kinds), and none "
+             "without an event sink.");
+  for (int k = 0; k < fs::kEventKinds; ++k)
+    out.sample("sftp_gateway_events_recorded_total", {{"kind", fs::event_kind_name(static_cast<fs::EventKind>(k))}},
+               m.events[static_cast<std::size_t>(k)]);
+}
+
 void mapping_families(PrometheusText& out, const fs::Metrics::Snapshot& m) {
   out.family("sftp_gateway_read_bytes_total", Type::counter,
              "Bytes of files read through the view (what the kernel's page cache served again is not), by mapping.");
@@ -138,6 +148,7 @@ std::string render_metrics(fs::View& view, const WorkerCounts& worker, const Sup
   process_families(out, worker, supervisor);
   const fs::Metrics::Snapshot m = view.metrics().snapshot();
   request_families(out, m);
+  event_families(out, m);
   mapping_families(out, m);
   state_families(out, view);
   std::vector<fs::FolderQuota::Snapshot> folders = view.quotas().report();

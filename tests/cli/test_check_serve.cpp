@@ -86,6 +86,7 @@ TEST_CASE("check refuses what serve refuses, with serve's exit code and lines", 
       {"bad option values", {}, {"--config", seed.dir / "bad.conf"}, 2},
       {"a rule's bad quota=", with_map("thttpd_files:ryan:web:quota=5X"), {}, 2},
       {"a rule's bad umask=", with_map("thttpd_files:ryan:web:umask=0999"), {}, 2},
+      {"a rule's bad events=", with_map("thttpd_files:ryan:web:events=upload+delete"), {}, 2},
       {"a user's misspelt quota=", {{"SFTP_USERS", "ryan:54321:qouta=1G"}}, {}, 2},
       {"one folder limited two ways", with_map("thttpd_files:ryan:a:quota=1G,thttpd_files/:ryan:b:files=5"), {}, 2},
       {"bad quota options", ryan, {"--home-quota", "0", "--home-files", "many", "--umask", "0999", "--quota-rescan", "5d"}, 2},
@@ -109,7 +110,7 @@ TEST_CASE("check refuses what serve refuses, with serve's exit code and lines", 
   }
 }
 
-TEST_CASE("bad limits and umasks name their item, exit 2", "[cli][check]") {
+TEST_CASE("bad limits, umasks and event kinds name their item, exit 2", "[cli][check]") {
   const SeedLayout seed;
   const RunResult rule = seed.check({{"SFTP_USERS", "ryan:54321:files=0"},
                                      {"SFTP_VOLUMES", "thttpd_files:ryan:web:quota=1G,thttpd_files:ryan:w2:quota=2G"}});
@@ -120,6 +121,12 @@ TEST_CASE("bad limits and umasks name their item, exit 2", "[cli][check]") {
         "SFTP_VOLUMES item 2: 'thttpd_files:ryan:w2:quota=2G': folder thttpd_files is limited to quota=2G here but "
         "to quota=1G in SFTP_VOLUMES item 1; one folder has one limit: give the same quota= and files= in both, or "
         "leave them out of one\n");
+  const RunResult events = seed.check({{"SFTP_USERS", "ryan:54321"}, {"SFTP_VOLUMES", "thttpd_files:ryan:web:events=uplaod"}});
+  CHECK(events.code == 2);
+  CHECK(events.out.empty());
+  CHECK(events.err ==
+        "SFTP_VOLUMES item 1: 'thttpd_files:ryan:web:events=uplaod': events 'uplaod' names an unknown kind 'uplaod' "
+        "(did you mean 'upload'?); give kinds joined by '+' from upload, remove, rename, mkdir, refusal, or none\n");
   const RunResult option = seed.check(gw::test::seed_env, {"--umask", "8"});
   CHECK(option.code == 2);
   CHECK(option.err ==

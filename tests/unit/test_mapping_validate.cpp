@@ -171,7 +171,7 @@ TEST_CASE("unknown and conflicting options", "[mapping][validate]") {
   CHECK(has_exact_line(rule_only("files:ryan:web:readonly"),
                        "SFTP_VOLUMES item 1: 'files:ryan:web:readonly': unknown option "
                        "'readonly'; valid options: rw, ro, owner=UID:GID, symlinks, atomic, "
-                       "noatomic, quota=SIZE, files=N, umask=OCTAL"));
+                       "noatomic, quota=SIZE, files=N, umask=OCTAL, events=KINDS"));
   CHECK(has_line(rule_only("files:ryan:web:r-o"),
                  {"unknown option 'r-o' (did you mean 'ro'?); valid options"}));
   CHECK(has_line(rule_only("files:ryan:web:symlink"), {"(did you mean 'symlinks'?)"}));

@@ -167,6 +167,9 @@ TEST_CASE("the worker's page: every family prefixed, typed and helped; counts as
   m.request(gw::fs::RequestKind::write, 0, 2ms);
   m.request(gw::fs::RequestKind::write, 0, 7s);
   m.refusal(gw::fs::Refusal::quota);
+  m.event_recorded(gw::fs::EventKind::upload);
+  m.event_recorded(gw::fs::EventKind::upload);
+  m.event_recorded(gw::fs::EventKind::refusal);
   const auto web = m.mapping("ann:web", "ann");
   web->count_written(1234);
   web->count_upload(gw::fs::UploadOutcome::discarded);
@@ -196,6 +199,9 @@ TEST_CASE("the worker's page: every family prefixed, typed and helped; counts as
   CHECK(value("sftp_gateway_requests_total", {{"request", "rename"}, {"result", "EXDEV"}}) == "absent");
   CHECK(value("sftp_gateway_refusals_total", {{"reason", "quota"}}) == "1");
   CHECK(value("sftp_gateway_refusals_total", {{"reason", "read_only_mapping"}}) == "0");
+  CHECK(value("sftp_gateway_events_recorded_total", {{"kind", "upload"}}) == "2");
+  CHECK(value("sftp_gateway_events_recorded_total", {{"kind", "refusal"}}) == "1");
+  CHECK(value("sftp_gateway_events_recorded_total", {{"kind", "mkdir"}}) == "0");  // every kind's series from the start
   CHECK(value("sftp_gateway_written_bytes_total", {{"user", "ann"}, {"mapping", "ann:web"}}) == "1234");
   CHECK(value("sftp_gateway_uploads_total", {{"user", "ann"}, {"mapping", "ann:web"}, {"outcome", "discarded"}}) ==
         "1");
