@@ -10,8 +10,6 @@
 #include "fs/json.hpp"
 
 namespace gw::fs {
-namespace {
-
 std::string now_utc() {
   const auto now = std::chrono::system_clock::now();
   const auto secs = std::chrono::system_clock::to_time_t(now);
@@ -23,6 +21,8 @@ std::string now_utc() {
                 tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   return buf;
 }
+
+namespace {
 
 std::string_view result_of(int err) { return err == 0 ? "ok" : errno_name(err); }
 

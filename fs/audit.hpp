@@ -49,6 +49,10 @@ class AuditTrail {
   std::shared_ptr<spdlog::logger> logger_;
 };
 
+// Now as ISO 8601 UTC with milliseconds, "2026-12-05T13:00:00.123Z": the
+// time of an audit line and of an event.
+std::string now_utc();
+
 // The path of `name` inside folder `dir` in the user's view.
 std::string child_path(const Inode& dir, std::string_view name);
 

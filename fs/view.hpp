@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "fs/audit.hpp"
+#include "fs/event.hpp"
 #include "fs/fd_cache.hpp"
 #include "fs/handle_quota.hpp"
 #include "fs/background_jobs.hpp"

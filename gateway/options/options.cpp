@@ -11,6 +11,7 @@
 
 #include "gateway/exit_codes.hpp"
 #include "gateway/keys/command.hpp"
+#include "gateway/options/event_options.hpp"
 #include "gateway/options/sources.hpp"
 #include "gateway/options/table.hpp"
 #include "gateway/serve/metrics_listen.hpp"
@@ -232,6 +233,12 @@ Settings settings_from(const po::variables_map& vm, const Sources& sources, Comm
   if (vm.count("worker-fd") != 0) s.worker_fd = vm["worker-fd"].as<int>();
   if (vm.count("progress-fd") != 0) s.progress_fd = vm["progress-fd"].as<int>();
   if (vm.count("metrics-fd") != 0) s.metrics_fd = vm["metrics-fd"].as<int>();
+  // The secret is read, the command and its user looked up, where they are
+  // used: by check, and by serve's supervisor (never by the FUSE worker).
+  const bool resolve = command == Command::check || (command == Command::serve && s.worker_fd < 0);
+  const OptionProblem event_problem = [&problem](const std::string& key, const std::string& what) { problem(key, what); };
+  s.events = event_settings(vm, event_problem, resolve);
+  s.defaults.events = event_kinds(vm, event_problem);
   if (vm.count("listen") != 0) s.listen = vm["listen"].as<std::vector<std::string>>();
   s.openssh_version = openssh_version_value(vm, problem);
   if (vm.count("sshd-view") != 0) s.sshd_view = vm["sshd-view"].as<std::string>();

@@ -29,6 +29,26 @@ struct KeysRequest {
   std::vector<std::string> operands;  // add: FILE or -; remove: FINGERPRINT
 };
 
+// Upload events (gateway/events/): where the supervisor delivers
+// them and how. The kinds spooled are mapping::Defaults::events.
+struct EventSettings {
+  std::vector<std::string> urls;         // --event-url, in the order given
+  std::string secret_file;               // --event-secret-file
+  // The secret file's content without its trailing newline. Read by check
+  // and by serve's supervisor only: the FUSE worker, which serves untrusted
+  // clients, never holds it.
+  std::string secret;
+  std::string command;                   // --event-command, absolute; empty: none
+  std::string command_user = "nobody";   // --event-command-user as given
+  std::uint32_t command_uid = 65534;     // ... resolved (check and the supervisor)
+  std::uint32_t command_gid = 65534;
+  double timeout = 10;                   // seconds one delivery attempt may take
+  unsigned parallel = 4;                 // deliveries in flight per sink
+  std::uint64_t spool_limit = 64ull << 20;  // bytes the spool may hold
+  // Each --event-url, then the --event-command: the slot order of the metrics.
+  std::size_t sinks() const { return urls.size() + (command.empty() ? 0 : 1); }
+};
+
 // Everything a command needs, resolved from all sources and validated as far
 // as options go (users and rules are validated by mapping::parse).
 struct Settings {
@@ -49,11 +69,12 @@ struct Settings {
   int worker_fd = -1;                    // >= 0: this process is a supervised FUSE worker
   int progress_fd = -1;                  // the worker's served-request counter (memfd), or -1
   std::string audit_log = "-";           // file, "-" (stdout) or "off"
-  mapping::Defaults defaults;            // --home-quota, --home-files, --umask
+  mapping::Defaults defaults;            // --home-quota, --home-files, --umask, --event-kinds
   double quota_rescan = 300;             // seconds between counts of a limited folder; 0: only at start and reload
   std::string metrics_listen;            // ADDR:PORT of the metrics endpoint; empty: off
   std::string metrics_file;              // absolute path of the metrics file; empty: off
   int metrics_fd = -1;                   // the worker's listening socket for metrics, or -1
+  EventSettings events;                  // --event-*; the kinds: defaults.events
 
   // Serving (sshd side).
   bool run_sshd = false;                 // host mode

@@ -69,6 +69,24 @@ po::options_description config_description() {
      "serve Prometheus metrics at http://ADDR:PORT/metrics (default: off; e.g. 127.0.0.1:9464)")
     ("metrics-file", po::value<std::string>()->value_name("FILE"),
      "write the same metrics to FILE every 5 s, for node_exporter's textfile collector (default: off)")
+    ("event-url", po::value<Strings>()->value_name("URL"),
+     "POST each upload event as JSON to URL, http:// or https:// (repeatable; default: none)")
+    ("event-secret-file", po::value<std::string>()->value_name("FILE"),
+     "the key each --event-url delivery is signed with (HMAC-SHA256): the whole file, a trailing newline "
+     "stripped; required with --event-url")
+    ("event-command", po::value<std::string>()->value_name("PATH"),
+     "run PATH for each upload event, the JSON on its stdin and GATEWAY_EVENT_* in its environment "
+     "(absolute; default: none)")
+    ("event-command-user", po::value<std::string>()->default_value(defaults::event_command_user)->value_name("USER"),
+     "the user (name or uid, not root) --event-command runs as")
+    ("event-timeout", po::value<double>()->default_value(defaults::event_timeout, "10")->value_name("SECONDS"),
+     "how long one delivery attempt may take before it counts as failed")
+    ("event-parallel", po::value<int>()->default_value(defaults::event_parallel)->value_name("N"),
+     "deliveries in flight per sink (1-64); one mapping's events always go one at a time, in order")
+    ("event-kinds", po::value<std::string>()->default_value(defaults::event_kinds)->value_name("LIST"),
+     "the kinds of events spooled: upload, remove, rename, mkdir, refusal (comma separated)")
+    ("event-spool-limit", po::value<std::string>()->default_value(defaults::event_spool_limit)->value_name("SIZE"),
+     "most bytes of events kept for delivery (at least 1M); beyond it the oldest are dropped")
     ("run-sshd", po::bool_switch(),
      "host mode: also run the system's sshd on the rendered config (serve)")
     ("listen", po::value<Strings>()->value_name("ADDR"),

@@ -25,6 +25,11 @@ inline constexpr const char* format = "text";
 inline constexpr const char* sshd_capabilities = "SYS_CHROOT,SETUID,SETGID";
 inline constexpr const char* umask = "0022";
 inline constexpr const char* quota_rescan = "300s";
+inline constexpr const char* event_kinds = "upload,remove,rename,mkdir,refusal";
+inline constexpr const char* event_command_user = "nobody";
+inline constexpr double event_timeout = 10;
+inline constexpr int event_parallel = 4;
+inline constexpr const char* event_spool_limit = "64M";
 }  // namespace defaults
 
 // Keys accepted from every source: command line, environment, config file.

@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "fs/event.hpp"
 #include "gateway/version.hpp"
 #include "mapping/problem.hpp"
 #include "mapping/values.hpp"
@@ -34,6 +35,22 @@ std::string rescan_text(double seconds) {
   return text.str();
 }
 
+// The sinks by kind and count, not the URLs: a URL may carry a token.
+std::string events_text(const Settings& s) {
+  const EventSettings& e = s.events;
+  if (e.sinks() == 0) return "off";
+  std::ostringstream text;
+  if (!e.urls.empty()) text << e.urls.size() << " url(s)" << (e.command.empty() ? "" : ", ");
+  if (!e.command.empty()) text << "command " << shown(e.command) << " as " << shown(e.command_user);
+  std::string kinds;
+  for (int k = 0; k < fs::kEventKinds; ++k)
+    if (s.defaults.events & fs::bit(static_cast<fs::EventKind>(k)))
+      kinds += (kinds.empty() ? "" : ",") + std::string(fs::event_kind_name(static_cast<fs::EventKind>(k)));
+  text << "; kinds " << kinds << "; timeout " << e.timeout << "s; parallel " << e.parallel << "; spool limit "
+       << mapping::render_size(e.spool_limit);
+  return text.str();
+}
+
 }  // namespace
 
 std::vector<std::string> banner_lines(const Settings& s) {
@@ -54,6 +71,7 @@ std::vector<std::string> banner_lines(const Settings& s) {
       "home-files: " + (s.defaults.home_limit.files ? std::to_string(*s.defaults.home_limit.files) : "(none)"),
       "umask: " + mapping::render_umask(s.defaults.umask),
       "quota-rescan: " + rescan_text(s.quota_rescan),
+      "events: " + events_text(s),
       "config: " + (s.config_file.empty() ? std::string("(none)") : shown(s.config_file)),
   };
 }

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <thread>
 
+#include "gateway/events/spool_dir.hpp"
 #include "gateway/exit_codes.hpp"
 #include "gateway/json_writer.hpp"
 #include "gateway/quota_text.hpp"
@@ -139,6 +140,10 @@ void status_json(const Settings& s, const Live& l, const mapping::Plan& plan, co
   }
   j.end_array();
   if (q) quotas_json(j, *q);
+  j.key("events").begin_array();
+  for (const SinkBacklog& b : spool_backlog(s.state_dir))
+    j.begin_object().field("sink", b.sink).field("pending", b.pending).end_object();
+  j.end_array();
   j.end_object();
   j.finish();
 }
@@ -158,6 +163,8 @@ void status_text(const Settings& s, const Live& l, const mapping::Plan& plan, co
       out << "  " << m.name << " -> " << m.backing << (m.access == mapping::Access::read_only ? " (ro)" : " (rw)") << '\n';
   }
   if (q) quotas_text(*q, l.running, out);
+  for (const SinkBacklog& b : spool_backlog(s.state_dir))
+    out << "events for " << mapping::excerpt(b.sink) << ": " << b.pending << " pending\n";
 }
 
 }  // namespace

@@ -68,11 +68,13 @@ void request_families(PrometheusText& out, const fs::Metrics::Snapshot& m) {
     out.sample("sftp_gateway_refusals_total", {{"reason", fs::name(static_cast<fs::Refusal>(r))}}, m.refusals[r]);
 }
 
-void event_families(PrometheusText& out, const fs::Metrics::Snapshot& m) {
+// Only with an event sink (there is a spool): what the view made, beside
+// what the spool then holds (event_families below).
+void recorded_event_families(PrometheusText& out, const fs::Metrics::Snapshot& m) {
   out.family("sftp_gateway_events_recorded_total", Type::counter,
              "Events the view handed to the event spool (uploads, removals, renames, new folders, refusals "
-             "inside mappings), by kind; only kinds a mapping reports (events=, --event-kinds), and none "
-             "without an event sink.");
+             "inside mappings), by kind; only kinds a mapping reports (events=, --event-kinds). Recorded "
+             "but not spooled: lost to a failed spool write (each logged).");
   for (int k = 0; k < fs::kEventKinds; ++k)
     out.sample("sftp_gateway_events_recorded_total", {{"kind", fs::event_kind_name(static_cast<fs::EventKind>(k))}},
                m.events[static_cast<std::size_t>(k)]);
@@ -141,21 +143,51 @@ void quota_families(PrometheusText& out, const std::vector<fs::FolderQuota::Snap
        [](const Snap& f) -> V { return f.counted ? 1 : 0; });
 }
 
+// The worker spools, the supervisor's couriers deliver: the first two
+// families are counted here, the rest in the shared page.
+void event_families(PrometheusText& out, const SpoolWriter& spool, const SupervisorCounts* supervisor) {
+  out.family("sftp_gateway_events_spooled_total", Type::counter,
+             "Events written to the spool for delivery by this worker, by kind.");
+  for (int k = 0; k < fs::kEventKinds; ++k) {
+    const auto kind = static_cast<fs::EventKind>(k);
+    out.sample("sftp_gateway_events_spooled_total", {{"kind", fs::event_kind_name(kind)}}, spool.spooled(kind));
+  }
+  out.family("sftp_gateway_events_dropped_total", Type::counter,
+             "Events given up by this worker before every sink had them: the spool was over --event-spool-limit.");
+  out.sample("sftp_gateway_events_dropped_total", {}, spool.dropped());
+  if (!supervisor) return;
+  out.family("sftp_gateway_event_spool_bytes", Type::gauge, "Bytes the event spool holds.");
+  out.sample("sftp_gateway_event_spool_bytes", {}, load(supervisor->event_spool_bytes));
+  out.family("sftp_gateway_event_deliveries_total", Type::counter,
+             "Delivery attempts since serve started, by sink and result (a failed one is tried again).");
+  for (const DeliveryCounts& slot : supervisor->event_sinks) {
+    if (slot.sink[0] == '\0') continue;
+    out.sample("sftp_gateway_event_deliveries_total", {{"sink", slot.sink}, {"result", "ok"}}, load(slot.delivered));
+    out.sample("sftp_gateway_event_deliveries_total", {{"sink", slot.sink}, {"result", "failed"}}, load(slot.failed));
+  }
+  out.family("sftp_gateway_event_pending", Type::gauge,
+             "Events a sink has not had yet, of those its courier has read from the spool (4096 at most).");
+  for (const DeliveryCounts& slot : supervisor->event_sinks)
+    if (slot.sink[0] != '\0') out.sample("sftp_gateway_event_pending", {{"sink", slot.sink}}, load(slot.pending));
+}
+
 }  // namespace
 
-std::string render_metrics(fs::View& view, const WorkerCounts& worker, const SupervisorCounts* supervisor) {
+std::string render_metrics(fs::View& view, const WorkerCounts& worker, const SupervisorCounts* supervisor,
+                           const SpoolWriter* spool) {
   PrometheusText out;
   process_families(out, worker, supervisor);
   const fs::Metrics::Snapshot m = view.metrics().snapshot();
   request_families(out, m);
-  event_families(out, m);
   mapping_families(out, m);
   state_families(out, view);
   std::vector<fs::FolderQuota::Snapshot> folders = view.quotas().report();
   std::erase_if(folders, [](const fs::FolderQuota::Snapshot& f) { return !f.limit.any(); });
   if (!folders.empty()) quota_families(out, folders);
-  // To come with upload events (issue 14): sftp_gateway_event_deliveries_total
-  // {result="ok|retried|dropped"} and sftp_gateway_event_spool_bytes.
+  if (spool) {
+    recorded_event_families(out, m);
+    event_families(out, *spool, supervisor);
+  }
   return out.text();
 }
 

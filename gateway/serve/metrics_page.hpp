@@ -10,6 +10,7 @@
 #include <string>
 
 #include "fs/view.hpp"
+#include "gateway/events/spool_writer.hpp"
 #include "gateway/serve/progress_counter.hpp"
 
 namespace gw::gateway {
@@ -29,6 +30,9 @@ struct WorkerCounts {
 
 // The page, in the text exposition format 0.0.4. `supervisor`: null when
 // the worker runs alone (the supervisor's families are then left out).
-std::string render_metrics(fs::View& view, const WorkerCounts& worker, const SupervisorCounts* supervisor);
+// `spool`: the worker's event spool, null without event sinks (the event
+// families are then left out).
+std::string render_metrics(fs::View& view, const WorkerCounts& worker, const SupervisorCounts* supervisor,
+                           const SpoolWriter* spool = nullptr);
 
 }  // namespace gw::gateway

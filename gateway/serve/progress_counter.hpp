@@ -11,6 +11,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "gateway/events/delivery_counts.hpp"
+
 namespace gw::gateway {
 
 // What only the supervisor knows, since it started serving.
@@ -18,6 +20,10 @@ struct SupervisorCounts {
   std::atomic<std::uint64_t> worker_restarts{0};
   std::atomic<std::uint64_t> watchdog_hung{0};  // verdicts: aborted and replaced
   std::atomic<std::uint64_t> watchdog_slow{0};  // verdicts: slow to answer but serving, left alone
+  // Upload events (gateway/events/courier.hpp): the spool's size, and each
+  // sink's deliveries in the slot of its option.
+  std::atomic<std::uint64_t> event_spool_bytes{0};
+  DeliveryCounts event_sinks[kMaxSinks];
 };
 
 class ProgressCounter {

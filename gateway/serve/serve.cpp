@@ -17,6 +17,7 @@
 
 #include "fs/session.hpp"
 #include "gateway/serve/banner.hpp"
+#include "gateway/serve/event_delivery.hpp"
 #include "gateway/exit_codes.hpp"
 #include "gateway/logging.hpp"
 #include "gateway/sshd/mount_propagation.hpp"
@@ -92,6 +93,9 @@ class Supervisor {
     block_signals();
     if (settings_.run_sshd) check_listen_free(settings_.listen, settings_.port);
     listen_for_metrics_once();
+    // Before the first worker: it spools from its start, and a sink without
+    // a cursor gets the events from then on.
+    events_ = std::make_unique<EventDelivery>(settings_, progress_.supervisor());
     if (settings_.run_sshd) own_bind_ = make_mountpoint_shared(settings_.mountpoint);
     if (const int rc = start_worker()) {  // 2, 3 or 4: the worker said why
       if (own_bind_) ::umount2(settings_.mountpoint.c_str(), MNT_DETACH);  // nothing is left mounted
@@ -189,6 +193,7 @@ class Supervisor {
   }
 
   void shutdown() {
+    if (events_) events_->request_stop();  // deliveries in flight end while the rest stops
     if (watchdog_) watchdog_->stop();
     if (sshd_) sshd_->stop();
     remove_sshd_pid(settings_.state_dir);
@@ -198,6 +203,7 @@ class Supervisor {
       ::waitpid(worker_, &status, 0);
     }
     if (own_bind_) ::umount2(settings_.mountpoint.c_str(), MNT_DETACH);  // leave the mountpoint as found
+    if (events_) events_->stop();
   }
 
   const Settings& settings_;
@@ -208,6 +214,7 @@ class Supervisor {
   bool own_bind_ = false;  // host mode: the shared bind mount made at start
   std::unique_ptr<SshdSupervisor> sshd_;
   std::unique_ptr<Watchdog> watchdog_;
+  std::unique_ptr<EventDelivery> events_;  // after progress_: its couriers count there
 };
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "fs/identity.hpp"
 #include "fs/layout.hpp"
 #include "fs/session.hpp"
+#include "gateway/events/spool_writer.hpp"
 #include "gateway/sshd/accounts.hpp"
 #include "gateway/exit_codes.hpp"
 #include "gateway/serve/metrics_page.hpp"
@@ -82,6 +83,7 @@ class Worker {
     // The metrics socket crossed exec to reach this process; nothing this
     // worker starts (sshd -V asked for its version) gets it.
     if (settings_.metrics_fd >= 0) ::fcntl(settings_.metrics_fd, F_SETFD, FD_CLOEXEC);
+    start_event_spool();
     context_ = make_context(settings_);
     for (const auto& k : context_.host_keys) spdlog::info("host key {}: {}", k.file, k.fingerprint);
     ServedTree tree = build_tree(settings_, context_, view_);
@@ -124,12 +126,22 @@ class Worker {
     return rc == 0 ? exit_code::ok : exit_code::failure;
   }
 
+  // With a sink configured, the view's events go to the spool, where the
+  // supervisor's couriers pick them up; without, the view makes none.
+  void start_event_spool() {
+    if (settings_.events.sinks() == 0) return;
+    events_.emplace(settings_.state_dir, SpoolLimits{.spool_bytes = settings_.events.spool_limit});
+    view_.set_event_log(&*events_);
+  }
+
   void start_metrics() {
     if (settings_.metrics_fd < 0 && settings_.metrics_file.empty()) return;
     counts_.started = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     const SupervisorCounts* supervisor = progress_ ? &progress_->supervisor() : nullptr;
     metrics_.emplace(fs::UniqueFd(settings_.metrics_fd), settings_.metrics_file,
-                     [this, supervisor] { return render_metrics(view_, counts_, supervisor); });
+                     [this, supervisor] {
+                       return render_metrics(view_, counts_, supervisor, events_ ? &*events_ : nullptr);
+                     });
   }
 
   void install(ServedTree tree) {
@@ -189,6 +201,7 @@ class Worker {
 
   const Settings& settings_;
   std::optional<ProgressCounter> progress_;  // declared before view_: outlives it
+  std::optional<SpoolWriter> events_;        // before view_ too: the view records into it
   fs::View view_;
   std::optional<QuotaStatus> quota_status_;  // after view_: stops before it goes
   WorkerCounts counts_;

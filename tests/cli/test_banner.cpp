@@ -26,6 +26,7 @@ TEST_CASE("the banner shows the version and the effective options", "[cli][banne
   CHECK_THAT(all, Catch::Contains("log-level: debug") && Catch::Contains("config: (none)"));
   CHECK_THAT(all, Catch::Contains("home-quota: (none)\n") && Catch::Contains("home-files: (none)\n"));
   CHECK_THAT(all, Catch::Contains("umask: 0022\n") && Catch::Contains("quota-rescan: 300s\n"));
+  CHECK_THAT(all, Catch::Contains("events: off\n"));
   s.defaults.home_limit.bytes = 3ull << 30;
   s.defaults.home_limit.files = 5000;
   s.defaults.umask = 027;
@@ -34,5 +35,13 @@ TEST_CASE("the banner shows the version and the effective options", "[cli][banne
   for (const auto& line : gw::gateway::banner_lines(s)) all += line + "\n";
   CHECK_THAT(all, Catch::Contains("home-quota: 3G\n") && Catch::Contains("home-files: 5000\n"));
   CHECK_THAT(all, Catch::Contains("umask: 0027\n") && Catch::Contains("quota-rescan: off\n"));
+  s.events.urls = {"https://hooks.example/x?token=secret"};
+  s.events.command = "/usr/local/bin/on-upload";
+  s.defaults.events = 0x05;  // upload, rename
+  all.clear();
+  for (const auto& line : gw::gateway::banner_lines(s)) all += line + "\n";
+  CHECK_THAT(all, Catch::Contains("events: 1 url(s), command /usr/local/bin/on-upload as nobody; kinds upload,rename; "
+                                  "timeout 10s; parallel 4; spool limit 64M\n"));
+  CHECK_THAT(all, !Catch::Contains("token"));
   CHECK(gw::gateway::version() == GATEWAY_EXPECTED_VERSION);
 }

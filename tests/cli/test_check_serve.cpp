@@ -90,7 +90,13 @@ TEST_CASE("check refuses what serve refuses, with serve's exit code and lines", 
       {"a user's misspelt quota=", {{"SFTP_USERS", "ryan:54321:qouta=1G"}}, {}, 2},
       {"one folder limited two ways", with_map("thttpd_files:ryan:a:quota=1G,thttpd_files/:ryan:b:files=5"), {}, 2},
       {"bad quota options", ryan, {"--home-quota", "0", "--home-files", "many", "--umask", "0999", "--quota-rescan", "5d"}, 2},
+      {"an event secret that cannot be read", ryan,
+       {"--event-url", "http://127.0.0.1:9/hook", "--event-secret-file", seed.dir / "nosecret"}, 2},
+      {"an empty event secret, a command that cannot run", ryan,
+       {"--event-url", "https://hooks.example/x", "--event-secret-file", seed.dir / "empty", "--event-command",
+        seed.dir / "bad.conf", "--event-command-user", "nosuchuser"}, 2},
   };
+  gw::test::write_file(seed.dir / "empty", "\n");
   for (const Case& c : cases) {
     INFO(c.what);
     const RunResult checked = check(seed, f, c);
@@ -107,6 +113,7 @@ TEST_CASE("check refuses what serve refuses, with serve's exit code and lines", 
     // And serve wrote and mounted nothing: no host keys, no view.
     CHECK_FALSE(std::filesystem::exists(f.state + "/host_keys"));
     CHECK_FALSE(std::filesystem::exists(f.mountpoint + "/data"));
+    CHECK_FALSE(std::filesystem::exists(f.state + "/events"));
   }
 }
 

@@ -4,6 +4,7 @@
 // HTTP answers of the endpoint and --metrics-listen's address syntax.
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <regex>
 #include <sstream>
@@ -11,7 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli_support.hpp"
 #include "fs/view.hpp"
+#include "gateway/events/spool_writer.hpp"
 #include "gateway/prometheus_text.hpp"
 #include "gateway/serve/metrics_http.hpp"
 #include "gateway/serve/metrics_listen.hpp"
@@ -167,9 +170,6 @@ TEST_CASE("the worker's page: every family prefixed, typed and helped; counts as
   m.request(gw::fs::RequestKind::write, 0, 2ms);
   m.request(gw::fs::RequestKind::write, 0, 7s);
   m.refusal(gw::fs::Refusal::quota);
-  m.event_recorded(gw::fs::EventKind::upload);
-  m.event_recorded(gw::fs::EventKind::upload);
-  m.event_recorded(gw::fs::EventKind::refusal);
   const auto web = m.mapping("ann:web", "ann");
   web->count_written(1234);
   web->count_upload(gw::fs::UploadOutcome::discarded);
@@ -199,9 +199,7 @@ TEST_CASE("the worker's page: every family prefixed, typed and helped; counts as
   CHECK(value("sftp_gateway_requests_total", {{"request", "rename"}, {"result", "EXDEV"}}) == "absent");
   CHECK(value("sftp_gateway_refusals_total", {{"reason", "quota"}}) == "1");
   CHECK(value("sftp_gateway_refusals_total", {{"reason", "read_only_mapping"}}) == "0");
-  CHECK(value("sftp_gateway_events_recorded_total", {{"kind", "upload"}}) == "2");
-  CHECK(value("sftp_gateway_events_recorded_total", {{"kind", "refusal"}}) == "1");
-  CHECK(value("sftp_gateway_events_recorded_total", {{"kind", "mkdir"}}) == "0");  // every kind's series from the start
+  CHECK(families.count("sftp_gateway_events_recorded_total") == 0);  // no event sink: no event family
   CHECK(value("sftp_gateway_written_bytes_total", {{"user", "ann"}, {"mapping", "ann:web"}}) == "1234");
   CHECK(value("sftp_gateway_uploads_total", {{"user", "ann"}, {"mapping", "ann:web"}, {"outcome", "discarded"}}) ==
         "1");
@@ -236,6 +234,58 @@ TEST_CASE("the worker's page: every family prefixed, typed and helped; counts as
   CHECK(std::stod(sum) == Approx(7.002));
   // Without a supervisor (a worker alone) its families are left out.
   CHECK(parse_page(render_metrics(view, worker, nullptr)).count("sftp_gateway_worker_restarts_total") == 0);
+}
+
+TEST_CASE("the event families: what the worker spooled, what the supervisor's couriers delivered", "[metrics][text]") {
+  gw::fs::View view(gw::fs::ViewOptions{.open_files_per_user = 16, .open_files_total = 64});
+  WorkerCounts worker;
+  SupervisorCounts supervisor;
+  const gw::test::TempDir state;
+  SpoolWriter spool(state.path().string(), SpoolLimits{});
+  gw::fs::Event e;
+  e.mapping = "ann:web";
+  spool.record(e);
+  spool.record(e);
+  e.kind = gw::fs::EventKind::mkdir;
+  spool.record(e);
+  // Without sinks configured there is no spool, and no event family.
+  const auto none = parse_page(render_metrics(view, worker, &supervisor));
+  for (const auto& [name, family] : none) CHECK(name.find("event") == std::string::npos);
+
+  std::strcpy(supervisor.event_sinks[0].sink, "url-0123456789ab");
+  std::strcpy(supervisor.event_sinks[1].sink, "command");
+  supervisor.event_sinks[0].delivered = 5;
+  supervisor.event_sinks[0].failed = 2;
+  supervisor.event_sinks[0].pending = 3;
+  supervisor.event_spool_bytes = 1234;
+  view.metrics().event_recorded(gw::fs::EventKind::upload);
+  view.metrics().event_recorded(gw::fs::EventKind::upload);
+  view.metrics().event_recorded(gw::fs::EventKind::refusal);
+  const auto families = parse_page(render_metrics(view, worker, &supervisor, &spool));
+  const auto value = [&](const std::string& family, const std::map<std::string, std::string>& labels) {
+    for (const Sample& s : families.at(family).samples)
+      if (s.labels == labels) return s.value;
+    return std::string("absent");
+  };
+  CHECK(value("sftp_gateway_events_recorded_total", {{"kind", "upload"}}) == "2");
+  CHECK(value("sftp_gateway_events_recorded_total", {{"kind", "refusal"}}) == "1");
+  CHECK(value("sftp_gateway_events_recorded_total", {{"kind", "mkdir"}}) == "0");  // every kind's series from the start
+  CHECK(families.at("sftp_gateway_events_spooled_total").type == "counter");
+  CHECK(value("sftp_gateway_events_spooled_total", {{"kind", "upload"}}) == "2");
+  CHECK(value("sftp_gateway_events_spooled_total", {{"kind", "mkdir"}}) == "1");
+  CHECK(value("sftp_gateway_events_spooled_total", {{"kind", "refusal"}}) == "0");
+  CHECK(value("sftp_gateway_events_dropped_total", {}) == "0");
+  CHECK(value("sftp_gateway_event_spool_bytes", {}) == "1234");
+  CHECK(value("sftp_gateway_event_deliveries_total", {{"sink", "url-0123456789ab"}, {"result", "ok"}}) == "5");
+  CHECK(value("sftp_gateway_event_deliveries_total", {{"sink", "url-0123456789ab"}, {"result", "failed"}}) == "2");
+  CHECK(value("sftp_gateway_event_deliveries_total", {{"sink", "command"}, {"result", "ok"}}) == "0");
+  CHECK(value("sftp_gateway_event_pending", {{"sink", "url-0123456789ab"}}) == "3");
+  CHECK(families.at("sftp_gateway_event_pending").type == "gauge");
+  CHECK(families.at("sftp_gateway_event_pending").samples.size() == 2);  // the unused slots are left out
+  // A worker alone: what it spooled, not what a supervisor delivered.
+  const auto alone = parse_page(render_metrics(view, worker, nullptr, &spool));
+  CHECK(alone.count("sftp_gateway_events_spooled_total") == 1);
+  CHECK(alone.count("sftp_gateway_event_deliveries_total") == 0);
 }
 
 TEST_CASE("HTTP: a request head is read up to its empty line, and no further than the limit", "[metrics][http]") {
