@@ -5,8 +5,9 @@ Checks each POST's X-Gateway-Signature-256 against the shared secret and
 appends one JSON line per request to --out:
   {"signature_valid": true, "status": 200, "headers": {...}, "event": {...}}
 Answers 200 (or --status), 401 for a bad signature, 503 for the first
---fail-first requests. Listens on 127.0.0.1; --port 0 picks a free port and
-writes it to --port-file. Stops cleanly on SIGTERM.
+--fail-first requests. Listens on 127.0.0.1 (--listen: another address, as
+in a container of its own); --port 0 picks a free port and writes it to
+--port-file. Stops cleanly on SIGTERM.
 """
 import argparse
 import hashlib
@@ -24,6 +25,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--secret-file", required=True)
     ap.add_argument("--out", required=True, help="file to append one JSON line per request to")
+    ap.add_argument("--listen", default="127.0.0.1", help="the address to listen on")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file", help="where to write the port listened on")
     ap.add_argument("--status", type=int, default=200, help="the answer to a valid request")
@@ -68,7 +70,7 @@ def main():
         def log_message(self, *_):
             pass  # one line per request in --out is enough
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server = http.server.ThreadingHTTPServer((args.listen, args.port), Handler)
     server.daemon_threads = True
     if args.port_file:  # written whole, then renamed: a reader never sees half a port
         with open(args.port_file + ".tmp", "w") as f:
