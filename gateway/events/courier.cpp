@@ -28,6 +28,13 @@ using namespace std::chrono_literals;
 // left) the courier polls.
 constexpr auto kReread = 5s;
 constexpr auto kPollWithoutInotify = 250ms;
+// After a notification the courier waits this long before it reads again:
+// uploads come in bursts, one spool write each, and a courier that woke and
+// read the spool per write cost the worker and itself more than the events
+// (2,000 small uploads with the endpoint down: +12% worker CPU, 0.15 s of
+// the supervisor's). Meanwhile the kernel merges the writes' notifications
+// into one. Each delivery waits up to this much longer.
+constexpr auto kGather = 50ms;
 constexpr auto kSpoolCount = 1s;  // the spool's size gauge: counted after a change, this often at most
 
 constexpr std::string_view kSegmentSuffix = ".jsonl";
@@ -274,7 +281,26 @@ void Courier::wait_for_news(Clock::time_point until) {
       [[maybe_unused]] auto n = ::read(wake_fd_.get(), &count, sizeof count);
       return;
     }
-    if (drain_inotify()) return;
+    if (drain_inotify()) {
+      gather(std::min(until, Clock::now() + kGather));
+      return;
+    }
+  }
+}
+
+void Courier::gather(Clock::time_point until) {
+  // Only a stop cuts it short; the notifications queue up unread.
+  for (;;) {
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(std::max(until - Clock::now(), Clock::duration::zero()));
+    if (wait.count() == 0) return;
+    struct pollfd fd {wake_fd_.get(), POLLIN, 0};
+    const int n = ::poll(&fd, 1, static_cast<int>(wait.count()));
+    if (n == 0) return;
+    if (n > 0 && (fd.revents & POLLIN)) {
+      std::uint64_t count = 0;
+      [[maybe_unused]] auto r = ::read(wake_fd_.get(), &count, sizeof count);
+      return;
+    }
   }
 }
 

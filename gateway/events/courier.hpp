@@ -78,6 +78,7 @@ class Courier {
   // Returns at `until`, at news of the spool, at a delivery's end or at stop.
   void wait_for_news(std::chrono::steady_clock::time_point until);
   bool drain_inotify();  // true when a segment changed
+  void gather(std::chrono::steady_clock::time_point until);  // lets a burst of writes gather (kGather)
   void wake() const;
   // Counts the spool's bytes when it changed, at most once a second;
   // returns when the next count is due (max: none).
