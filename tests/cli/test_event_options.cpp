@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli_support.hpp"
+#include "option_support.hpp"
 #include "gateway/exit_codes.hpp"
 #include "gateway/options/options.hpp"
 #include "support/catch.hpp"
@@ -17,23 +18,13 @@ using gw::gateway::Settings;
 using gw::gateway::UsageError;
 using gw::test::CleanSftpEnv;
 using gw::test::TempDir;
+using gw::test::settings;
 
 namespace {
 
-Settings settings(const std::vector<std::string>& args) { return gw::gateway::parse_invocation(args).settings; }
-
-std::vector<std::string> usage_lines(const std::vector<std::string>& args) {
-  try {
-    gw::gateway::parse_invocation(args);
-  } catch (const UsageError& e) {
-    return e.lines();
-  }
-  FAIL("no UsageError");
-  return {};
-}
-
+// The one line a bad value is refused with.
 std::string usage_error(const std::vector<std::string>& args) {
-  const auto lines = usage_lines(args);
+  const auto lines = gw::test::usage_lines(args);
   CHECK(lines.size() == 1);
   return lines.empty() ? "" : lines.front();
 }

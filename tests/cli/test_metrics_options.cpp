@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli_support.hpp"
+#include "option_support.hpp"
 #include "gateway/exit_codes.hpp"
 #include "gateway/options/options.hpp"
 #include "support/catch.hpp"
@@ -14,22 +15,8 @@ using gw::gateway::Settings;
 using gw::gateway::UsageError;
 using gw::test::CleanSftpEnv;
 using gw::test::TempDir;
-
-namespace {
-
-Settings settings(const std::vector<std::string>& args) { return gw::gateway::parse_invocation(args).settings; }
-
-std::string usage_error(const std::vector<std::string>& args) {
-  try {
-    gw::gateway::parse_invocation(args);
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  FAIL("no UsageError");
-  return {};
-}
-
-}  // namespace
+using gw::test::settings;
+using gw::test::usage_error;
 
 TEST_CASE("metrics are off unless asked for, from any source", "[cli][options][metrics]") {
   CleanSftpEnv clean;

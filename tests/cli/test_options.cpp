@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cli_support.hpp"
+#include "option_support.hpp"
 #include "gateway/exit_codes.hpp"
 #include "gateway/options/options.hpp"
 #include "support/catch.hpp"
@@ -17,35 +18,11 @@ using gw::mapping::Item;
 using gw::test::CleanSftpEnv;
 using gw::test::EnvVar;
 using gw::test::TempDir;
+using gw::test::settings;
+using gw::test::usage_error;
+using gw::test::usage_lines;
 
 namespace {
-
-Settings settings(const std::vector<std::string>& args) {
-  const Invocation invocation = gw::gateway::parse_invocation(args);
-  REQUIRE(invocation.action == Invocation::Action::run);
-  return invocation.settings;
-}
-
-std::string usage_error(const std::vector<std::string>& args) {
-  try {
-    gw::gateway::parse_invocation(args);
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  FAIL("no UsageError");
-  return {};
-}
-
-// Every line of the usage error, one per problem.
-std::vector<std::string> usage_lines(const std::vector<std::string>& args) {
-  try {
-    gw::gateway::parse_invocation(args);
-  } catch (const UsageError& e) {
-    return e.lines();
-  }
-  FAIL("no UsageError");
-  return {};
-}
 
 std::vector<std::string> texts(const std::vector<Item>& items) {
   std::vector<std::string> out;
