@@ -6,7 +6,7 @@ appends one JSON line per request to --out:
   {"signature_valid": true, "status": 200, "headers": {...}, "event": {...}}
 Answers 200 (or --status), 401 for a bad signature, 503 for the first
 --fail-first requests. Listens on 127.0.0.1 (--listen: another address, as
-in a container of its own); --port 0 picks a free port and writes it to
+in a container of its own), speaking https with --tls-cert and --tls-key; --port 0 picks a free port and writes it to
 --port-file. Stops cleanly on SIGTERM.
 """
 import argparse
@@ -16,6 +16,7 @@ import http.server
 import json
 import os
 import signal
+import ssl
 import sys
 import threading
 import time
@@ -31,6 +32,8 @@ def main():
     ap.add_argument("--status", type=int, default=200, help="the answer to a valid request")
     ap.add_argument("--fail-first", type=int, default=0, metavar="N", help="answer 503 to the first N requests")
     ap.add_argument("--delay", type=float, default=0, metavar="SECONDS", help="wait before answering")
+    ap.add_argument("--tls-cert", help="serve https with this certificate (PEM) ...")
+    ap.add_argument("--tls-key", help="... and this key")
     args = ap.parse_args()
 
     with open(args.secret_file, "rb") as f:
@@ -72,6 +75,10 @@ def main():
 
     server = http.server.ThreadingHTTPServer((args.listen, args.port), Handler)
     server.daemon_threads = True
+    if args.tls_cert:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     if args.port_file:  # written whole, then renamed: a reader never sees half a port
         with open(args.port_file + ".tmp", "w") as f:
             f.write(f"{server.server_address[1]}\n")

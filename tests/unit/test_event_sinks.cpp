@@ -194,6 +194,24 @@ TEST_CASE("HttpSink speaks http and https only") {
   }
 }
 
+TEST_CASE("HttpSink: https checks the endpoint's certificate against the system's CAs") {
+  // A self-signed certificate for 127.0.0.1, which no system CA signed: the
+  // handshake fails, and no request reaches the receiver.
+  const gw::test::TempDir dir;
+  const auto made = gw::test::run_program(
+      "/usr/bin/openssl", {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir / "key.pem", "-out",
+                           dir / "cert.pem", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
+                           "subjectAltName=IP:127.0.0.1"});
+  REQUIRE(made.code == 0);
+  EventReceiver receiver(kSecret, {"--tls-cert", dir / "cert.pem", "--tls-key", dir / "key.pem"});
+  std::string url = receiver.url();
+  url.replace(0, 4, "https");
+  const DeliveryResult result = HttpSink(url, kSecret, 5).deliver(upload_event());
+  CHECK_FALSE(result.ok);
+  CHECK_THAT(result.problem, Catch::Contains("certificate", Catch::CaseSensitive::No));
+  CHECK(receiver.records().empty());
+}
+
 TEST_CASE("HttpSink delivers from several threads at once") {
   EventReceiver receiver(kSecret);
   HttpSink sink(receiver.url(), kSecret, 5);
