@@ -203,6 +203,7 @@ void Courier::advance_cursor() {
   {
     std::lock_guard lock(mu_);
     while (!window_.empty() && window_.front().state == State::done) {
+      window_bytes_ -= window_.front().line.event.json.size();
       window_.pop_front();
       ++first_seq_;
     }
@@ -226,16 +227,21 @@ void Courier::advance_cursor() {
 
 void Courier::read_spool() {
   std::size_t room = 0;
+  std::size_t room_bytes = 0;
   {
     std::lock_guard lock(mu_);
     room = options_.read_ahead - std::min(options_.read_ahead, window_.size());
+    room_bytes = options_.read_ahead_bytes - std::min(options_.read_ahead_bytes, window_bytes_);
   }
-  if (room == 0) return;
-  std::vector<SpooledLine> lines = reader_->read(room);
+  if (room == 0 || room_bytes == 0) return;
+  std::vector<SpooledLine> lines = reader_->read(room, room_bytes);
   if (lines.empty()) return;
   spool_changed_ = true;
   std::lock_guard lock(mu_);
-  for (SpooledLine& line : lines) window_.push_back(Entry{std::move(line)});
+  for (SpooledLine& line : lines) {
+    window_bytes_ += line.event.json.size();
+    window_.push_back(Entry{std::move(line)});
+  }
 }
 
 Clock::time_point Courier::schedule() {

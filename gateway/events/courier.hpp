@@ -36,6 +36,10 @@ struct CourierOptions {
   std::chrono::milliseconds first_backoff{1000};  // after the first failure of an event
   std::chrono::milliseconds most_backoff{60000};
   std::size_t read_ahead = 4096;  // events read past the cursor at most (a stuck mapping holds the rest)
+  // ... and their bytes at most: an event's line can be large (four paths of
+  // long names, each bad UTF-8 byte six bytes escaped), and a stuck sink must
+  // not make the supervisor hold gigabytes.
+  std::size_t read_ahead_bytes = 8u << 20;
 };
 
 class Courier {
@@ -106,6 +110,7 @@ class Courier {
   std::condition_variable work_;  // tasks_ got one, or stopping_
   std::condition_variable idle_;  // in_flight_ went down
   std::deque<Entry> window_;      // events read and not yet behind the cursor, oldest first
+  std::size_t window_bytes_ = 0;  // the bytes of their lines
   std::uint64_t first_seq_ = 0;   // window_.front()'s sequence number
   std::deque<std::uint64_t> tasks_;  // sequence numbers handed out, not taken yet
   unsigned in_flight_ = 0;        // handed out and not finished (tasks_ included)

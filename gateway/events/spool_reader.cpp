@@ -8,6 +8,8 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "fs/event.hpp"
+
 namespace gw::gateway {
 namespace {
 
@@ -31,7 +33,10 @@ bool parse_spooled(std::string_view line, SpooledEvent* event) {
   SpooledEvent e;
   if (!string_member(j, "id", &e.id) || !string_member(j, "kind", &e.kind) || !string_member(j, "mapping", &e.mapping))
     return false;
-  if (e.id.empty() || e.kind.empty()) return false;
+  // Both become HTTP headers: a kind the view never makes, or an id of
+  // other characters than the writer's, is no event of ours.
+  if (!fs::find_event_kind(e.kind)) return false;
+  if (e.id.empty() || e.id.find_first_not_of("0123456789abcdef-") != std::string::npos) return false;
   e.json = line;
   *event = std::move(e);
   return true;
@@ -39,10 +44,11 @@ bool parse_spooled(std::string_view line, SpooledEvent* event) {
 
 SpoolReader::SpoolReader(int spool, SpoolPosition from) : spool_(spool), at_(from) {}
 
-std::vector<SpooledLine> SpoolReader::read(std::size_t most) {
+std::vector<SpooledLine> SpoolReader::read(std::size_t most, std::size_t most_bytes) {
   std::vector<SpooledLine> out;
+  std::size_t bytes = 0;  // of the lines taken: the first is taken whatever its size
   bool complete = false;  // the segment is known not to be the newest: nothing more will come to it
-  while (out.size() < most) {
+  while (out.size() < most && bytes < most_bytes) {
     if (!fd_.valid()) {
       fd_.reset(::openat(spool_, segment_name(at_.segment).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
       if (const int e = errno; !fd_.valid() && e != ENOENT) {  // tried again later: never skipped over
@@ -57,6 +63,7 @@ std::vector<SpooledLine> SpoolReader::read(std::size_t most) {
     const std::size_t newline = buf_.find('\n', used_);
     if (newline != std::string::npos) {
       take_line(std::string_view(buf_).substr(used_, newline - used_), out);
+      bytes += newline - used_;
       at_.offset += newline + 1 - used_;
       used_ = newline + 1;
       continue;

@@ -32,9 +32,10 @@ class SpoolReader {
   // `spool`: the spool folder's fd, which outlives the reader.
   SpoolReader(int spool, SpoolPosition from);
 
-  // Up to `most` further events, as far as the spool holds complete lines;
-  // none when there is nothing new.
-  std::vector<SpooledLine> read(std::size_t most);
+  // Up to `most` further events, as far as the spool holds complete lines,
+  // stopping once their lines passed `most_bytes` (the first is taken
+  // whatever its size); none when there is nothing new.
+  std::vector<SpooledLine> read(std::size_t most, std::size_t most_bytes = SIZE_MAX);
 
   // Where reading goes on: past every event read and every line skipped.
   SpoolPosition position() const { return at_; }

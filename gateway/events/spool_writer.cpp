@@ -101,10 +101,13 @@ void SpoolWriter::record(const fs::Event& event) noexcept {
       lost_run = std::exchange(failures_, 0);
     } else {
       err = n < 0 ? errno : ENOSPC;
-      // A part of the line may be in the segment: the next event starts a
-      // new segment, so the torn line is the last of one that is not the
-      // newest, which the couriers skip.
-      if (n > 0) segment_size_ = limits_.segment_bytes;
+      // A part of the line may be in the segment: cut it off (this writer
+      // alone appends to it), so the next line cannot be glued to it. If
+      // that fails too, the next event starts a new segment, and the torn
+      // line is the last of one that is not the newest, which the couriers
+      // skip.
+      if (n > 0 && ::ftruncate(segment_.get(), static_cast<off_t>(segment_size_)) != 0)
+        segment_size_ = limits_.segment_bytes;
       lost_.fetch_add(1, std::memory_order_relaxed);
       if (failures_++ == 0) note = Note::first_failure;
     }

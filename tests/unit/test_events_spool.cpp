@@ -2,9 +2,12 @@
 // ids, segments, the size limit and what it drops) and a sink's reader
 // (spool order, a restart, torn and foreign lines, cursors).
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -96,6 +99,63 @@ TEST_CASE("the writer appends one JSON line per event, which the reader gives ba
   CHECK(reader.read(1000).empty());  // nothing new
   writer.record(upload("ryan:web", "late"));
   CHECK(paths(reader.read(1000)) == std::vector<std::string>{"late"});
+}
+
+TEST_CASE("the reader stops once the lines it took pass its byte budget", "[events][spool]") {
+  // The courier's read-ahead is bounded in bytes too: a sink that is down
+  // must not make the supervisor hold every large line of a backlog.
+  TempDir state;
+  SpoolWriter writer(state.path().string(), SpoolLimits{});
+  for (int i = 1; i <= 9; ++i) writer.record(upload("ryan:web", "f" + std::to_string(i)));  // lines of one length
+  const auto spool = open_spool(state.path().string());
+  SpoolReader reader(spool.get(), SpoolPosition{});
+  const auto first = reader.read(100, 1);
+  REQUIRE(first.size() == 1);  // the first line whatever its size
+  const std::size_t line = first[0].event.json.size();
+  CHECK(paths(reader.read(100, 2 * line)) == numbered("f", 2, 3));
+  CHECK(paths(reader.read(100, 2 * line + 1)) == numbered("f", 4, 6));
+  CHECK(paths(reader.read(100)) == numbered("f", 7, 9));
+}
+
+TEST_CASE("a line cut short by a failed write is cut off, never glued to the next", "[events][spool]") {
+  TempDir state;
+  SpoolWriter writer(state.path().string(), SpoolLimits{});
+  writer.record(upload("ryan:web", "a"));
+  const std::string one = gw::test::segment_file(state, 1);
+  const std::size_t size = gw::test::read_text(one).size();
+  // The file size limit lets 10 bytes of the next line through: a short write.
+  struct rlimit old {};
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old) == 0);
+  const auto previous = ::signal(SIGXFSZ, SIG_IGN);
+  const struct rlimit small {size + 10, old.rlim_max};
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+  writer.record(upload("ryan:web", "b"));
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &old) == 0);
+  ::signal(SIGXFSZ, previous);
+  CHECK(writer.lost() == 1);
+  writer.record(upload("ryan:web", "c"));
+  // The fragment is gone and the next line follows the last whole one, in
+  // the same segment.
+  const std::string text = gw::test::read_text(one);
+  CHECK(std::count(text.begin(), text.end(), '\n') == 2);
+  CHECK(text.back() == '\n');
+  CHECK_FALSE(std::filesystem::exists(gw::test::segment_file(state, 2)));
+  const auto spool = open_spool(state.path().string());
+  SpoolReader reader(spool.get(), SpoolPosition{});
+  CHECK(paths(reader.read(100)) == std::vector<std::string>{"a", "c"});
+}
+
+TEST_CASE("a line whose kind or id the writer never makes is no event (both become HTTP headers)", "[events][spool]") {
+  TempDir state;
+  const auto spool = open_spool(state.path().string());
+  const std::string one = gw::test::segment_file(state, 1);
+  append(one, event_line("a-1", "m"));
+  append(one, R"({"id":"a-2","kind":"upload\r\nX-Injected: 1","mapping":"m"})" "\n");
+  append(one, R"({"id":"a-3\r\nX-Injected: 1","kind":"upload","mapping":"m"})" "\n");
+  append(one, R"({"id":"a-4","kind":"shutdown","mapping":"m"})" "\n");
+  append(one, event_line("a-5", "m"));
+  SpoolReader reader(spool.get(), SpoolPosition{1, 0});
+  CHECK(ids(reader.read(100)) == std::vector<std::string>{"a-1", "a-5"});
 }
 
 TEST_CASE("segments rotate at their size and are read across, oldest first", "[events][spool]") {
