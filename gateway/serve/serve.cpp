@@ -48,18 +48,22 @@ pid_t spawn_worker(const Settings& s, int progress_fd, int metrics_fd, int* read
   args.push_back("--worker-fd=" + std::to_string(p[1]));
   args.push_back("--progress-fd=" + std::to_string(progress_fd));
   if (metrics_fd >= 0) args.push_back("--metrics-fd=" + std::to_string(metrics_fd));
+  std::vector<char*> argv;  // made before the fork: the child of a threaded process may not allocate
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive the supervisor
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    // Nothing of the supervisor's crosses exec but what the worker is given:
+    // libraries' descriptors may lack O_CLOEXEC (libcurl's keep-alive
+    // sockets to event endpoints, before curl 8.17).
+    ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
     ::fcntl(p[1], F_SETFD, 0);  // the ready pipe and the counter cross exec
     ::fcntl(progress_fd, F_SETFD, 0);
     if (metrics_fd >= 0) ::fcntl(metrics_fd, F_SETFD, 0);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
     ::execv("/proc/self/exe", argv.data());
     ::_exit(127);
   }
