@@ -132,6 +132,10 @@ std::optional<Account> find_account(const std::string& user, std::string* why) {
     *why = shown(user) + " is root; the command runs as an unprivileged user";
     return std::nullopt;
   }
+  if (account->gid == 0) {  // root's group opens what root's files allow their group
+    *why = shown(user) + "'s group is root's (gid 0); the command runs without root's group";
+    return std::nullopt;
+  }
   return account;
 }
 
