@@ -59,7 +59,7 @@ int make_as_owner(View& view, const Inode& parent, Make&& make) {
 int create_file(View& view, const InodePtr& parent, const Name& checked, mode_t mode, int flags, OpenFile& file) {
   std::optional<Name> temporary;
   if (parent->mapping->atomic) {
-    temporary = Uploads::new_temporary_name();
+    temporary = view.uploads().new_temporary_name();
     flags |= O_EXCL;
   }
   const Name& on_disk = temporary ? *temporary : checked;

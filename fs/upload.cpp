@@ -33,16 +33,24 @@ Upload::Upload(InodePtr parent, Name final_name, Name temporary, Replacing repla
       temporary_(std::move(temporary)),
       replacing_(std::move(replacing)) {}
 
-Name Uploads::new_temporary_name() {
+Name Uploads::new_temporary_name() const {
   unsigned char bytes[8] = {};
   if (::getrandom(bytes, sizeof bytes, 0) != sizeof bytes) throw std::runtime_error("getrandom failed");
   std::string name(kPrefix);
+  if (!tag_.empty()) name += tag_ + "-";
   char hex[3];
   for (const unsigned char b : bytes) {
     std::snprintf(hex, sizeof hex, "%02x", b);
     name += hex;
   }
   return *Name::from(name);
+}
+
+bool Uploads::is_own_temporary(std::string_view name) const {
+  if (!is_temporary(name)) return false;
+  if (tag_.empty()) return true;
+  const std::string_view rest = name.substr(kPrefix.size());
+  return rest.size() > tag_.size() && rest.substr(0, tag_.size()) == tag_ && rest[tag_.size()] == '-';
 }
 
 Uploads::Resolved Uploads::resolve(const Inode& dir, std::string_view name) const {

@@ -6,8 +6,9 @@
 // the same way (the temporary replaces it at close).
 //
 // This file owns, in memory (no syscalls, unit-tested):
-//   - temporary naming: `.gw-upload-<16 hex>` names are the gateway's own,
-//     never shown and never made by a client;
+//   - temporary naming: `.gw-upload-[<tag>-]<16 hex>` names are the
+//     gateway's own, never shown and never made by a client; the tag names
+//     the gateway instance that made it (fs/upload_sweep.hpp: why);
 //   - the registry of uploads in progress, and resolve(): which backing
 //     name a name in a folder means now (every handler asks it);
 //   - each upload's state (fs/upload_state.hpp), changed only by apply();
@@ -82,7 +83,16 @@ class Uploads {
  public:
   static constexpr std::string_view kPrefix = ".gw-upload-";
   static bool is_temporary(std::string_view name) { return name.substr(0, kPrefix.size()) == kPrefix; }
-  static Name new_temporary_name();
+
+  // `tag`: this gateway instance's (ViewOptions::upload_tag), lowercase hex;
+  // empty: temporaries carry none.
+  explicit Uploads(std::string tag = {}) : tag_(std::move(tag)) {}
+  // A fresh temporary name: the prefix, the tag and a dash when there is a
+  // tag, 16 random hex digits.
+  Name new_temporary_name() const;
+  // Whether a temporary's name carries this instance's tag (without a tag:
+  // every temporary is this instance's).
+  bool is_own_temporary(std::string_view name) const;
 
   // What a name in a folder means now.
   struct Resolved {
@@ -147,6 +157,7 @@ class Uploads {
   static std::shared_ptr<const Inode> redirect_of(const Inode& node);
 
  private:
+  std::string tag_;
   // With mu_ held.
   void forget_name(const Upload& upload);
   void end(Upload& upload);

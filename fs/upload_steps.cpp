@@ -172,7 +172,7 @@ bool begin_overwrite(View& view, const InodePtr& node, int flags, OpenFile& file
   struct stat old {};
   if (sys::fstatat_nofollow(dir.value->get(), name.on_disk->c_str(), &old) != 0) return false;
   if (!S_ISREG(old.st_mode) || old.st_nlink != 1 || old.st_uid != m.stored.uid) return false;
-  const Name temporary = Uploads::new_temporary_name();
+  const Name temporary = view.uploads().new_temporary_name();
   // The temporary's size counts as it grows (fs/quota_steps.hpp); the
   // file it replaces already counts the entry.
   {

@@ -68,11 +68,15 @@ class Walk {
   void consider(int dir_fd, const char* name) {
     struct stat st {};
     if (sys::fstatat_nofollow(dir_fd, name, &st) != 0) return;
-    if (!left_by_dead_worker(st, rule_.stored_uid, rule_.started) || (rule_.is_live && rule_.is_live(name))) return;
+    const bool own = !rule_.is_own || rule_.is_own(name);
+    const struct timespec before = own ? rule_.started : foreign_before();
+    if (!left_by_dead_worker(st, rule_.stored_uid, before) || (rule_.is_live && rule_.is_live(name))) return;
     if (sys::unlinkat(dir_fd, name, 0) != 0) return;
     ++count_.removed;
     removed_(below(stack_.back().path, name));
   }
+
+  struct timespec foreign_before() const { return {rule_.started.tv_sec - kForeignStale, rule_.started.tv_nsec}; }
 
   void descend(int dir_fd, const char* name) {
     if (stack_.size() > kSweepDepth) {
@@ -105,7 +109,8 @@ SweepCount sweep_mapping(View& view, const Inode& root, const std::atomic<bool>*
   auto fd = sys::reopen(view.proc_fd(), path.value->get(), O_RDONLY | O_DIRECTORY);
   if (!fd.ok()) return {};
   const SweepRule rule{m.dev, m.stored.uid, view.started(),
-                       [&view](std::string_view name) { return view.uploads().is_live_temporary(name); }, stopping};
+                       [&view](std::string_view name) { return view.uploads().is_live_temporary(name); },
+                       [&view](std::string_view name) { return view.uploads().is_own_temporary(name); }, stopping};
   const std::string where = root.path();
   return sweep_tree(std::move(fd.value), rule, [&](const std::string& removed) {
     spdlog::info("{}: removed {}/{}, left by an interrupted upload", m.label, where, removed);

@@ -9,6 +9,11 @@
 // whose inode last changed (ctime, which no client can set) before this
 // worker started, and that are no upload of this worker. Anything newer may
 // be an upload in progress of another gateway serving the same folder.
+// Temporaries another gateway instance made (replicas sharing a volume: the
+// name carries its tag, fs/upload.hpp) are its business while it may still
+// be writing them: an upload whose client paused a moment before this worker
+// started is not dead. They go only when unchanged for kForeignStale (their
+// instance is gone for good: a replaced pod's).
 //
 // The walk is fd-relative, as the stored owner (a folder it cannot enter
 // holds none of its temporaries), never follows a symlink, never leaves the
@@ -35,6 +40,7 @@
 namespace gw::fs {
 
 constexpr std::size_t kSweepDepth = 64;
+constexpr time_t kForeignStale = 24 * 3600;  // seconds
 
 // Whether an inode changed at `ctime` changed before `started`. A
 // filesystem that keeps whole seconds (its nanoseconds always 0) rounds a
@@ -51,6 +57,7 @@ struct SweepRule {
   uid_t stored_uid = 0;           // whose temporaries these are
   struct timespec started {};     // this worker's start
   std::function<bool(std::string_view)> is_live;  // a temporary of this worker's uploads
+  std::function<bool(std::string_view)> is_own = nullptr;  // made by this instance (unset: every one is)
   const std::atomic<bool>* stopping = nullptr;    // set: the walk ends early (the worker stops)
 };
 

@@ -23,6 +23,7 @@ View::View(ViewOptions options, AuditTrail audit)
     : options_(options),
       fds_(options.fd_cache),
       audit_(std::move(audit)),
+      uploads_(options.upload_tag),
       handles_(options.open_files_per_user, options.open_files_total),
       started_(now_coarse()) {
   auto proc = sys::openat(AT_FDCWD, "/proc/self/fd", O_PATH | O_DIRECTORY);

@@ -37,6 +37,10 @@ struct ViewOptions {
   // Seconds between counts of every limited folder (0: only at start and
   // at each reload).
   double quota_rescan = 300;
+  // This gateway instance's tag in upload temporaries' names (lowercase
+  // hex; empty: none): replicas sharing a volume tell theirs apart
+  // (fs/upload_sweep.hpp).
+  std::string upload_tag = {};
 };
 
 // The synthetic tree and the pinned inodes of one plan.

@@ -20,6 +20,7 @@
 #include "gateway/events/spool_writer.hpp"
 #include "gateway/sshd/accounts.hpp"
 #include "gateway/exit_codes.hpp"
+#include "gateway/serve/instance_tag.hpp"
 #include "gateway/serve/metrics_page.hpp"
 #include "gateway/serve/metrics_service.hpp"
 #include "gateway/serve/progress_counter.hpp"
@@ -52,6 +53,7 @@ fs::ViewOptions view_options(const Settings& s, std::size_t open_file_limit) {
   fs::ViewOptions o;
   o.cache_timeout = s.cache_timeout;
   o.quota_rescan = s.quota_rescan;
+  o.upload_tag = instance_tag(s.state_dir);
   o.fd_cache = std::clamp<std::size_t>(open_file_limit / 4, 64, 8192);
   o.open_files_total = std::max<std::size_t>(open_file_limit / 2, 16);
   // No single user may take more than a quarter of what all may hold.

@@ -116,28 +116,49 @@ TEST_CASE("a file removed while being overwritten stays removed, and the close s
   CHECK(names_in(f.backing).empty());
 }
 
+namespace {
+
+// The tag of the gateways of this run (they share a state folder), as
+// gateway/serve/instance_tag.hpp keeps it: made here when no gateway has
+// started yet, so the temporaries written before a start can carry it.
+std::string instance_tag() {
+  const std::string path = MountedView::state_dir() + "/instance";
+  std::string tag;
+  if (std::ifstream in(path); in) std::getline(in, tag);
+  if (tag.size() == 8) return tag;
+  std::ofstream(path) << "0badc0de\n";
+  return "0badc0de";
+}
+
+}  // namespace
+
 TEST_CASE("temporaries a dead worker left are removed at start and by a reload that maps them, never by a listing",
           "[uploads]") {
   MountedView v;
+  const std::string own = ".gw-upload-" + instance_tag() + "-";
   const std::string web = v.add_volume("web");
   const std::string parked = v.add_volume("parked");  // not mapped
   make_dir(web + "/deep", kVolumeOwner, kVolumeOwner, 0755);
   make_dir(web + "/deep/er", kVolumeOwner, kVolumeOwner, 0755);
   make_dir(parked + "/sub", kVolumeOwner, kVolumeOwner, 0755);
   // Left by a dead worker, at the top and deep down.
-  const std::string stale = web + "/.gw-upload-00112233445566778899aabbccddeeff";
-  const std::string stale_deep = web + "/deep/er/.gw-upload-112233445566778899aabbccddeeff00";
+  const std::string stale = web + "/" + own + "0011223344556677";
+  const std::string stale_deep = web + "/deep/er/" + own + "1122334455667788";
   write_file(stale, "partial", kVolumeOwner, kVolumeOwner, 0644);
   write_file(stale_deep, "partial", kVolumeOwner, kVolumeOwner, 0644);
   // Not the stored owner's: not the gateway's, left alone.
-  const std::string foreign = web + "/.gw-upload-ffeeddccbbaa99887766554433221100";
+  const std::string foreign = web + "/" + own + "ffeeddccbbaa9988";
   write_file(foreign, "theirs", 4242, 4242, 0644);
+  // Another instance's (a replica serving the same volume): its upload may
+  // be in progress with its client paused; not this instance's to remove.
+  const std::string replicas = web + "/.gw-upload-12345678-0011223344556677";
+  write_file(replicas, "theirs, in progress", kVolumeOwner, kVolumeOwner, 0644);
   // Moved into the volume later (a rename changes the folder's ctime, not
   // its files'): as old as the others, but not there at the start.
-  write_file(parked + "/sub/.gw-upload-2233445566778899aabbccddeeff0011", "partial", kVolumeOwner, kVolumeOwner, 0644);
+  write_file(parked + "/sub/" + own + "2233445566778899", "partial", kVolumeOwner, kVolumeOwner, 0644);
   // In a read-only mapping: never written, not even to clean up.
   const std::string shelf = v.add_volume("shelf");
-  const std::string stale_ro = shelf + "/.gw-upload-33445566778899aabbccddeeff001122";
+  const std::string stale_ro = shelf + "/" + own + "3344556677889900";
   write_file(stale_ro, "partial", kVolumeOwner, kVolumeOwner, 0644);
   ::sleep(1);  // their ctime (which no one can set back) must be before the worker's start
   const std::string config = v.tree() / "gateway.conf";
@@ -163,17 +184,18 @@ TEST_CASE("temporaries a dead worker left are removed at start and by a reload t
   CHECK_FALSE(exists(stale));
   CHECK_FALSE(exists(stale_deep));
   CHECK(exists(foreign));
+  CHECK(exists(replicas));
   CHECK(exists(stale_ro));
   CHECK(v.process().log().find("left by an interrupted upload") != std::string::npos);
   // Written since this worker started: may be an upload in progress, kept.
-  const std::string fresh = web + "/.gw-upload-0123456789abcdef0123456789abcdef";
+  const std::string fresh = web + "/" + own + "0123456789abcdef";
   write_file(fresh, "in progress", kVolumeOwner, kVolumeOwner, 0644);
   REQUIRE(::rename((parked + "/sub").c_str(), (web + "/sub").c_str()) == 0);
-  const std::string moved = web + "/sub/.gw-upload-2233445566778899aabbccddeeff0011";
+  const std::string moved = web + "/sub/" + own + "2233445566778899";
   // Listings and lookups hide temporaries and delete nothing.
   CHECK(names_in(v.home(ann) + "/web") == std::vector<std::string>{"deep", "sub"});
   CHECK(names_in(v.home(ann) + "/web/sub").empty());
-  CHECK_FALSE(exists(v.home(ann) + "/web/sub/.gw-upload-2233445566778899aabbccddeeff0011"));
+  CHECK_FALSE(exists(v.home(ann) + "/web/sub/" + own + "2233445566778899"));
   CHECK(exists(moved));
   // A reload that maps the folder again sweeps it.
   std::ofstream(config, std::ios::app) << "map = web:ann:again\n";

@@ -141,7 +141,7 @@ TEST_CASE("an upload is counted once, when it ends, under its outcome", "[fs][me
   const InodePtr dir = backed(10, mapping, S_IFDIR);
   Uploads uploads;
   const auto start = [&](const char* name) {
-    auto up = std::make_shared<Upload>(dir, *Name::from(name), Uploads::new_temporary_name());
+    auto up = std::make_shared<Upload>(dir, *Name::from(name), Uploads().new_temporary_name());
     uploads.add(up);
     return up;
   };

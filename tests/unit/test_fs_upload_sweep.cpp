@@ -187,3 +187,27 @@ TEST_CASE("the sweep of a 10,000-file tree is cheap", "[fs][upload][sweep]") {
   CHECK(n.folders == kFolders + 1);
   CHECK(ms < 2000);  // a bound against a runaway walk, not a benchmark: the time is printed
 }
+
+TEST_CASE("another instance's temporaries (a replica's) stay until unchanged for a day", "[fs][upload][sweep]") {
+  TempDir tmp;
+  const std::string root = tmp / "volume";
+  stdfs::create_directories(root);
+  const std::string own = ".gw-upload-0badc0de-0011223344556677";
+  const std::string replicas = ".gw-upload-12345678-0011223344556677";
+  const std::string untagged = ".gw-upload-0011223344556677";  // a gateway without tags
+  for (const std::string& name : {own, replicas, untagged}) write_file(root + "/" + name, "partial");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const auto is_own = [](std::string_view n) { return n.starts_with(".gw-upload-0badc0de-"); };
+  // This instance started after all three were last written: a replica's
+  // upload may still be going on (its client paused), only its own is dead.
+  SweepRule rule{dev_of(root), ::geteuid(), now_coarse(), nullptr, is_own};
+  std::vector<std::string> removed;
+  sweep_tree(open_dir(root), rule, [&](const std::string& p) { removed.push_back(p); });
+  CHECK(removed == std::vector<std::string>{own});
+  // A start more than kForeignStale later: the others are dead too.
+  rule.started.tv_sec += gw::fs::kForeignStale + 1;
+  removed.clear();
+  sweep_tree(open_dir(root), rule, [&](const std::string& p) { removed.push_back(p); });
+  std::sort(removed.begin(), removed.end());
+  CHECK(removed == std::vector<std::string>{untagged, replicas});
+}

@@ -28,13 +28,13 @@ struct Folder {
 };
 
 std::shared_ptr<Upload> new_file(const InodePtr& dir, const std::string& name) {
-  return std::make_shared<Upload>(dir, name_of(name), Uploads::new_temporary_name());
+  return std::make_shared<Upload>(dir, name_of(name), Uploads().new_temporary_name());
 }
 
 // An overwrite of `node` (called `name` in `dir`), its temporary standing
 // for it as the inode `replacement`.
 std::shared_ptr<Upload> overwrite(const InodePtr& dir, const InodePtr& node, fuse_ino_t replacement) {
-  return std::make_shared<Upload>(dir, name_of("site"), Uploads::new_temporary_name(),
+  return std::make_shared<Upload>(dir, name_of("site"), Uploads().new_temporary_name(),
                                   Upload::Replacing{node, node->dev, node->ino, backed(replacement, node->mapping)});
 }
 
@@ -42,8 +42,9 @@ std::shared_ptr<Upload> overwrite(const InodePtr& dir, const InodePtr& node, fus
 
 TEST_CASE("temporary names are the gateway's own: prefixed, random, recognised", "[fs][upload]") {
   std::set<std::string> seen;
+  const Uploads untagged;
   for (int i = 0; i < 100; ++i) {
-    const Name t = Uploads::new_temporary_name();
+    const Name t = untagged.new_temporary_name();
     CHECK(Uploads::is_temporary(t.str()));
     CHECK(t.str().size() == Uploads::kPrefix.size() + 16);
     CHECK(t.str().find_first_not_of("0123456789abcdef", Uploads::kPrefix.size()) == std::string::npos);
@@ -54,6 +55,22 @@ TEST_CASE("temporary names are the gateway's own: prefixed, random, recognised",
   CHECK_FALSE(Uploads::is_temporary(".gw-upload"));
   CHECK_FALSE(Uploads::is_temporary("x.gw-upload-00"));
   CHECK_FALSE(Uploads::is_temporary("site.html"));
+}
+
+TEST_CASE("temporary names carry the instance's tag; only tagged ones are its own", "[fs][upload]") {
+  const Uploads tagged("0badc0de");
+  const Name t = tagged.new_temporary_name();
+  CHECK(t.str().starts_with(".gw-upload-0badc0de-"));
+  CHECK(t.str().size() == Uploads::kPrefix.size() + 8 + 1 + 16);
+  CHECK(tagged.is_own_temporary(t.str()));
+  CHECK_FALSE(tagged.is_own_temporary(Uploads("12345678").new_temporary_name().str()));  // a replica's
+  CHECK_FALSE(tagged.is_own_temporary(Uploads().new_temporary_name().str()));            // an untagged gateway's
+  CHECK_FALSE(tagged.is_own_temporary(".gw-upload-0badc0de"));
+  CHECK_FALSE(tagged.is_own_temporary(".gw-upload-0badc0dee-0011223344556677"));
+  CHECK_FALSE(tagged.is_own_temporary("0badc0de-0011223344556677"));
+  // Without a tag every temporary is the instance's (a lone gateway's).
+  CHECK(Uploads().is_own_temporary(".gw-upload-12345678-0011223344556677"));
+  CHECK_FALSE(Uploads().is_own_temporary("site.html"));
 }
 
 TEST_CASE("resolve: a plain name means itself, a temporary name is reserved, a bad one is invalid", "[fs][upload]") {
