@@ -196,15 +196,14 @@ class Supervisor {
   // A second SIGTERM or SIGINT ends the wait.
   void drain_sessions() {
     if (!sshd_) return;
-    const std::optional<MountNamespace> ns = sshd_->stop_listening();
-    if (!ns) return;
-    std::size_t left = processes_in(*ns).size();
-    if (left == 0) return;
-    spdlog::info("draining: sshd takes no new logins; waiting up to {} s for {} session process(es)",
-                 settings_.drain_timeout, left);
+    const std::vector<Process> sessions = sshd_->stop_listening();
+    std::vector<Process> left = still_running(sessions);
+    if (left.empty()) return;
+    spdlog::info("draining: sshd takes no new logins; waiting up to {} s for {} session(s)", settings_.drain_timeout,
+                 left.size());
     const sigset_t set = handled_signals();
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(settings_.drain_timeout);
-    while (left > 0 && std::chrono::steady_clock::now() < deadline) {
+    while (!left.empty() && std::chrono::steady_clock::now() < deadline) {
       const struct timespec tick {0, 200'000'000};
       const int sig = ::sigtimedwait(&set, nullptr, &tick);
       if (sig == SIGTERM || sig == SIGINT) {
@@ -212,16 +211,16 @@ class Supervisor {
         break;
       }
       if (sig > 0) handle(sig);
-      left = processes_in(*ns).size();
+      left = still_running(left);
     }
-    if (left == 0) {
+    if (left.empty()) {
       spdlog::info("draining: every session ended");
       return;
     }
     std::string which;
-    for (const pid_t pid : processes_in(*ns)) which += (which.empty() ? "" : ", ") + describe_process(pid);
-    spdlog::warn("draining: ending {} session process(es) still running: {}", left, which);
-    if (const std::size_t refused = end_processes_in(*ns, 2s))
+    for (const Process& p : left) which += (which.empty() ? "" : ", ") + describe_process(p.pid);
+    spdlog::warn("draining: ending {} session(s) still running: {}", left.size(), which);
+    if (const std::size_t refused = end_processes(left, 2s))
       spdlog::warn("draining: {} session process(es) could not be signalled (no CAP_KILL); they lose the view", refused);
   }
 

@@ -1,38 +1,46 @@
-// The processes of host mode's sshd: its listener and every session it
-// forked. They share the mount namespace the gateway made for sshd
-// (sshd/supervisor.hpp), and a session outlives its listener (re-parented
-// to init or a subreaper), so they are found by namespace, not parentage:
-// what a drain on shutdown waits for.
+// The sessions of host mode's sshd: the processes its listener forked, one
+// per connection (the privileged monitor; the user's process is its child
+// and ends with it). A session outlives its listener, re-parented to init,
+// so they are listed while the listener still holds them: what a drain on
+// shutdown waits for. Read from /proc/<pid>/stat only, which needs no
+// capability (a process's namespaces or exe would need CAP_SYS_PTRACE: sshd's
+// processes are not dumpable).
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
-#include <optional>
 #include <string>
 #include <vector>
 
 namespace gw::gateway {
 
-// A mount namespace's identity: its nsfs inode.
-struct MountNamespace {
-  dev_t dev = 0;
-  ino_t ino = 0;
-  bool operator==(const MountNamespace&) const = default;
+// A process, told apart from a later one with its pid by its start time.
+struct Process {
+  pid_t pid = 0;
+  unsigned long long start = 0;  // field 22 of /proc/<pid>/stat, in clock ticks since boot
 };
 
-// pid's mount namespace; nullopt when the process is gone.
-std::optional<MountNamespace> mount_namespace_of(pid_t pid);
+// The children of `parent` (from every process's parent field).
+std::vector<Process> children_of(pid_t parent);
 
-// Every process in `ns`, read from /proc.
-std::vector<pid_t> processes_in(const MountNamespace& ns);
+// Whether the process still runs: there, not a zombie (an init that reaps
+// no orphans leaves those), and not a later process with its pid.
+bool running(const Process& p);
 
-// "123 (sshd: ryan@notty)", for the log.
+// Those of `processes` still running.
+std::vector<Process> still_running(const std::vector<Process>& processes);
+
+// Stops `pid` (SIGSTOP) and waits up to a second until it is stopped, so it
+// forks nothing while its children are listed. False if it never stopped.
+bool stop_process(pid_t pid);
+
+// "123 (sshd: ryan [priv])", for the log.
 std::string describe_process(pid_t pid);
 
-// SIGTERM to each process in `ns`, SIGKILL to those left after `grace`.
-// Returns how many could not be signalled (a session runs as its user:
-// without CAP_KILL only root's sshd processes can be).
-std::size_t end_processes_in(const MountNamespace& ns, std::chrono::milliseconds grace);
+// SIGTERM to each process still running, SIGKILL to those left after
+// `grace`. Returns how many could not be signalled (no CAP_KILL for another
+// user's process).
+std::size_t end_processes(const std::vector<Process>& processes, std::chrono::milliseconds grace);
 
 }  // namespace gw::gateway

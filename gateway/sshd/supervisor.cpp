@@ -182,18 +182,23 @@ void SshdSupervisor::supervise() {
   }
 }
 
-std::optional<MountNamespace> SshdSupervisor::stop_listening() {
+std::vector<Process> SshdSupervisor::stop_listening() {
   const pid_t pid = pid_.load();
-  // Read before the listener goes: its sessions stay in this namespace.
-  const std::optional<MountNamespace> ns = pid > 0 ? mount_namespace_of(pid) : std::nullopt;
+  std::vector<Process> sessions;
+  // Stopped while its children are listed, the listener accepts and forks
+  // no session the list would miss; once it is gone they are init's.
+  if (pid > 0 && stop_process(pid)) sessions = children_of(pid);
   stop();
-  return ns;
+  return sessions;
 }
 
 void SshdSupervisor::stop() {
   if (stopping_.exchange(true)) return;
   wake_.notify_all();
-  if (const pid_t pid = pid_.load(); pid > 0) ::kill(pid, SIGTERM);
+  if (const pid_t pid = pid_.load(); pid > 0) {
+    ::kill(pid, SIGTERM);
+    ::kill(pid, SIGCONT);  // if stop_listening stopped it: the SIGTERM waits for this
+  }
   if (thread_.joinable()) thread_.join();
   spdlog::info("stopped sshd");
 }

@@ -10,7 +10,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-#include <optional>
 
 #include "gateway/sshd/sessions.hpp"
 
@@ -42,9 +41,8 @@ class SshdSupervisor {
 
   void start();      // starts sshd and the thread that restarts it if it dies
   // Ends the listener (no new logins; sshd leaves running sessions alone)
-  // and stops restarting it. Returns its mount namespace, which its
-  // sessions share (sshd/sessions.hpp); nullopt when none was running.
-  std::optional<MountNamespace> stop_listening();
+  // and stops restarting it. Returns the sessions it had (sshd/sessions.hpp).
+  std::vector<Process> stop_listening();
   void stop();
   pid_t pid() const { return pid_.load(); }
   unsigned restarts() const { return restarts_.load(); }

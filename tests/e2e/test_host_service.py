@@ -38,8 +38,27 @@ def wait_for_upload_start(g: Gateway, folder: str, timeout: float = 10) -> None:
     raise AssertionError("the upload did not start:\n" + g.log_tail())
 
 
-def test_sigterm_lets_a_running_upload_finish_and_refuses_new_logins(gw_factory, keys, tmp_path):
-    g = gw_factory(Layout(**LAYOUT), "drain", {"ryan": [pub(keys["ryan_ed25519"])]})
+class UnprivilegedGateway(Gateway):
+    """Without CAP_SYS_PTRACE, like the gateway in a container or under the
+    systemd unit: sshd's session processes (not dumpable) cannot be looked
+    into, only seen in /proc/<pid>/stat."""
+
+    def args(self) -> list[str]:
+        return ["setpriv", "--bounding-set", "-sys_ptrace", "--", *super().args()]
+
+
+def test_sigterm_lets_a_running_upload_finish_and_refuses_new_logins(gateway_binary_path, keys, gw, tmp_path):
+    from gwtest.gateway import Fleet
+    from conftest import E2E_ROOT
+    fleet = Fleet(E2E_ROOT, gateway_binary_path, gw.state / "host_keys", cls=UnprivilegedGateway)
+    try:
+        drain_a_running_upload(fleet.start(Layout(**LAYOUT), "drain", {"ryan": [pub(keys["ryan_ed25519"])]}),
+                               keys, tmp_path)
+    finally:
+        fleet.close()
+
+
+def drain_a_running_upload(g: Gateway, keys, tmp_path):
     ryan = Target(g.port, "ryan", keys["ryan_ed25519"])
     local = tmp_path / "site.tar"
     digest = random_file(local, 24 * 1024 * 1024)
@@ -70,7 +89,7 @@ def test_a_transfer_longer_than_the_drain_timeout_is_ended(gw_factory, keys, tmp
     g.proc.send_signal(signal.SIGTERM)
     assert g.proc.wait(timeout=20) == 0, g.log_tail()
     assert time.monotonic() - started < 8, "the drain did not stop at its timeout"
-    assert g.wait_for_log(r"draining: ending \d+ session process\(es\) still running", mark), g.log_since(mark)
+    assert g.wait_for_log(r"draining: ending \d+ session\(s\) still running", mark), g.log_since(mark)
     upload.communicate(timeout=30)
     assert upload.returncode != 0, "an upload cut by the shutdown reported success"
     assert not (g.volumes / "web/big.bin").exists(), "a cut upload was published under its name"
