@@ -11,6 +11,7 @@
 #include "fs/layout.hpp"
 #include "gateway/sshd/chroot_parents.hpp"
 #include "gateway/exit_codes.hpp"
+#include "gateway/keys/host_keys.hpp"
 #include "gateway/serve/served_tree.hpp"
 #include "mapping/parse.hpp"
 
@@ -72,6 +73,26 @@ mapping::Problems metrics_file_problems(const Settings& settings) {
   return {{"metrics-file", "", "cannot write " + settings.metrics_file + " in " + folder + ": " + std::strerror(err)}};
 }
 
+// The folders given instead of the state's host keys and besides its
+// authorized keys: read, never written, so they must be there at the start.
+mapping::Problems key_folder_problems(const Settings& settings) {
+  mapping::Problems out;
+  if (!settings.host_keys_dir.empty()) {
+    try {
+      load_host_keys(settings.host_keys_dir);
+    } catch (const ExitError& e) {
+      out.push_back({"host-keys-dir", "", e.what()});
+    }
+  }
+  if (!settings.authorized_keys_dir.empty()) {
+    struct stat st {};
+    const std::string& dir = settings.authorized_keys_dir;
+    const int err = ::stat(dir.c_str(), &st) != 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+    if (err != 0) out.push_back({"authorized-keys-dir", "", "cannot read " + dir + ": " + std::strerror(err)});
+  }
+  return out;
+}
+
 }  // namespace
 
 Preflight preflight(const Settings& settings) {
@@ -86,6 +107,7 @@ Preflight preflight(const Settings& settings) {
   }
   append(p.problems, chroot_parent_problems(settings));
   append(p.problems, metrics_file_problems(settings));
+  append(p.problems, key_folder_problems(settings));
   if (!p.ok()) {
     p.exit_code = exit_code::usage;
     return p;

@@ -17,6 +17,7 @@
 #include "gateway/serve/control_commands.hpp"
 #include "gateway/exit_codes.hpp"
 #include "gateway/json_writer.hpp"
+#include "gateway/keys/host_secret.hpp"
 #include "gateway/keys/key_store.hpp"
 #include "gateway/options/table.hpp"
 #include "mapping/parse.hpp"
@@ -27,7 +28,7 @@ namespace po = boost::program_options;
 namespace gw::gateway {
 namespace {
 
-constexpr std::array<std::string_view, 4> kActions{"add", "list", "remove", "clear"};
+constexpr std::array<std::string_view, 5> kActions{"add", "list", "remove", "clear", "host-secret"};
 constexpr std::string_view kOperand = "keys-operand";
 // Far more than any list of public keys; stops `keys add < /dev/zero`.
 constexpr std::size_t kMaxInputBytes = 1024 * 1024;
@@ -59,7 +60,7 @@ void check_operands(const KeysRequest& r) {
   if (r.action == "add" && n > 1) throw UsageError("keys add takes one FILE at most (or - for standard input)");
   if (r.action == "remove" && n != 1)
     throw UsageError("keys remove takes one FINGERPRINT (SHA256:..., as `gateway keys list` prints it)");
-  if ((r.action == "list" || r.action == "clear") && n != 0)
+  if ((r.action == "list" || r.action == "clear" || r.action == "host-secret") && n != 0)
     throw UsageError("keys " + r.action + " takes no argument ('" + mapping::printable(r.operands.front()) + "')");
 }
 
@@ -163,13 +164,13 @@ KeysRequest take_keys_request(std::vector<std::string>& args) {
   }
   if (args.empty() || args.front().starts_with('-')) {
     if (std::any_of(args.begin(), args.end(), is_action))
-      throw UsageError("keys: the action comes first: gateway keys add|list|remove|clear [options]");
-    throw UsageError("keys: missing action (add, list, remove or clear); see 'gateway keys --help'");
+      throw UsageError("keys: the action comes first: gateway keys add|list|remove|clear|host-secret [options]");
+    throw UsageError("keys: missing action (add, list, remove, clear or host-secret); see 'gateway keys --help'");
   }
   request.action = args.front();
   if (!is_action(request.action)) {
     throw UsageError("unknown keys action '" + mapping::printable(request.action) +
-                     "' (add, list, remove or clear); see 'gateway keys --help'");
+                     "' (add, list, remove, clear or host-secret); see 'gateway keys --help'");
   }
   const po::parsed_options parsed = parse_with_operands({args.begin() + 1, args.end()});
   args.clear();
@@ -182,6 +183,9 @@ KeysRequest take_keys_request(std::vector<std::string>& args) {
       if (!request.user.empty()) throw UsageError("--user given twice; keys changes one user at a time");
       request.user = o.value.front();
     }
+    if (o.string_key == "secret-name" && !o.value.empty()) request.secret_name = o.value.front();
+    if (o.string_key == "namespace" && !o.value.empty()) request.namespace_name = o.value.front();
+    if (o.string_key == "from-state") request.from_state = true;
     args.insert(args.end(), o.original_tokens.begin(), o.original_tokens.end());
   }
   check_operands(request);
@@ -193,13 +197,17 @@ std::string keys_usage() {
          "       gateway keys list [--user USER] [--format text|json] [options]\n"
          "       gateway keys remove --user USER FINGERPRINT [options]\n"
          "       gateway keys clear --user USER [options]\n"
+         "       gateway keys host-secret [--secret-name NAME] [--namespace NS] [--from-state] [options]\n"
          "One OpenSSH public key per line (a .pub file, or `ssh-add -L`): ssh-ed25519, or ssh-rsa of at\n"
          "least 3072 bits, without options. A running `gateway serve` sees a change at the next login.\n"
-         "Users: --users, SFTP_USERS or --config; given none, those of the gateway serving with --state-dir.\n";
+         "Users: --users, SFTP_USERS or --config; given none, those of the gateway serving with --state-dir.\n"
+         "host-secret prints the host keys as a Kubernetes Secret (new ones, or --state-dir's with --from-state)\n"
+         "for --host-keys-dir, so every replica has the same; fingerprints and known_hosts lines go to stderr.\n";
 }
 
 int run_keys(const Settings& settings, std::istream& in, std::ostream& out) {
   const KeysRequest& r = settings.keys;
+  if (r.action == "host-secret") return print_host_secret(settings, out, std::cerr);  // needs no users
   const std::vector<mapping::User> users = configured_users(settings);
   if (r.action == "list") return list(settings, users, out);
   KeyStore store(settings.state_dir, required_user(r), users);

@@ -78,27 +78,38 @@ fs::UniqueFd lock_folder(const std::string& dir) {
   return fd;
 }
 
-HostKey load(const Spec& spec, const std::string& path) {
-  ssh_key raw = nullptr;
-  if (ssh_pki_import_privkey_file(path.c_str(), nullptr, nullptr, nullptr, &raw) != SSH_OK)
-    throw ExitError(exit_code::failure, "cannot read host key " + path);
-  const Key key(raw);
+// The served form of a key: the private key file's text, the public line,
+// the fingerprint.
+HostKey describe(const Spec& spec, ssh_key key, std::string private_text, const std::string& label) {
   HostKey h;
   h.file = spec.file;
-  h.private_key = read_file(path);
+  h.private_key = std::move(private_text);
   char* b64 = nullptr;
-  if (ssh_pki_export_pubkey_base64(key.get(), &b64) != SSH_OK) throw ExitError(exit_code::failure, "bad host key " + path);
-  h.public_line = std::string(ssh_key_type_to_char(ssh_key_type(key.get()))) + " " + b64;
+  if (ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK) throw ExitError(exit_code::failure, "bad host key " + label);
+  h.public_line = std::string(ssh_key_type_to_char(ssh_key_type(key))) + " " + b64;
   ssh_string_free_char(b64);
   unsigned char* hash = nullptr;
   size_t len = 0;
-  if (ssh_get_publickey_hash(key.get(), SSH_PUBLICKEY_HASH_SHA256, &hash, &len) == 0) {
+  if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &len) == 0) {
     char* fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, len);
     h.fingerprint = fp;
     ssh_string_free_char(fp);
     ssh_clean_pubkey_hash(&hash);
   }
   return h;
+}
+
+// `code`: the exit code when the file cannot be read or is no key of the
+// expected type (a given folder is configuration: usage).
+HostKey load(const Spec& spec, const std::string& path, int code = exit_code::failure) {
+  ssh_key raw = nullptr;
+  if (ssh_pki_import_privkey_file(path.c_str(), nullptr, nullptr, nullptr, &raw) != SSH_OK)
+    throw ExitError(code, "cannot read host key " + path);
+  const Key key(raw);
+  if (ssh_key_type(key.get()) != spec.type)
+    throw ExitError(code, path + " is a " + ssh_key_type_to_char(ssh_key_type(key.get())) + " key, not " +
+                              ssh_key_type_to_char(spec.type));
+  return describe(spec, key.get(), read_file(path), path);
 }
 
 }  // namespace
@@ -118,6 +129,34 @@ std::vector<HostKey> ensure_host_keys(const std::string& state_dir) {
       generate(spec, folder.get(), path);
     }
     keys.push_back(load(spec, path));
+  }
+  return keys;
+}
+
+std::vector<HostKey> load_host_keys(const std::string& dir) {
+  std::vector<HostKey> keys;
+  for (const Spec& spec : kSpecs) {
+    const std::string path = dir + "/" + spec.file;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0)
+      throw ExitError(exit_code::usage, "cannot read " + path + ": " + std::strerror(errno));
+    keys.push_back(load(spec, path, exit_code::usage));
+  }
+  return keys;
+}
+
+std::vector<HostKey> generate_host_keys() {
+  std::vector<HostKey> keys;
+  for (const Spec& spec : kSpecs) {
+    ssh_key raw = nullptr;
+    if (ssh_pki_generate(spec.type, spec.bits, &raw) != SSH_OK)
+      throw ExitError(exit_code::failure, std::string("cannot generate host key ") + spec.file);
+    const Key key(raw);
+    char* text = nullptr;
+    if (ssh_pki_export_privkey_base64(key.get(), nullptr, nullptr, nullptr, &text) != SSH_OK)
+      throw ExitError(exit_code::failure, std::string("cannot export host key ") + spec.file);
+    const std::unique_ptr<char, CharFree> hold(text);
+    keys.push_back(describe(spec, key.get(), text, spec.file));
   }
   return keys;
 }

@@ -1,6 +1,7 @@
 #include "gateway/keys/key_store.hpp"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -13,6 +14,7 @@
 #include <optional>
 #include <utility>
 
+#include "fs/sys.hpp"
 #include "fs/unique_fd.hpp"
 #include "gateway/exit_codes.hpp"
 #include "gateway/atomic_file.hpp"
@@ -65,14 +67,8 @@ fs::UniqueFd open_folder_for_change(const std::string& state_dir) {
   return dir;
 }
 
-// The file's text; "" when it does not exist.
-std::string read_keys_file(int dir, const std::string& name, const std::string& label) {
-  // O_NONBLOCK: a FIFO put in place of the file must not hang a reload.
-  const fs::UniqueFd fd(::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-  if (!fd.valid()) {
-    if (errno == ENOENT) return {};
-    io_failure("cannot open " + label, errno);
-  }
+// An opened key file's text, capped.
+std::string read_opened(const fs::UniqueFd& fd, const std::string& label) {
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) io_failure("cannot stat " + label, errno);
   if (!S_ISREG(st.st_mode)) throw ExitError(exit_code::failure, label + " is not a regular file");
@@ -86,6 +82,17 @@ std::string read_keys_file(int dir, const std::string& name, const std::string& 
     text.append(buf, static_cast<std::size_t>(n));
     if (text.size() > kMaxFileBytes) throw ExitError(exit_code::failure, label + " is larger than 1 MiB");
   }
+}
+
+// The file's text; "" when it does not exist.
+std::string read_keys_file(int dir, const std::string& name, const std::string& label) {
+  // O_NONBLOCK: a FIFO put in place of the file must not hang a reload.
+  const fs::UniqueFd fd(::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return {};
+    io_failure("cannot open " + label, errno);
+  }
+  return read_opened(fd, label);
 }
 
 bool contains(const std::vector<AuthorizedKey>& keys, const AuthorizedKey& key) {
@@ -229,8 +236,34 @@ std::vector<AuthorizedKey> load_authorized_keys(const std::string& state_dir, co
   }
 }
 
-std::string render_authorized_keys(const std::string& state_dir, const std::string& user) {
-  return render(load_authorized_keys(state_dir, user));
+std::vector<AuthorizedKey> load_provided_keys(const std::string& dir, const std::string& user) {
+  const std::string label = dir + "/" + user;
+  try {
+    if (!mapping::is_user_name(user)) throw ExitError(exit_code::failure, "not a user name");
+    // The folder itself is trusted configuration; its entries are not
+    // followed out of it.
+    const fs::UniqueFd folder(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!folder.valid()) io_failure("cannot open " + dir, errno);
+    constexpr unsigned long long kBeneath = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+    auto file = fs::sys::openat2(folder.get(), user.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC, kBeneath);
+    if (!file.ok()) {
+      if (file.err == ENOENT) return {};
+      io_failure("cannot open " + label, file.err);
+    }
+    return stored_keys(read_opened(file.value, label), label);
+  } catch (const std::exception& e) {
+    spdlog::error("authorized keys of {}: {}; serving none from {}", mapping::printable(user), e.what(), dir);
+    return {};
+  }
+}
+
+std::string render_authorized_keys(const std::string& state_dir, const std::string& provided_dir,
+                                   const std::string& user) {
+  std::vector<AuthorizedKey> keys = load_authorized_keys(state_dir, user);
+  if (!provided_dir.empty())
+    for (AuthorizedKey& key : load_provided_keys(provided_dir, user))
+      if (!contains(keys, key)) keys.push_back(std::move(key));
+  return render(keys);
 }
 
 }  // namespace gw::gateway

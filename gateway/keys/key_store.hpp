@@ -56,8 +56,18 @@ class KeyStore {
 // means no keys too (fail closed).
 std::vector<AuthorizedKey> load_authorized_keys(const std::string& state_dir, const std::string& user);
 
-// The content of the view's etc/ssh/authorized_keys/<user>: one line per
-// key of load_authorized_keys.
-std::string render_authorized_keys(const std::string& state_dir, const std::string& user);
+// The validated keys of <dir>/<user> in --authorized-keys-dir, a folder the
+// gateway only reads (a Kubernetes ConfigMap or Secret volume). The kubelet
+// projects `<user> -> ..data/<user>` and swaps `..data` on a change, so
+// symlinks are followed, but only beneath the folder (openat2
+// RESOLVE_BENEATH): nothing in it leads outside. Missing or failing: none,
+// as load_authorized_keys.
+std::vector<AuthorizedKey> load_provided_keys(const std::string& dir, const std::string& user);
+
+// What the view serves as etc/ssh/authorized_keys/<user>: the stored keys
+// (`gateway keys`), then those of `provided_dir` (empty: none), each key
+// once, one line per key.
+std::string render_authorized_keys(const std::string& state_dir, const std::string& provided_dir,
+                                   const std::string& user);
 
 }  // namespace gw::gateway

@@ -92,6 +92,17 @@ std::string path_value(const po::variables_map& vm, ValueProblems& problem, cons
   return value;
 }
 
+// A folder the gateway only reads: absolute (made so), or empty when not given.
+std::string input_folder_value(const po::variables_map& vm, ValueProblems& problem, const std::string& key) {
+  if (vm.count(key) == 0) return {};
+  const std::string value = vm[key].as<std::string>();
+  if (value.empty()) {
+    problem(key, key + " must not be empty");
+    return {};
+  }
+  return std::filesystem::absolute(value).lexically_normal();
+}
+
 std::uint16_t port_value(const po::variables_map& vm, ValueProblems& problem) {
   const int port = vm["port"].as<int>();
   if (port < 1 || port > 65535) {
@@ -215,6 +226,8 @@ Settings settings_from(const po::variables_map& vm, const Sources& sources, Comm
   // Absolute: host mode's sshd resolves its accounts through links to it
   // from its own /etc, where a relative path would mean something else.
   if (!s.state_dir.empty() && s.state_dir.front() != '/') s.state_dir = std::filesystem::absolute(s.state_dir);
+  s.authorized_keys_dir = input_folder_value(vm, problem, "authorized-keys-dir");
+  s.host_keys_dir = input_folder_value(vm, problem, "host-keys-dir");
   s.port = port_value(vm, problem);
   s.cache_timeout = seconds_value(vm, problem, "cache-timeout");
   s.log_level = choice_value(vm, problem, "log-level", {"trace", "debug", "info", "warn", "error"}, defaults::log_level);
@@ -244,6 +257,7 @@ Settings settings_from(const po::variables_map& vm, const Sources& sources, Comm
   if (vm.count("sshd-view") != 0) s.sshd_view = vm["sshd-view"].as<std::string>();
   s.sshd_uid = vm["sshd-uid"].as<int>();
   s.sshd_binary = vm["sshd"].as<std::string>();
+  s.drain_timeout = seconds_value(vm, problem, "drain-timeout");
   for (const auto& item : mapping::split_list(vm["sshd-capabilities"].as<std::string>(), "sshd-capabilities"))
     s.sshd_capabilities.push_back(item.text);
   problems.insert(problems.end(), problem.lines().begin(), problem.lines().end());

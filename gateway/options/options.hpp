@@ -24,9 +24,14 @@ bool is_implemented(Command command);
 
 // `gateway keys ACTION [--user USER] [OPERAND]` (keys/command.hpp).
 struct KeysRequest {
-  std::string action;                 // add, list, remove or clear
+  std::string action;                 // add, list, remove, clear or host-secret
   std::string user;                   // --user; empty: every user (list)
   std::vector<std::string> operands;  // add: FILE or -; remove: FINGERPRINT
+  // host-secret: the Secret's name and namespace (empty: none given), and
+  // whether its keys are --state-dir's instead of new ones.
+  std::string secret_name = "sftp-gateway-host-keys";
+  std::string namespace_name;
+  bool from_state = false;
 };
 
 // Upload events (gateway/events/): where the supervisor delivers
@@ -57,6 +62,8 @@ struct Settings {
   mapping::Paths paths;  // --data-dir, --volumes-dir
   std::string mountpoint;
   std::string state_dir;
+  std::string authorized_keys_dir;  // --authorized-keys-dir, absolute; empty: none
+  std::string host_keys_dir;        // --host-keys-dir, absolute; empty: <state_dir>/host_keys
   std::uint16_t port = 0;
   double cache_timeout = 0;  // seconds the kernel may cache attributes and names
   std::string log_level;     // trace, debug, info, warn or error
@@ -84,6 +91,7 @@ struct Settings {
   int sshd_uid = -1;                     // -1: the local sshd account
   std::vector<std::string> sshd_capabilities;
   std::string sshd_binary = "/usr/sbin/sshd";
+  double drain_timeout = 25;             // seconds sessions may go on after SIGTERM
   std::vector<std::string> args;         // the command line (command first), to re-read on reload
 };
 

@@ -43,6 +43,12 @@ po::options_description config_description() {
      "where the view is mounted")
     ("state-dir", po::value<std::string>()->default_value(defaults::state_dir)->value_name("DIR"),
      "the gateway's private state (host keys, authorized keys)")
+    ("authorized-keys-dir", po::value<std::string>()->value_name("DIR"),
+     "read-only folder of authorized keys, one file per user named as the user (e.g. a Kubernetes "
+     "ConfigMap or Secret volume), served with the keys `gateway keys` stores; watched (default: none)")
+    ("host-keys-dir", po::value<std::string>()->value_name("DIR"),
+     "read-only folder holding ssh_host_ed25519_key and ssh_host_rsa_key, used instead of generating "
+     "them into the state folder, so replicas share one host identity (default: none)")
     ("port", po::value<int>()->default_value(defaults::port)->value_name("N"),
      "sshd's TCP port (env SFTP_PORT)")
     ("cache-timeout", po::value<double>()->default_value(defaults::cache_timeout, "1.0")->value_name("SECONDS"),
@@ -100,7 +106,9 @@ po::options_description config_description() {
     ("sshd-capabilities", po::value<std::string>()->default_value(defaults::sshd_capabilities)->value_name("LIST"),
      "host mode: the only capabilities sshd keeps")
     ("sshd", po::value<std::string>()->default_value("/usr/sbin/sshd")->value_name("PATH"),
-     "host mode: the sshd binary");
+     "host mode: the sshd binary")
+    ("drain-timeout", po::value<double>()->default_value(defaults::drain_timeout, "25")->value_name("SECONDS"),
+     "host mode: on SIGTERM, how long running sessions may go on after sshd stops taking new ones");
   return d;
 }
 
@@ -126,7 +134,11 @@ po::options_description command_description(Command command) {
   }
   if (command == Command::keys) {
     general.add_options()
-      ("user", po::value<std::string>()->value_name("USER"), "the user whose keys to change (list: default every user)");
+      ("user", po::value<std::string>()->value_name("USER"), "the user whose keys to change (list: default every user)")
+      ("secret-name", po::value<std::string>()->value_name("NAME"),
+       "host-secret: the Secret's name (default: sftp-gateway-host-keys)")
+      ("namespace", po::value<std::string>()->value_name("NS"), "host-secret: the Secret's namespace (default: none)")
+      ("from-state", po::bool_switch(), "host-secret: the host keys in --state-dir, not new ones");
   }
   po::options_description all(line_length);
   all.add(general).add(config_description());

@@ -16,6 +16,7 @@ inline constexpr const char* data_dir = "/var/lib/sftp-gateway/data";
 inline constexpr const char* volumes_dir = "/var/lib/sftp-gateway/volumes";
 inline constexpr const char* mountpoint = "/run/sftp-gateway/view";
 inline constexpr const char* state_dir = "/var/lib/sftp-gateway/state";
+inline constexpr double drain_timeout = 25;  // below Kubernetes' default grace period of 30 s
 inline constexpr int port = 2000;
 inline constexpr double cache_timeout = 1.0;
 inline constexpr int threads = 8;

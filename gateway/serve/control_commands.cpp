@@ -131,7 +131,7 @@ void status_json(const Settings& s, const Live& l, const mapping::Plan& plan, co
   j.field("reloads", l.state ? l.state->reloads : 0u).field("last_reload", l.state ? l.state->last_reload : "");
   j.key("users").begin_array();
   for (const auto& u : plan.users) {
-    j.begin_object().field("name", u.user.name).field("uid", u.user.uid).field("keys", count_keys(s.state_dir, u.user.name));
+    j.begin_object().field("name", u.user.name).field("uid", u.user.uid).field("keys", count_keys(s.state_dir, s.authorized_keys_dir, u.user.name));
     j.key("mounts").begin_array();
     for (const auto& m : u.mounts)
       j.begin_object().field("name", m.name).field("backing", m.backing)
@@ -157,7 +157,7 @@ void status_text(const Settings& s, const Live& l, const mapping::Plan& plan, co
   else out << "sshd: not managed by the gateway\n";
   if (l.state) out << "reloads: " << l.state->reloads << ", last: " << l.state->last_reload << '\n';
   for (const auto& u : plan.users) {
-    out << "user " << u.user.name << " (uid " << u.user.uid << "): " << count_keys(s.state_dir, u.user.name)
+    out << "user " << u.user.name << " (uid " << u.user.uid << "): " << count_keys(s.state_dir, s.authorized_keys_dir, u.user.name)
         << " key(s), home " << u.home_backing << '\n';
     for (const auto& m : u.mounts)
       out << "  " << m.name << " -> " << m.backing << (m.access == mapping::Access::read_only ? " (ro)" : " (rw)") << '\n';

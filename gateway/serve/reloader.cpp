@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <string_view>
 
 namespace gw::gateway {
 namespace {
@@ -27,6 +28,16 @@ void on_hup(int) {
 }
 
 fs::UniqueFd hup_read;
+
+// A watched file changed: its own name, or the `..data` link a Kubernetes
+// ConfigMap or Secret volume renames into place once the new files are
+// complete (the file itself is a link through it that never changes).
+bool names_file(const struct inotify_event& ev, const std::string& name) {
+  if (name.empty()) return true;  // a watched folder: any change
+  if (ev.len == 0) return false;
+  const std::string_view changed(ev.name);
+  return changed == name || changed == "..data";
+}
 
 void drain(int fd) {
   char buf[64];
@@ -74,7 +85,7 @@ bool Reloader::relevant(const char* buf, long len) const {
   for (long i = 0; i < len;) {
     const auto* ev = reinterpret_cast<const struct inotify_event*>(buf + i);
     for (const auto& [wd, name] : file_watches_)
-      if (ev->wd == wd && (name.empty() || (ev->len && name == ev->name))) return true;
+      if (ev->wd == wd && names_file(*ev, name)) return true;
     i += static_cast<long>(sizeof(struct inotify_event) + ev->len);
   }
   return false;

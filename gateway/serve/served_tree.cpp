@@ -66,7 +66,7 @@ ServeContext make_context(const Settings& s) {
   c.openssh = facts.openssh;
   c.privsep_uid = facts.privsep_uid;
   c.privsep_gid = facts.privsep_gid;
-  c.host_keys = ensure_host_keys(s.state_dir);
+  c.host_keys = s.host_keys_dir.empty() ? ensure_host_keys(s.state_dir) : load_host_keys(s.host_keys_dir);
   return c;
 }
 
@@ -93,6 +93,7 @@ ServedTree build_tree(const Settings& s, const ServeContext& c, fs::View& view, 
   etc.host_keys = c.host_keys;
   etc.users = parsed.model.users;
   etc.state_dir = s.state_dir;
+  etc.keys_dir = s.authorized_keys_dir;
   t.passwd = render_passwd(etc.users, etc.privsep);
   t.group = render_group(etc.users, etc.privsep);
   t.files = render_etc(etc);

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -16,8 +17,9 @@ std::string runtime_path(const std::string& state_dir) { return state_dir + "/ru
 
 }  // namespace
 
-unsigned count_keys(const std::string& state_dir, const std::string& user) {
-  return static_cast<unsigned>(load_authorized_keys(state_dir, user).size());
+unsigned count_keys(const std::string& state_dir, const std::string& provided_dir, const std::string& user) {
+  const std::string text = render_authorized_keys(state_dir, provided_dir, user);  // one line per key
+  return static_cast<unsigned>(std::count(text.begin(), text.end(), '\n'));
 }
 
 void write_runtime(const std::string& state_dir, const RuntimeState& s) {

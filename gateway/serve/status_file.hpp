@@ -29,7 +29,8 @@ pid_t read_sshd_pid(const std::string& state_dir);
 std::string sshd_etc_path(const std::string& state_dir);
 void remove_sshd_pid(const std::string& state_dir);
 
-// The valid keys in <state_dir>/authorized_keys/<user>.
-unsigned count_keys(const std::string& state_dir, const std::string& user);
+// The valid keys the view serves for user: <state_dir>/authorized_keys/<user>
+// and --authorized-keys-dir's (empty: none), each key once.
+unsigned count_keys(const std::string& state_dir, const std::string& provided_dir, const std::string& user);
 
 }  // namespace gw::gateway

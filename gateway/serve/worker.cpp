@@ -110,6 +110,7 @@ class Worker {
     std::vector<std::string> watched{settings_.state_dir + "/authorized_keys"};
     std::filesystem::create_directories(watched[0]);
     if (!settings_.config_file.empty()) watched.push_back(settings_.config_file);
+    if (!settings_.authorized_keys_dir.empty()) watched.push_back(settings_.authorized_keys_dir);
     Reloader reloader([this] { reload(); }, watched);
     spdlog::info("serving {} user(s) at {}", plan_.users.size(), settings_.mountpoint);
     const int rc = session.run(settings_.threads, [&] {

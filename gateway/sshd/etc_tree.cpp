@@ -21,7 +21,7 @@ std::vector<fs::SyntheticFile> render_etc(const EtcInput& in) {
   // is 0644 (0600 would lock sshd out); the view itself lets only root and
   // that user read it.
   for (const auto& u : in.users)
-    files.push_back({"etc/ssh/authorized_keys/" + u.name, render_authorized_keys(in.state_dir, u.name), 0644, u.uid});
+    files.push_back({"etc/ssh/authorized_keys/" + u.name, render_authorized_keys(in.state_dir, in.keys_dir, u.name), 0644, u.uid});
   return files;
 }
 

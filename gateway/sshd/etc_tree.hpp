@@ -19,6 +19,7 @@ struct EtcInput {
   std::vector<HostKey> host_keys;
   std::vector<mapping::User> users;
   std::string state_dir;  // authorized keys live in <state_dir>/authorized_keys/<user>
+  std::string keys_dir;   // --authorized-keys-dir: more keys, read-only; empty: none
 };
 
 std::vector<fs::SyntheticFile> render_etc(const EtcInput& in);

@@ -146,11 +146,11 @@ TEST_CASE("the etc tree gets only keys that still validate", "[keys][store]") {
   gw::test::write_file(state / "authorized_keys/ryan",
                        k.ed25519.pub + "\n" + k.rsa2048.pub + "\ncommand=\"sh\" " + k.rsa3072.pub +
                            "\nnot a key\n\n# comment\n" + k.rsa3072.pub + "\n" + k.ed25519.pub + "\n");
-  CHECK(gw::gateway::render_authorized_keys(state.path().string(), "ryan") ==
+  CHECK(gw::gateway::render_authorized_keys(state.path().string(), "", "ryan") ==
         k.ed25519.pub + "\n" + k.rsa3072.pub + "\n");
   CHECK(KeyStore(state.path().string(), "ryan", users).list().size() == 2);
   // No file: no keys. A symlink or a folder in place of the file: no keys either (fail closed).
-  CHECK(gw::gateway::render_authorized_keys(state.path().string(), "gary").empty());
+  CHECK(gw::gateway::render_authorized_keys(state.path().string(), "", "gary").empty());
   std::filesystem::create_symlink(state / "authorized_keys/ryan", state / "authorized_keys/gary");
   CHECK(gw::gateway::load_authorized_keys(state.path().string(), "gary").empty());
   std::filesystem::create_directory(state / "authorized_keys/alice");
