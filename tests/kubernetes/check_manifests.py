@@ -118,9 +118,24 @@ def check_deployment(where, overlay, docs, p):
     if not labels_match(spec["selector"].get("matchLabels"), pod_labels):
         p.add(where, "the Deployment's selector does not match its pod labels")
     containers = pod.get("containers", [])
-    if [c["name"] for c in containers] != ["gateway"] or pod.get("initContainers"):
+    if [c["name"] for c in containers] != ["gateway"]:
         p.add(where, f"containers {[c['name'] for c in containers]}, expected exactly one, 'gateway'")
         return None
+    # The only other one: volume-owner (overlays/example), which gives new
+    # claims an owner; it may chown and nothing else.
+    for init in pod.get("initContainers") or []:
+        isc = init.get("securityContext", {})
+        if init["name"] != "volume-owner":
+            p.add(where, f"init container {init['name']}: only volume-owner is expected")
+        if isc.get("privileged") is not False or isc.get("allowPrivilegeEscalation") is not False \
+                or isc.get("readOnlyRootFilesystem") is not True:
+            p.add(where, f"init container {init['name']}: privileged, privilege escalation or a writable root")
+        if isc.get("capabilities") != {"drop": ["ALL"], "add": ["CHOWN"]}:
+            p.add(where, f"init container {init['name']}: capabilities {isc.get('capabilities')}, expected CHOWN only")
+        if isc.get("seccompProfile", {}).get("type") != "RuntimeDefault":
+            p.add(where, f"init container {init['name']}: seccompProfile is not RuntimeDefault")
+        if any(not m["mountPath"].startswith("/volumes/") for m in init.get("volumeMounts", [])):
+            p.add(where, f"init container {init['name']}: mounts more than volume claims")
     c = containers[0]
     sc = c.get("securityContext", {})
     psc = pod.get("securityContext", {})
