@@ -11,8 +11,9 @@ claims when replicas share them, and that both kustomize generations (Debian
 12's kubectl 1.20 and a current one) render the same objects.
 
 Usage: check_manifests.py [--kubectl PATH]... [KUSTOMIZATION_DIR...]
-Exit 0 when everything holds, 1 with one line per problem, 77 when no kubectl
-(unless CI=true: then 1).
+Without --kubectl: Debian's kubectl (debian-kubectl) and the one on PATH.
+Exit 0 when everything holds, 1 with one line per problem, 77 when there is
+no kubectl, or (CI=true) 1 when there is no Debian one.
 """
 import argparse
 import json
@@ -340,10 +341,22 @@ def main():
     ap.add_argument("--kubectl", action="append", default=[])
     ap.add_argument("dirs", nargs="*")
     a = ap.parse_args()
-    kubectls = a.kubectl or ([shutil.which("kubectl")] if shutil.which("kubectl") else [])
-    if not kubectls:
-        msg = "no kubectl (scripts/install-deps installs Debian's kubernetes-client)"
-        if os.environ.get("CI") == "true":
+    kubectls = list(a.kubectl)
+    have_debian = bool(a.kubectl)  # given ones are taken as meant
+    if not a.kubectl:
+        # Debian's (kustomize v2.0.3) and the one on PATH, when that is another.
+        debian = subprocess.run([os.path.join(os.path.dirname(os.path.abspath(__file__)), "debian-kubectl")],
+                                capture_output=True, text=True)
+        have_debian = debian.returncode == 0
+        if have_debian:
+            kubectls.append(debian.stdout.strip())
+        on_path = shutil.which("kubectl")
+        if on_path and all(os.path.realpath(on_path) != os.path.realpath(k) for k in kubectls):
+            kubectls.append(on_path)
+    ci = os.environ.get("CI") == "true"
+    if not kubectls or (ci and not have_debian):
+        msg = "no kubectl, or not Debian's (scripts/install-deps installs kubernetes-client)"
+        if ci:
             print(f"FAIL (CI): {msg}", file=sys.stderr)
             return 1
         print(f"SKIP: {msg}", file=sys.stderr)
@@ -379,7 +392,8 @@ def main():
     if p.lines:
         print(f"FAIL: {len(p.lines)} problem(s)", file=sys.stderr)
         return 1
-    print(f"ok: {len(dirs)} kustomization(s) x {len(kubectls)} kubectl(s), {checked} render(s) checked")
+    print(f"ok: {len(dirs)} kustomization(s) x {len(kubectls)} kubectl(s) ({', '.join(kubectls)}), "
+          f"{checked} render(s) checked")
     return 0
 
 
