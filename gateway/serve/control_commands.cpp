@@ -59,7 +59,12 @@ Live look(const Settings& s) {
   Live l;
   l.state = read_runtime(s.state_dir);
   l.running = l.state && alive(l.state->pid);
-  l.view_mounted = mounted(l.state ? l.state->mountpoint : s.mountpoint);
+  const std::string& mountpoint = l.state ? l.state->mountpoint : s.mountpoint;
+  // Also through the worker's own root: a service manager may give the
+  // gateway a mount namespace of its own (systemd's ProtectSystem=), whose
+  // mounts this process does not see.
+  l.view_mounted = mounted(mountpoint) ||
+                   (l.running && mounted("/proc/" + std::to_string(l.state->pid) + "/root" + mountpoint));
   l.sshd_pid = read_sshd_pid(s.state_dir);
   l.sshd_running = alive(l.sshd_pid);
   if (l.sshd_managed())

@@ -21,6 +21,7 @@
 #include "gateway/exit_codes.hpp"
 #include "gateway/logging.hpp"
 #include "gateway/sshd/mount_propagation.hpp"
+#include "gateway/sshd/sessions.hpp"
 #include "gateway/check/preflight.hpp"
 #include "gateway/sshd/supervisor.hpp"
 #include "gateway/serve/status_file.hpp"
@@ -162,21 +163,66 @@ class Supervisor {
     return rc;
   }
 
-  int loop() {
+  static sigset_t handled_signals() {
     sigset_t set;
     sigemptyset(&set);
     for (const int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1}) sigaddset(&set, sig);
+    return set;
+  }
+
+  int loop() {
+    const sigset_t set = handled_signals();
     for (;;) {
       int sig = 0;
       if (::sigwait(&set, &sig) != 0) continue;
       if (sig == SIGTERM || sig == SIGINT) return exit_code::ok;
-      if (sig == SIGHUP && worker_ > 0) ::kill(worker_, SIGHUP);
-      if (sig == SIGUSR1 && worker_ > 0) {
-        spdlog::error("worker {} is hung; killing it", worker_);
-        ::kill(worker_, SIGKILL);
-      }
-      if (sig == SIGCHLD) reap_and_restart();
+      handle(sig);
     }
+  }
+
+  // What the supervisor does for the worker, serving or draining alike.
+  void handle(int sig) {
+    if (sig == SIGHUP && worker_ > 0) ::kill(worker_, SIGHUP);
+    if (sig == SIGUSR1 && worker_ > 0) {
+      spdlog::error("worker {} is hung; killing it", worker_);
+      ::kill(worker_, SIGKILL);
+    }
+    if (sig == SIGCHLD) reap_and_restart();
+  }
+
+  // Host mode's graceful stop (a rolling update, a node drain, systemctl
+  // stop): sshd stops taking logins, running sessions get --drain-timeout
+  // to finish while the view keeps serving them, then what is left is ended.
+  // A second SIGTERM or SIGINT ends the wait.
+  void drain_sessions() {
+    if (!sshd_) return;
+    const std::optional<MountNamespace> ns = sshd_->stop_listening();
+    if (!ns) return;
+    std::size_t left = processes_in(*ns).size();
+    if (left == 0) return;
+    spdlog::info("draining: sshd takes no new logins; waiting up to {} s for {} session process(es)",
+                 settings_.drain_timeout, left);
+    const sigset_t set = handled_signals();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(settings_.drain_timeout);
+    while (left > 0 && std::chrono::steady_clock::now() < deadline) {
+      const struct timespec tick {0, 200'000'000};
+      const int sig = ::sigtimedwait(&set, nullptr, &tick);
+      if (sig == SIGTERM || sig == SIGINT) {
+        spdlog::info("draining: asked again to stop; ending the sessions now");
+        break;
+      }
+      if (sig > 0) handle(sig);
+      left = processes_in(*ns).size();
+    }
+    if (left == 0) {
+      spdlog::info("draining: every session ended");
+      return;
+    }
+    std::string which;
+    for (const pid_t pid : processes_in(*ns)) which += (which.empty() ? "" : ", ") + describe_process(pid);
+    spdlog::warn("draining: ending {} session process(es) still running: {}", left, which);
+    if (const std::size_t refused = end_processes_in(*ns, 2s))
+      spdlog::warn("draining: {} session process(es) could not be signalled (no CAP_KILL); they lose the view", refused);
   }
 
   void reap_and_restart() {
@@ -197,6 +243,7 @@ class Supervisor {
   }
 
   void shutdown() {
+    drain_sessions();
     if (events_) events_->request_stop();  // deliveries in flight end while the rest stops
     if (watchdog_) watchdog_->stop();
     if (sshd_) sshd_->stop();

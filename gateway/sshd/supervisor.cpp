@@ -182,6 +182,14 @@ void SshdSupervisor::supervise() {
   }
 }
 
+std::optional<MountNamespace> SshdSupervisor::stop_listening() {
+  const pid_t pid = pid_.load();
+  // Read before the listener goes: its sessions stay in this namespace.
+  const std::optional<MountNamespace> ns = pid > 0 ? mount_namespace_of(pid) : std::nullopt;
+  stop();
+  return ns;
+}
+
 void SshdSupervisor::stop() {
   if (stopping_.exchange(true)) return;
   wake_.notify_all();

@@ -10,6 +10,9 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include <optional>
+
+#include "gateway/sshd/sessions.hpp"
 
 namespace gw::gateway {
 
@@ -38,6 +41,10 @@ class SshdSupervisor {
   SshdSupervisor& operator=(const SshdSupervisor&) = delete;
 
   void start();      // starts sshd and the thread that restarts it if it dies
+  // Ends the listener (no new logins; sshd leaves running sessions alone)
+  // and stops restarting it. Returns its mount namespace, which its
+  // sessions share (sshd/sessions.hpp); nullopt when none was running.
+  std::optional<MountNamespace> stop_listening();
   void stop();
   pid_t pid() const { return pid_.load(); }
   unsigned restarts() const { return restarts_.load(); }

@@ -168,3 +168,46 @@ TEST_CASE("keys --help shows the actions", "[keys][cli]") {
                           Catch::Contains("--user USER") && Catch::Contains("--state-dir"));
   }
 }
+
+TEST_CASE("keys host-secret: a Secret with both host keys; --from-state takes the state's, unchanged", "[keys][cli]") {
+  const KeysCli cli;
+  // No users needed: it makes or reads host keys only.
+  RunResult r = cli.run({"host-secret", "--secret-name", "gw-keys", "--namespace", "sftp"}, "", {});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("kind: Secret\nmetadata:\n  name: gw-keys\n  namespace: sftp\ntype: Opaque\ndata:\n"
+                                    "  ssh_host_ed25519_key: ") &&
+                        Catch::Contains("\n  ssh_host_rsa_key: "));
+  CHECK_THAT(r.err, Catch::Contains("\nHOST ssh-ed25519 AAAA") && Catch::Contains("\nHOST ssh-rsa AAAA"));
+  CHECK_FALSE(std::filesystem::exists(cli.state));  // nothing written
+  // Two runs, two identities; --from-state repeats the state's.
+  const RunResult again = cli.run({"host-secret"}, "", {});
+  CHECK(again.code == 0);
+  CHECK(words(lines(again.err).at(0)).back() != words(lines(r.err).at(0)).back());
+  std::filesystem::create_directories(cli.state + "/host_keys");
+  for (const std::string key : {"ssh_host_ed25519_key", "ssh_host_rsa_key"}) {
+    const std::string b64 = words(r.out.substr(r.out.find("  " + key + ": ")))[1];
+    const RunResult decoded = gw::test::run_program("/usr/bin/base64", {"-d"}, {}, b64);
+    gw::test::write_file(cli.state + "/host_keys/" + key, decoded.out);
+  }
+  const RunResult from_state = cli.run({"host-secret", "--from-state"}, "", {});
+  CHECK(from_state.code == 0);
+  CHECK(lines(from_state.err).at(0) == lines(r.err).at(0));  // the same fingerprint
+  CHECK(lines(from_state.err).at(1) == lines(r.err).at(1));
+}
+
+TEST_CASE("keys host-secret refuses a bad name and a state without keys, exit 2", "[keys][cli]") {
+  const KeysCli cli;
+  RunResult r = cli.run({"host-secret", "--secret-name", "Host_Keys"}, "", {});
+  CHECK(r.code == 2);
+  CHECK(r.err == "gateway: --secret-name 'Host_Keys' is not a Kubernetes name (lowercase letters, digits, '-' and '.')\n");
+  r = cli.run({"host-secret", "--namespace", "-sftp"}, "", {});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::StartsWith("gateway: --namespace '-sftp' is not a Kubernetes name"));
+  r = cli.run({"host-secret", "--from-state"}, "", {});
+  CHECK(r.code == 2);
+  CHECK(r.err == "gateway: cannot read " + cli.state + "/host_keys/ssh_host_ed25519_key: No such file or directory\n");
+  CHECK(r.out.empty());
+  r = cli.run({"host-secret", "extra"}, "", {});
+  CHECK(r.code == 2);
+}

@@ -282,7 +282,7 @@ TEST_CASE("option errors name their source", "[cli][options]") {
   gw::test::write_file(conf, "# x\nusers = a:1\n\nbogus = 1\n");
   CHECK_THAT(usage_error({"check", "--config", conf}),
              Catch::StartsWith("gateway.conf line 4: unknown key 'bogus' (known keys: users, map, data-dir, "
-                               "volumes-dir, mountpoint, state-dir, port, cache-timeout, log-level"));
+                               "volumes-dir, mountpoint, state-dir, authorized-keys-dir, host-keys-dir, port, cache-timeout, log-level"));
   gw::test::write_file(conf, "format = json\n");  // command line only
   CHECK_THAT(usage_error({"check", "--config", conf}), Catch::StartsWith("gateway.conf line 1: unknown key 'format'"));
   gw::test::write_file(conf, "port = 2\n# c\nport = 3\n");

@@ -13,6 +13,7 @@
 #include "gateway/keys/key_store.hpp"
 #include "support/catch.hpp"
 #include "support/keys_support.hpp"
+#include "support/projected_volume.hpp"
 
 using gw::gateway::AuthorizedKey;
 using gw::gateway::KeyStore;
@@ -156,4 +157,32 @@ TEST_CASE("the etc tree gets only keys that still validate", "[keys][store]") {
   std::filesystem::create_directory(state / "authorized_keys/alice");
   CHECK(gw::gateway::load_authorized_keys(state.path().string(), "alice").empty());
   CHECK(gw::gateway::load_authorized_keys(state / "missing", "ryan").empty());
+}
+
+TEST_CASE("--authorized-keys-dir: the kubelet's projected layout, followed beneath the folder only", "[keys][store]") {
+  const auto& k = test_keys();
+  const TempDir state, outside;
+  std::filesystem::create_directories(state / "authorized_keys");
+  gw::test::write_file(state / "authorized_keys/ryan", k.ed25519.pub + "\n");
+  gw::test::ProjectedVolume provided(state / "provided");
+  provided.publish({{"ryan", k.rsa3072.pub + "\n" + k.ed25519.pub + "\n"}, {"gary", k.ed25519.pub + "\n"}});
+  const std::string dir = provided.path().string();
+  // ryan -> ..data/ryan -> ..<ts>/ryan: followed; the stored key comes first, each key once.
+  CHECK(gw::gateway::render_authorized_keys(state.path().string(), dir, "ryan") ==
+        k.ed25519.pub + "\n" + k.rsa3072.pub + "\n");
+  CHECK(gw::gateway::render_authorized_keys(state.path().string(), dir, "gary") == k.ed25519.pub + "\n");
+  CHECK(gw::gateway::render_authorized_keys(state.path().string(), dir, "alice").empty());
+  // A swap of ..data: the new content, the old gone.
+  provided.publish({{"ryan", k.rsa3072.pub + "\n"}});
+  CHECK(gw::gateway::render_authorized_keys(state.path().string(), dir, "gary").empty());
+  CHECK(gw::gateway::load_provided_keys(dir, "ryan").size() == 1);
+  // Links that lead out of the folder are refused, absolute or relative.
+  gw::test::write_file(outside / "keys", k.ed25519.pub + "\n");
+  std::filesystem::create_symlink(outside / "keys", provided.path() / "alice");
+  std::filesystem::create_symlink(std::filesystem::relative(outside / "keys", provided.path()), provided.path() / "bob");
+  CHECK(gw::gateway::load_provided_keys(dir, "alice").empty());
+  CHECK(gw::gateway::load_provided_keys(dir, "bob").empty());
+  // A name that is no user name never becomes a path.
+  CHECK(gw::gateway::load_provided_keys(dir, "..data").empty());
+  CHECK(gw::gateway::load_provided_keys(state / "missing", "ryan").empty());
 }
