@@ -27,6 +27,7 @@
 #include "gateway/serve/status_file.hpp"
 #include "gateway/serve/metrics_listen.hpp"
 #include "gateway/serve/progress_counter.hpp"
+#include "gateway/serve/service_notify.hpp"
 #include "gateway/serve/watchdog.hpp"
 #include "gateway/serve/worker.hpp"
 
@@ -122,6 +123,7 @@ class Supervisor {
         },
         [&counts] { counts.watchdog_slow.fetch_add(1, std::memory_order_relaxed); });
     watchdog_->start();
+    announce_ready(settings_);  // systemd (Type=notify): logins work from now on
     const int rc = loop();
     shutdown();
     return rc;
@@ -242,6 +244,7 @@ class Supervisor {
   }
 
   void shutdown() {
+    announce_stopping();  // systemd: deactivating, during the drain too
     drain_sessions();
     if (events_) events_->request_stop();  // deliveries in flight end while the rest stops
     if (watchdog_) watchdog_->stop();

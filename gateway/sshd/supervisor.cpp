@@ -35,7 +35,7 @@ using namespace std::chrono_literals;
 // accounts), then every capability outside `keep` leaves the bounding set,
 // so sshd, although uid 0, starts with exactly `keep`.
 [[noreturn]] void exec_sshd(const SshdLaunch& launch, const SshdEtcPlan& etc, const std::vector<int>& keep, cap_t caps,
-                            pid_t parent) {
+                            pid_t parent, char* const* env) {
   // sshd must not outlive a gateway killed with SIGKILL (it would keep the
   // port). The signal follows the forking thread: the supervising thread,
   // which lives as long as sshd is wanted.
@@ -76,9 +76,21 @@ using namespace std::chrono_literals;
     ::_exit(127);
   }
   const char* argv[] = {launch.sshd.c_str(), "-D", "-e", "-f", config.c_str(), nullptr};
-  ::execv(argv[0], const_cast<char* const*>(argv));
+  ::execve(argv[0], const_cast<char* const*>(argv), env);
   ::perror("gateway: exec sshd");
   ::_exit(127);
+}
+
+// The gateway's environment without NOTIFY_SOCKET: under a Type=notify unit
+// Debian's sshd (linked with libsystemd) would say READY=1 itself at every
+// start, before the gateway is ready and as a process systemd does not
+// listen to (NotifyAccess=main: a warning in the journal each time).
+std::vector<char*> sshd_environment() {
+  std::vector<char*> env;
+  for (char** e = environ; *e; ++e)
+    if (std::strncmp(*e, "NOTIFY_SOCKET=", 14) != 0) env.push_back(*e);
+  env.push_back(nullptr);
+  return env;
 }
 
 }  // namespace
@@ -139,9 +151,10 @@ pid_t SshdSupervisor::spawn() {
     cap_set_flag(caps, CAP_PERMITTED, n, list.data(), CAP_SET);
     cap_set_flag(caps, CAP_EFFECTIVE, n, list.data(), CAP_SET);
   }
+  const std::vector<char*> env = sshd_environment();
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
-  if (pid == 0) exec_sshd(launch_, etc, keep_, caps, parent);
+  if (pid == 0) exec_sshd(launch_, etc, keep_, caps, parent, env.data());
   cap_free(caps);
   if (pid < 0) throw ExitError(exit_code::failure, std::string("cannot start sshd: ") + std::strerror(errno));
   std::string names;
