@@ -200,7 +200,7 @@ class Report:
                     row.append(f"{m:.1f} MiB")
                 elif key.startswith("stat"):
                     row.append(f"{m * 1e6:.0f} µs")
-                elif key == "ready-cpu":
+                elif key in ("ready-cpu", "worker-cpu"):
                     row.append(f"{m:.2f} s")
                 else:
                     row.append(secs(m))
