@@ -12,6 +12,11 @@ namespace gw::gateway {
 
 class BuildPhases {
  public:
+  BuildPhases() = default;
+  // Started when this process was (its exec): the first mark then covers
+  // everything before it, parsing the configuration included.
+  static BuildPhases since_exec();
+
   // The time since the previous mark (or since construction) belongs to `phase`.
   void mark(const char* phase);
   // "validate 31.0 ms, plan 4.2 ms, ..., total 190.3 ms; heap 80.1 MiB"

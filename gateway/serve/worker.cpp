@@ -89,7 +89,8 @@ class Worker {
     // worker starts (sshd -V asked for its version) gets it.
     if (settings_.metrics_fd >= 0) ::fcntl(settings_.metrics_fd, F_SETFD, FD_CLOEXEC);
     start_event_spool();
-    BuildPhases phases;
+    BuildPhases phases = BuildPhases::since_exec();
+    phases.mark("exec");  // exec, parsing the configuration, the spool
     context_ = make_context(settings_);
     phases.mark("context");
     for (const auto& k : context_.host_keys) spdlog::info("host key {}: {}", k.file, k.fingerprint);
