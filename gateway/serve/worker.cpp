@@ -195,6 +195,8 @@ class Worker {
       phases.mark("read");
       if (text && *text == config_text_) {
         refresh_keys(phases);
+        view_.rescans().count_now();  // a reload counts the limited folders, changed or not
+        phases.mark("quotas");
       } else {
         Settings fresh = parse_invocation(settings_.args).settings;
         phases.mark("parse");
