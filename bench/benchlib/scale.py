@@ -31,7 +31,7 @@ from .system import make_dir, port_accepts
 
 DEPTH = 8
 # The worker's start phases, as its "build (start):" line names them.
-PHASES = ("context", "validate", "plan", "keys", "etc", "layout", "etc-write", "install", "trim", "total")
+PHASES = ("exec", "context", "validate", "plan", "keys", "etc", "layout", "etc-write", "install", "trim", "total")
 UID_BASE = 100000
 
 
