@@ -290,7 +290,7 @@ struct Builder {
     InodePtr file = served_file(view, names);
     if (file && file->synthetic->mode == (S_IFREG | (f.mode & 0777)) && file->synthetic->only_uid == f.only_uid) {
       // Served now: it changes only once the whole build succeeded.
-      if (file->synthetic->content() != f.content) pending_contents.emplace_back(file, f.content);
+      if (*file->synthetic->content() != f.content) pending_contents.emplace_back(file, f.content);
     } else {
       file = std::make_shared<Inode>();
       file->id = view.inodes().next_id();
@@ -335,7 +335,7 @@ bool refresh_files(const std::vector<SyntheticFile>& files, View& view) {
   }
   std::vector<fuse_ino_t> changed;
   for (const auto& [node, f] : found) {
-    if (node->synthetic->content() == f->content) continue;
+    if (*node->synthetic->content() == f->content) continue;
     node->synthetic->set_content(f->content);
     changed.push_back(node->id);
   }

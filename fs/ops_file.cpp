@@ -85,10 +85,10 @@ namespace {
 int read_synthetic(fuse_req_t req, fuse_ino_t ino, std::size_t size, off_t off) {
   const InodePtr node = view_of(req).inodes().get(ino);
   if (!node || !node->synthetic) return ESTALE;
-  const std::string text = node->synthetic->content();
-  const auto start = std::min(static_cast<std::size_t>(off), text.size());
-  const auto count = std::min(size, text.size() - start);
-  fuse_reply_buf(req, text.data() + start, count);
+  const Synthetic::Text text = node->synthetic->content();
+  const auto start = std::min(static_cast<std::size_t>(off), text->size());
+  const auto count = std::min(size, text->size() - start);
+  fuse_reply_buf(req, text->data() + start, count);
   return 0;
 }
 

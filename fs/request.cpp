@@ -90,7 +90,7 @@ struct stat synthetic_attr(const Inode& node) {
   st.st_mode = s.mode;
   st.st_gid = s.gid;
   st.st_nlink = S_ISDIR(s.mode) ? 2 : 1;
-  st.st_size = S_ISDIR(s.mode) ? 4096 : static_cast<off_t>(s.content().size());
+  st.st_size = S_ISDIR(s.mode) ? 4096 : static_cast<off_t>(s.content()->size());
   st.st_blksize = 4096;
   st.st_blocks = (st.st_size + 511) / 512;
   // uid 0 and no group/other write bits: OpenSSH requires exactly that of

@@ -21,11 +21,16 @@ namespace gw::gateway {
 // The temporary's name is fixed, so a crashed run's leftover is replaced,
 // not piled up: one writer per file at a time (the caller holds a lock, or
 // is the file's only writer).
-void replace_file_at(int dir, const std::string& name, std::string_view content, mode_t mode, const std::string& label);
+// Sync::rename_only skips both fsyncs, for files that are rewritten at
+// every start (the runtime state, sshd's account files): the rename alone
+// keeps readers atomic, and after a crash the next start writes them anew.
+enum class Sync { durable, rename_only };
+void replace_file_at(int dir, const std::string& name, std::string_view content, mode_t mode, const std::string& label,
+                     Sync sync = Sync::durable);
 
 // The same for `path`, whose folder comes from trusted configuration (the
 // state folder): the folder is opened once, a symlink in its place refused,
 // and everything after is relative to it.
-void replace_file(const std::string& path, std::string_view content, mode_t mode);
+void replace_file(const std::string& path, std::string_view content, mode_t mode, Sync sync = Sync::durable);
 
 }  // namespace gw::gateway

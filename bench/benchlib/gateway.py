@@ -79,6 +79,7 @@ class BenchGateway(Gateway):
                              f"{' | '.join(lines[-8:])}; log: {self.log_path}")
         self.worker = self.runtime_pid()
         self.ready_cpu = sum(own_cpu(p) for p in self._pids())
+        self.worker_cpu = own_cpu(self.worker)
         if self.sshd_group:
             self.sshd_group.add(self.sshd_pid())  # sessions fork from it: all counted there
         if self.hostkeys:
@@ -135,6 +136,17 @@ class BenchGateway(Gateway):
     def hwm_mib(self):
         return sum(status_kib(p, "VmHWM") for p in self._pids()) / 1024.0
 
+    def build_line(self, what, since=0, timeout=10):
+        """The worker's phase line for `what` ("start" or "reload"): each
+        phase's seconds, "total", and "heap" (MiB in use, glibc's mallinfo2)."""
+        _, line = self.daemon.wait_line(rf"build \({what}[^)]*\): ", since, timeout)
+        phases, heap = line.split("): ", 1)[1].rsplit("; heap ", 1)
+        out = {"heap": float(heap.split()[0])}
+        for part in phases.split(", "):
+            name, ms, _ = part.rsplit(" ", 2)
+            out[name] = float(ms) / 1000.0
+        return out
+
     def reload(self, timeout=30):
         """Seconds from SIGHUP (to the process an operator signals) until the
         "reloaded" log line arrives."""
@@ -144,6 +156,7 @@ class BenchGateway(Gateway):
         t, line = self.daemon.wait_line(r"reloaded: |reload refused", since, timeout)
         if "refused" in line:
             raise BenchError(f"gateway[{self.name}]: {line}")
+        self.last_reload = self.build_line("reload", since, timeout)
         return t - t0
 
 

@@ -6,9 +6,13 @@ creates every home, is reported on its own), and measured:
 
   ready        spawn until serving (what `gateway status` checks; confirmed with it)
   accept       spawn until sshd accepts TCP connections
-  ready CPU    the gateway's user+sys CPU until ready
+  ready CPU    the gateway's user+sys CPU until ready (and the worker's alone)
+  phases       the worker's own log of its start ("build (start): validate
+               31.0 ms, ...; heap 80.1 MiB"): each build phase, and the heap
+               in use once ready (mallinfo2), which no other load disturbs
   RSS          VmRSS once ready; VmHWM (peak) after the stats and reloads
-  reload       SIGHUP until the "reloaded" log line arrives (median of several)
+  reload       SIGHUP until the "reloaded" log line arrives (median of several);
+               reload-work is the worker's own total from its phase line
   deep stat    latency of stat() on a file 8 folders deep in the first user's
                mapping; with --cache-timeout 0 every call walks the whole path
                through the daemon (~14 LOOKUPs); median and 90th percentile;
@@ -26,6 +30,8 @@ from .results import Sample
 from .system import make_dir, port_accepts
 
 DEPTH = 8
+# The worker's start phases, as its "build (start):" line names them.
+PHASES = ("exec", "context", "validate", "plan", "keys", "etc", "layout", "etc-write", "install", "trim", "total")
 UID_BASE = 100000
 
 
@@ -102,6 +108,11 @@ class ScaleRunner:
             self.add(n, "ready", rep, ready)
             self.add(n, "accept", rep, time.perf_counter() - t0)
             self.add(n, "ready-cpu", rep, gw.ready_cpu)
+            self.add(n, "worker-cpu", rep, gw.worker_cpu)
+            phases = gw.build_line("start")
+            self.add(n, "heap", rep, phases.pop("heap"), "MiB")
+            for name, seconds in phases.items():
+                self.add(n, f"phase-{name}", rep, seconds)
             self.add(n, "rss", rep, gw.rss_mib(), "MiB")
             if not gw.status_ok():
                 raise BenchError(f"gateway status failed for the {n}-user gateway")
@@ -109,11 +120,13 @@ class ScaleRunner:
             self.add(n, "stat", rep, med)
             self.add(n, "stat-p90", rep, p90)
             self.add(n, "stat-native", rep, self.stat_latency(native, self.mode.stat_samples)[0])
-            reloads = []
+            reloads, work = [], []
             for _ in range(self.mode.reloads):
                 reloads.append(gw.reload())
+                work.append(gw.last_reload["total"])
                 time.sleep(0.1)
             self.add(n, "reload", rep, statistics.median(reloads))
+            self.add(n, "reload-work", rep, statistics.median(work))
             self.add(n, "hwm", rep, gw.hwm_mib(), "MiB")
         finally:
             gw.stop()
@@ -145,9 +158,13 @@ SCALE_WORKLOADS = [
     ("ready", "start until serving", "s"),
     ("accept", "start until sshd accepts", "s"),
     ("ready-cpu", "gateway CPU until ready", "s"),
+    ("worker-cpu", "worker CPU until ready", "s"),
     ("rss", "RSS when ready", "MiB"),
+    ("heap", "worker heap when ready (mallinfo2)", "MiB"),
     ("hwm", "peak RSS (after stats, reloads)", "MiB"),
     ("reload", "reload (SIGHUP to log line)", "s"),
+    ("reload-work", "reload, the worker's own time", "s"),
+] + [(f"phase-{p}", f"start phase: {p} (worker's log)", "s") for p in PHASES] + [
     ("stat", "deep stat, median", "s"),
     ("stat-p90", "deep stat, p90", "s"),
     ("stat-native", "same stat on the backing path", "s"),

@@ -64,7 +64,7 @@ MODES = {
         big_bytes=1024 * MiB, files=10000, folders=100, file_bytes=4096, tree_files=0,
         sftp_big_bytes=1024 * MiB, sftp_small_files=2000, sftp_small_bytes=4096,
         parallel_sessions=8, parallel_bytes=128 * MiB, sshfs_tree=True,
-        scale_users=(1, 100, 1000, 10000), stat_samples=2000, reloads=5,
+        scale_users=(1, 100, 1000, 10000, 100000), stat_samples=2000, reloads=5,
         step_timeout=900.0,
         budget_note="the issue's sizes, 5 repetitions",
     ),

@@ -305,6 +305,7 @@ Invocation resolve(Command command, const std::vector<std::string>& args) {
     throw UsageError(std::move(problems));
   }
   invocation.settings.args = args;
+  if (sources.config) invocation.settings.config_text = sources.config->text;
   invocation.settings.args.insert(invocation.settings.args.begin(), std::string(command_name(command)));
   return invocation;
 }

@@ -69,6 +69,10 @@ struct Settings {
   std::string log_level;     // trace, debug, info, warn or error
   Format format = Format::text;
   std::string config_file;   // empty without --config
+  // The config file's bytes these settings were resolved from: everything
+  // else (command line, environment) is fixed for a process's life, so a
+  // reload that reads the same bytes has nothing to re-parse.
+  std::string config_text;
   KeysRequest keys;          // the keys command's action, user and operands
 
   unsigned threads = 0;                  // FUSE worker threads at most

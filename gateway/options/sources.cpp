@@ -93,14 +93,21 @@ std::vector<std::string> value_problems(const Sources& sources, Source which, po
     if (vm.count(o.string_key) != 0 && !vm[o.string_key].defaulted()) return false;
     const po::option_description* d = parsed.description->find_nothrow(o.string_key, false, false, false);
     if (d == nullptr) return false;
-    const std::string prefix = error_prefix(sources, which, o.string_key, n);
-    const std::string key = shown_key(which, o.string_key);
+    bool repeated = false;
     try {
       d->semantic()->parse(built[o.string_key], o.value, true);
       return false;
     } catch (const po::multiple_occurrences&) {
-      problems.push_back(prefix + "option '" + key + "' cannot be specified more than once");
+      repeated = true;
     } catch (const po::error&) {
+    }
+    // Only for a problem: naming the line scans the file's entries, and doing
+    // that for each of 40,000 good lines made parsing quadratic.
+    const std::string prefix = error_prefix(sources, which, o.string_key, n);
+    const std::string key = shown_key(which, o.string_key);
+    if (repeated) {
+      problems.push_back(prefix + "option '" + key + "' cannot be specified more than once");
+    } else {
       std::string value;
       for (const std::string& v : o.value) value += (value.empty() ? "" : " ") + v;
       problems.push_back(prefix + "the argument ('" + mapping::excerpt(value, mapping::kQuotedPart) +

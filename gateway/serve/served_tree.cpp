@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "gateway/sshd/accounts.hpp"
 #include "gateway/sshd/etc_tree.hpp"
 #include "gateway/exit_codes.hpp"
 
@@ -70,7 +71,8 @@ ServeContext make_context(const Settings& s) {
   return c;
 }
 
-ServedTree build_tree(const Settings& s, const ServeContext& c, fs::View& view, const mapping::Plan* current) {
+ServedTree build_tree(const Settings& s, const ServeContext& c, AuthorizedKeysCache& keys, fs::View& view,
+                      BuildPhases& phases, const mapping::Plan* current) {
   ServedTree t;
   const mapping::Parsed parsed = mapping::parse(s.input);
   if (!parsed.ok()) {
@@ -83,25 +85,32 @@ ServedTree build_tree(const Settings& s, const ServeContext& c, fs::View& view, 
     t.exit_code = exit_code::usage;
     return t;
   }
+  phases.mark("validate");
   t.plan = mapping::make_plan(parsed.model, s.paths, s.defaults);
+  phases.mark("plan");
+  keys.scan();
+  phases.mark("keys");
   EtcInput etc;
   etc.sshd.view = s.sshd_view.empty() ? s.mountpoint : s.sshd_view;
   etc.sshd.listen = s.listen;
   etc.sshd.port = s.port;
   etc.sshd.version = c.openssh;
-  etc.privsep = PrivsepAccount{c.privsep_uid, c.privsep_gid};
   etc.host_keys = c.host_keys;
-  etc.users = parsed.model.users;
-  etc.state_dir = s.state_dir;
-  etc.keys_dir = s.authorized_keys_dir;
-  t.passwd = render_passwd(etc.users, etc.privsep);
-  t.group = render_group(etc.users, etc.privsep);
+  etc.users = &parsed.model.users;
+  etc.keys = &keys;
+  const PrivsepAccount privsep{c.privsep_uid, c.privsep_gid};
+  t.passwd = render_passwd(parsed.model.users, privsep);
+  t.group = render_group(parsed.model.users, privsep);
+  etc.passwd = t.passwd;
+  etc.group = t.group;
   t.files = render_etc(etc);
+  phases.mark("etc");
   if (current && *current == t.plan) {
     t.files_only = true;
     return t;
   }
   fs::LayoutResult built = fs::build_layout(t.plan, t.files, view);
+  phases.mark("layout");
   if (!built.ok()) {
     t.problems = std::move(built.problems);
     t.exit_code = exit_code::backing_unusable;

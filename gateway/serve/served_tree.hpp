@@ -8,6 +8,8 @@
 
 #include "fs/layout.hpp"
 #include "gateway/keys/host_keys.hpp"
+#include "gateway/keys/key_cache.hpp"
+#include "gateway/serve/build_phases.hpp"
 #include "gateway/options/options.hpp"
 #include "gateway/sshd/config.hpp"
 
@@ -49,8 +51,9 @@ struct ServeContext {
 // RSA 4096, so serve calls this only for a configuration it will serve).
 ServeContext make_context(const Settings& settings);
 // With `current` (a reload), an unchanged plan skips rebuilding the tree:
-// only the etc/ files are rendered (keys may have changed).
-ServedTree build_tree(const Settings& settings, const ServeContext& context, fs::View& view,
-                      const mapping::Plan* current = nullptr);
+// only the etc/ files are rendered (keys may have changed). `keys` is
+// scanned here; each step's time goes to `phases`.
+ServedTree build_tree(const Settings& settings, const ServeContext& context, AuthorizedKeysCache& keys,
+                      fs::View& view, BuildPhases& phases, const mapping::Plan* current = nullptr);
 
 }  // namespace gw::gateway

@@ -30,7 +30,7 @@ void write_runtime(const std::string& state_dir, const RuntimeState& s) {
   // Readers (`gateway status`, `gateway reload`) never see half a file. The
   // file is advisory: serving goes on when it cannot be written.
   try {
-    replace_file(runtime_path(state_dir), out.str(), 0644);
+    replace_file(runtime_path(state_dir), out.str(), 0644, Sync::rename_only);  // rewritten at every start
   } catch (const std::exception& e) {
     spdlog::error("{}; `gateway status` and `gateway reload` may see an old state", e.what());
   }

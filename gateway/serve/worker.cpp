@@ -11,8 +11,11 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <mutex>
+#include <sstream>
+#include <unordered_set>
 
 #include "fs/identity.hpp"
 #include "fs/layout.hpp"
@@ -26,7 +29,9 @@
 #include "gateway/serve/progress_counter.hpp"
 #include "gateway/serve/quota_status.hpp"
 #include "gateway/serve/reloader.hpp"
+#include "gateway/serve/build_phases.hpp"
 #include "gateway/serve/served_tree.hpp"
+#include "gateway/sshd/etc_tree.hpp"
 #include "gateway/sshd/private_etc.hpp"
 #include "gateway/serve/status_file.hpp"
 #include "mapping/parse.hpp"
@@ -86,15 +91,21 @@ class Worker {
     // worker starts (sshd -V asked for its version) gets it.
     if (settings_.metrics_fd >= 0) ::fcntl(settings_.metrics_fd, F_SETFD, FD_CLOEXEC);
     start_event_spool();
+    BuildPhases phases = BuildPhases::since_exec();
+    phases.mark("exec");  // exec, parsing the configuration, the spool
     context_ = make_context(settings_);
+    phases.mark("context");
     for (const auto& k : context_.host_keys) spdlog::info("host key {}: {}", k.file, k.fingerprint);
-    ServedTree tree = build_tree(settings_, context_, view_);
+    ServedTree tree = build_tree(settings_, context_, keys_, view_, phases);
     if (!tree.problems.empty()) {
       for (const auto& p : tree.problems) std::cerr << p << '\n';
       throw ExitError(tree.exit_code, std::to_string(tree.problems.size()) + " problem(s); nothing was mounted");
     }
-    install(std::move(tree));
+    install(std::move(tree), phases);
+    config_text_ = settings_.config_text;
     ::malloc_trim(0);  // building the tree's temporaries are gone: RSS tracks the live tree
+    phases.mark("trim");
+    spdlog::info("build (start): {}", phases.summary());
     start_metrics();   // before the mount: a metrics file that cannot be written stops the start
     ensure_mountpoint(settings_.mountpoint);
     try {
@@ -147,36 +158,64 @@ class Worker {
                      });
   }
 
-  void install(ServedTree tree) {
-    if (tree.files_only && !fs::refresh_files(tree.files, view_))
-      tree = build_tree(parse_invocation(settings_.args).settings, context_, view_);  // the files' shape changed
+  void install(ServedTree tree, BuildPhases& phases) {
+    if (tree.files_only && !fs::refresh_files(tree.files, view_)) {  // the files' shape changed
+      tree = build_tree(parse_invocation(settings_.args).settings, context_, keys_, view_, phases);
+    }
     if (!tree.problems.empty()) throw std::runtime_error(tree.problems.front());
-    plan_ = tree.plan;
-    if (settings_.run_sshd) {
+    // passwd and group depend on the users alone (sshd's account is fixed).
+    const bool accounts_changed = !accounts_written_ || !same_users(plan_, tree.plan);
+    if (accounts_changed) served_users_ = render_served_users(tree.plan);
+    plan_ = std::move(tree.plan);
+    if (settings_.run_sshd && accounts_changed) {
       // sshd's /etc links to these (sshd/private_etc.hpp): each is replaced whole.
       write_sshd_etc(sshd_etc_path(settings_.state_dir), tree.passwd, tree.group);
+      phases.mark("etc-write");
     }
-    if (!tree.files_only) view_.install(std::move(tree.layout));
-    else view_.rescans().count_now();  // a reload counts the limited folders, rebuilt or not
+    if (!tree.files_only) {
+      view_.install(std::move(tree.layout));
+      rebuilt_ = true;
+    } else {
+      view_.rescans().count_now();  // a reload counts the limited folders, rebuilt or not
+    }
+    phases.mark("install");
+    accounts_written_ = true;
   }
 
   // Re-reads the configuration exactly as at start; on any problem the
-  // served tree stays as it was and the problem is logged.
+  // served tree stays as it was and the problem is logged. The same config
+  // bytes (the command line and environment cannot change) mean the same
+  // tree: only the authorized keys are looked at again.
   void reload() {
     std::lock_guard lock(reload_mu_);
     ++reloads_;
     try {
       const auto start = std::chrono::steady_clock::now();
-      Settings fresh = parse_invocation(settings_.args).settings;
-      ServedTree tree = build_tree(fresh, context_, view_, &plan_);
-      if (!tree.problems.empty()) {
-        for (const auto& p : tree.problems) spdlog::error("reload refused: {}", p);
-        counts_.reloaded(false);
-        publish(tree.problems.front());
-        return;
+      BuildPhases phases;
+      rebuilt_ = false;
+      const std::optional<std::string> text = current_config_text();
+      phases.mark("read");
+      if (text && *text == config_text_) {
+        refresh_keys(phases);
+        view_.rescans().count_now();  // a reload counts the limited folders, changed or not
+        phases.mark("quotas");
+      } else {
+        Settings fresh = parse_invocation(settings_.args).settings;
+        phases.mark("parse");
+        ServedTree tree = build_tree(fresh, context_, keys_, view_, phases, &plan_);
+        if (!tree.problems.empty()) {
+          for (const auto& p : tree.problems) spdlog::error("reload refused: {}", p);
+          counts_.reloaded(false);
+          publish(tree.problems.front());
+          return;
+        }
+        install(std::move(tree), phases);
+        config_text_ = std::move(fresh.config_text);
+        // The old tree is gone: give its memory back, so RSS tracks the live tree.
+        if (rebuilt_) ::malloc_trim(0);
+        phases.mark("trim");
       }
-      install(std::move(tree));
-      ::malloc_trim(0);  // the old tree is gone: give its memory back, so RSS tracks the live tree
+      spdlog::info("build (reload {}): {}", reloads_, phases.summary());
       const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
       spdlog::info("reloaded: {} user(s) in {} ms", plan_.users.size(), ms.count());
       counts_.reloaded(true);
@@ -188,17 +227,53 @@ class Worker {
     }
   }
 
+  // The config file's bytes now; nullopt when it cannot be read (the full
+  // path then reports why). Without --config there is nothing to re-read.
+  std::optional<std::string> current_config_text() const {
+    if (settings_.config_file.empty()) return std::string();
+    std::ifstream in(settings_.config_file, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) return std::nullopt;
+    return std::move(text).str();
+  }
+
+  // An unchanged configuration: the served etc/ssh/authorized_keys/<user>
+  // files of the users whose key files changed get their new text.
+  void refresh_keys(BuildPhases& phases) {
+    const std::vector<std::string> changed = keys_.scan();
+    phases.mark("keys");
+    if (changed.empty()) return;
+    const std::unordered_set<std::string> names(changed.begin(), changed.end());
+    std::vector<fs::SyntheticFile> files;
+    for (const mapping::UserPlan& u : plan_.users)
+      if (names.contains(u.user.name)) files.push_back(authorized_keys_file(u.user, keys_.text(u.user.name)));
+    if (!fs::refresh_files(files, view_)) throw std::runtime_error("the served authorized keys are not where expected");
+    phases.mark("refresh");
+  }
+
+  static bool same_users(const mapping::Plan& a, const mapping::Plan& b) {
+    return std::equal(a.users.begin(), a.users.end(), b.users.begin(), b.users.end(),
+                      [](const mapping::UserPlan& x, const mapping::UserPlan& y) { return x.user == y.user; });
+  }
+
+  // The served users, as `--users` takes them: `gateway keys` run without
+  // users takes them from the runtime file.
+  static std::string render_served_users(const mapping::Plan& plan) {
+    std::vector<mapping::User> users;
+    users.reserve(plan.users.size());
+    for (const mapping::UserPlan& u : plan.users) users.push_back(u.user);
+    return mapping::render_users(users);
+  }
+
   void publish(const std::string& last) {
     RuntimeState s;
     s.pid = ::getpid();
     s.reloads = reloads_;
     s.last_reload = last;
     s.mountpoint = settings_.mountpoint;
-    // The served users (a refused reload keeps the old ones): `gateway keys`
-    // run without users takes them from here.
-    std::vector<mapping::User> users;
-    for (const mapping::UserPlan& u : plan_.users) users.push_back(u.user);
-    s.users = mapping::render_users(users);
+    s.users = served_users_;  // a refused reload keeps the old ones
     write_runtime(settings_.state_dir, s);
   }
 
@@ -210,7 +285,12 @@ class Worker {
   WorkerCounts counts_;
   std::optional<MetricsService> metrics_;    // after view_ and counts_: stops before they go
   ServeContext context_;
+  AuthorizedKeysCache keys_{settings_.state_dir, settings_.authorized_keys_dir};
   mapping::Plan plan_;
+  std::string config_text_;   // the config file's bytes the served tree was built from
+  std::string served_users_;  // plan_'s users as the runtime file lists them
+  bool accounts_written_ = false;
+  bool rebuilt_ = false;      // the last install replaced the layout
   std::mutex reload_mu_;  // one reload at a time
   unsigned reloads_ = 0;
 };

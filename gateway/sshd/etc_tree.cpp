@@ -1,11 +1,10 @@
 #include "gateway/sshd/etc_tree.hpp"
 
-#include "gateway/keys/key_store.hpp"
-
 namespace gw::gateway {
 
 std::vector<fs::SyntheticFile> render_etc(const EtcInput& in) {
   std::vector<fs::SyntheticFile> files;
+  files.reserve(2 * in.host_keys.size() + 3 + in.users->size());
   SshdConfigInput sshd = in.sshd;
   sshd.host_keys.clear();
   for (const auto& k : in.host_keys) {
@@ -15,14 +14,14 @@ std::vector<fs::SyntheticFile> render_etc(const EtcInput& in) {
     files.push_back({"etc/ssh/" + k.file + ".pub", k.public_line + "\n", 0644, 0});
   }
   files.push_back({"etc/ssh/sshd_config", render_sshd_config(sshd), 0644, 0});
-  files.push_back({"etc/passwd", render_passwd(in.users, in.privsep), 0644, 0});
-  files.push_back({"etc/group", render_group(in.users, in.privsep), 0644, 0});
-  // sshd reads a user's keys after switching to that user's uid, so the mode
-  // is 0644 (0600 would lock sshd out); the view itself lets only root and
-  // that user read it.
-  for (const auto& u : in.users)
-    files.push_back({"etc/ssh/authorized_keys/" + u.name, render_authorized_keys(in.state_dir, in.keys_dir, u.name), 0644, u.uid});
+  files.push_back({"etc/passwd", in.passwd, 0644, 0});
+  files.push_back({"etc/group", in.group, 0644, 0});
+  for (const auto& u : *in.users) files.push_back(authorized_keys_file(u, in.keys->text(u.name)));
   return files;
+}
+
+fs::SyntheticFile authorized_keys_file(const mapping::User& user, std::string text) {
+  return {"etc/ssh/authorized_keys/" + user.name, std::move(text), 0644, user.uid};
 }
 
 }  // namespace gw::gateway

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "fs/layout.hpp"
-#include "gateway/sshd/accounts.hpp"
 #include "gateway/keys/host_keys.hpp"
+#include "gateway/keys/key_cache.hpp"
 #include "gateway/sshd/config.hpp"
 #include "mapping/model.hpp"
 
@@ -15,13 +15,17 @@ namespace gw::gateway {
 
 struct EtcInput {
   SshdConfigInput sshd;
-  PrivsepAccount privsep;
   std::vector<HostKey> host_keys;
-  std::vector<mapping::User> users;
-  std::string state_dir;  // authorized keys live in <state_dir>/authorized_keys/<user>
-  std::string keys_dir;   // --authorized-keys-dir: more keys, read-only; empty: none
+  const std::vector<mapping::User>* users = nullptr;
+  std::string passwd, group;                 // rendered once, by the caller (sshd/accounts.hpp)
+  const AuthorizedKeysCache* keys = nullptr;  // scanned by the caller
 };
 
 std::vector<fs::SyntheticFile> render_etc(const EtcInput& in);
+
+// etc/ssh/authorized_keys/<user>: sshd reads a user's keys after switching
+// to that user's uid, so the mode is 0644 (0600 would lock sshd out); the
+// view itself lets only root and that user read it.
+fs::SyntheticFile authorized_keys_file(const mapping::User& user, std::string text);
 
 }  // namespace gw::gateway

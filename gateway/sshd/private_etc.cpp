@@ -48,7 +48,9 @@ void write_sshd_etc(const std::string& dir, const std::string& passwd, const std
                {"group", group, 0644},
                {"passwd", passwd, 0644}};
   static_assert(std::size(files) == kGatewayEtcNames.size(), "every name sshd takes from the gateway is written");
-  for (const auto& f : files) replace_file_at(folder.value.get(), f.name, f.text, f.mode, dir + "/" + f.name);
+  // Rewritten at every start: the rename keeps readers atomic, no fsync needed.
+  for (const auto& f : files)
+    replace_file_at(folder.value.get(), f.name, f.text, f.mode, dir + "/" + f.name, Sync::rename_only);
 }
 
 SshdEtcPlan plan_sshd_etc(const std::string& gateway_etc) {

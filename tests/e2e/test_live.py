@@ -195,3 +195,62 @@ def test_keys_take_the_users_of_the_running_gateway(gw_factory, keys):
     assert (r.returncode, r.stderr) == (2, "gateway: no users given (--users, SFTP_USERS or --config) and no gateway "
                                            f"is serving with state folder {g.state}\n"), r
     assert (g.state / "authorized_keys" / "carol").read_text().startswith("ssh-ed25519 ")
+
+
+def test_an_unchanged_reload_rewrites_nothing_and_still_sees_key_edits(gw_factory, keys):
+    """A reload with the config file unchanged leaves sshd's account files
+    alone (same inode, same mtime), yet a key file edited in place, with the
+    same size and its mtime put back, is served anew: the keys are cached by
+    inode, size, mtime and ctime, and the kernel always moves ctime."""
+    layout = Layout(users={"ryan": 1000, "gary": 1001}, maps=["web:ryan:web"], volumes={"web": WEB_OWNER})
+    g = gw_factory(layout, "unchanged", {"ryan": [pub(keys["ryan_ed25519"])]})
+    etc = g.state / "sshd-etc"
+    names = ["passwd", "group", "shadow", "gshadow", "nsswitch.conf"]
+
+    def identities():
+        return {n: (os.stat(etc / n).st_ino, os.stat(etc / n).st_mtime_ns) for n in names}
+
+    before = identities()
+    for _ in range(2):
+        n = int(g.runtime()["reloads"])
+        g.proc.send_signal(1)
+        assert wait_reloads(g, n)["last_reload"] == "ok", g.log_tail()
+    assert identities() == before, "an unchanged reload rewrote sshd's account files"
+
+    # gary's key, by hand; read once by a reload after its ctime has aged
+    # past the cache's 2 s "racily clean" window.
+    served = g.view / "etc" / "ssh" / "authorized_keys" / "gary"
+    stored = g.state / "authorized_keys" / "gary"
+
+    def key_line(name, width):
+        kind, blob = pub(keys[name]).read_text().split()[:2]
+        line = f"{kind} {blob} "
+        return line + "x" * (width - len(line) - 1) + "\n"
+
+    first, second = key_line("gary_ed25519", 120), key_line("carol_ed25519", 120)
+    assert len(first) == len(second) and first != second
+    stored.write_text(first)
+    deadline = time.monotonic() + DEADLINE
+    while served.read_text() != first and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert served.read_text() == first, g.log_tail()
+    time.sleep(2.5)
+    n = int(g.runtime()["reloads"])
+    g.proc.send_signal(1)
+    wait_reloads(g, n)
+
+    # In place: same inode, same size, the old mtime restored.
+    st = os.stat(stored)
+    with open(stored, "r+") as f:
+        f.write(second)
+    os.utime(stored, ns=(st.st_atime_ns, st.st_mtime_ns))
+    after = os.stat(stored)
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (st.st_ino, st.st_size, st.st_mtime_ns)
+    n = int(g.runtime()["reloads"])
+    g.proc.send_signal(1)
+    wait_reloads(g, n)
+    deadline = time.monotonic() + DEADLINE
+    while served.read_text() != second and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert served.read_text() == second, "an in-place key edit with the same size and mtime was not served"
+    assert identities() == before, "a key change rewrote sshd's account files"

@@ -53,17 +53,20 @@ std::vector<std::string> MountedView::args(const ViewSpec& spec) const {
   for (const auto& u : spec.users) users += (users.empty() ? "" : ",") + u.spec();
   std::string maps;
   for (const auto& m : spec.maps) maps += (maps.empty() ? "" : ",") + m;
-  std::vector<std::string> a{"serve", "--users", users, "--data-dir", tree_ / "data", "--volumes-dir",
+  std::vector<std::string> a{"serve", "--data-dir", tree_ / "data", "--volumes-dir",
                              tree_ / "volumes", "--mountpoint", mountpoint(), "--state-dir", shared_state_dir(),
                              "--log-level", "debug"};
+  if (!users.empty()) a.insert(a.end(), {"--users", users});
+  if (!spec.config_text.empty()) a.insert(a.end(), {"--config", config_path()});
   if (!maps.empty()) a.insert(a.end(), {"--map", maps});
   a.insert(a.end(), spec.extra.begin(), spec.extra.end());
   return a;
 }
 
 void MountedView::start(const ViewSpec& spec) {
+  if (!spec.config_text.empty()) write_file(config_path(), spec.config_text, 0, 0);
   process_ = std::make_unique<GatewayProcess>(args(spec), log_path(), spec.fd_limit);
-  const std::string problem = process_->wait_mounted(mountpoint());
+  const std::string problem = process_->wait_mounted(mountpoint(), spec.mount_timeout);
   INFO(process_->log());
   REQUIRE(problem == "");
 }

@@ -39,6 +39,11 @@ struct ViewSpec {
   std::vector<std::string> maps;         // --map items, e.g. "web:ann:web:ro"
   std::vector<std::string> extra{};      // more options, e.g. {"--cache-timeout", "0"}
   unsigned long fd_limit = 0;            // non-zero: the gateway's hard RLIMIT_NOFILE
+  // Non-empty: written to <tmp>/gateway.conf and given as --config (for
+  // 100,000 users: a --users argument that long exceeds MAX_ARG_STRLEN);
+  // `users` is then left empty.
+  std::string config_text{};
+  double mount_timeout = 30;             // seconds start() waits for the mount
 };
 
 class MountedView {
@@ -72,6 +77,7 @@ class MountedView {
   std::string backing_home(const TestUser& u) const { return tree_ / ("data/" + u.name); }
   std::string volume(const std::string& name) const { return tree_ / ("volumes/" + name); }
   std::string log_path() const { return tree_ / "gateway.log"; }
+  std::string config_path() const { return tree_ / "gateway.conf"; }
   // The --state-dir of every gateway of this run (shared: see the .cpp).
   static std::string state_dir();
 
