@@ -45,7 +45,7 @@ for n in last["nodes"]:
 
 }  // namespace
 
-TEST_CASE("check takes 100,000 users from one config file", "[cli][check][scale]") {
+TEST_CASE("check takes 100,000 users from one config file", "[cli][check][scale][100k]") {
   gw::test::require_root();
   gw::test::require_sshd();
   const TempDir dir;

@@ -164,7 +164,7 @@ const char* const kKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPGM4QHmJcezdKQe5v
 
 // Correctness at 100,000 users; the figures are the benchmark's (bench/run
 // --full, scale group). The start is bounded generously, not asserted.
-TEST_CASE("100,000 users: every tree, passwd and group, a key, and a reload that removes one", "[scale]") {
+TEST_CASE("100,000 users: every tree, passwd and group, a key, and a reload that removes one", "[scale][100k]") {
   MountedView v;
   for (const int i : {0, kManyUsers / 2, kManyUsers - 1}) v.add_volume("web" + std::to_string(i));
   // The homes on a tmpfs: making and removing 100,000 folders on this
