@@ -95,12 +95,13 @@ mapping::Problems key_folder_problems(const Settings& settings) {
 
 }  // namespace
 
-Preflight preflight(const Settings& settings) {
+Preflight preflight(const Settings& settings, Judge judge) {
   Preflight p;
   const mapping::Parsed parsed = mapping::parse(settings.input);
   p.problems = parsed.problems;
   try {
     const SshdFacts sshd = sshd_facts(settings);
+    p.openssh = sshd.openssh;
     if (parsed.ok()) append(p.problems, privsep_problems(parsed.model.users, sshd.privsep_uid));
   } catch (const UsageError& e) {
     p.problems.push_back({"", "", e.what()});
@@ -112,6 +113,7 @@ Preflight preflight(const Settings& settings) {
     p.exit_code = exit_code::usage;
     return p;
   }
+  if (judge == Judge::configuration_only) return p;
   p.plan = mapping::make_plan(parsed.model, settings.paths, settings.defaults);
   p.problems = folder_problems(p.plan, settings.paths);
   p.exit_code = p.ok() ? exit_code::ok : exit_code::backing_unusable;

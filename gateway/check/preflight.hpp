@@ -4,7 +4,10 @@
 // worker. Reads the disk, writes nothing.
 #pragma once
 
+#include <optional>
+
 #include "gateway/options/options.hpp"
+#include "gateway/sshd/config.hpp"
 #include "mapping/plan.hpp"
 #include "mapping/problem.hpp"
 
@@ -17,10 +20,15 @@ struct Preflight {
   // (exit 3).
   mapping::Problems problems;
   int exit_code = 0;   // exit_code::ok, usage or backing_unusable
-  mapping::Plan plan;  // the plan, when the configuration is valid
+  std::optional<OpensshVersion> openssh;  // sshd's version, once found
+  mapping::Plan plan;  // the plan, when the configuration is valid and the folders were judged
   bool ok() const { return problems.empty(); }
 };
 
-Preflight preflight(const Settings& settings);
+// The backing folders are judged (`all`) or left to the one who opens them
+// anyway (`configuration_only`: serve's worker, which opens each folder once
+// while building the view and refuses the same way, exit 3).
+enum class Judge { all, configuration_only };
+Preflight preflight(const Settings& settings, Judge judge = Judge::all);
 
 }  // namespace gw::gateway

@@ -133,6 +133,14 @@ std::vector<HostKey> ensure_host_keys(const std::string& state_dir) {
   return keys;
 }
 
+bool host_keys_missing(const std::string& state_dir) {
+  for (const Spec& spec : kSpecs) {
+    const std::string path = state_dir + "/host_keys/" + spec.file;
+    if (::access(path.c_str(), F_OK) != 0) return true;
+  }
+  return false;
+}
+
 std::vector<HostKey> load_host_keys(const std::string& dir) {
   std::vector<HostKey> keys;
   for (const Spec& spec : kSpecs) {

@@ -19,6 +19,10 @@ struct HostKey {
 // generating what is missing (ed25519, RSA 4096). Throws ExitError on failure.
 std::vector<HostKey> ensure_host_keys(const std::string& state_dir);
 
+// Whether ensure_host_keys would generate a key (one is missing, or the
+// folder cannot be looked at): serve judges the backing folders before that.
+bool host_keys_missing(const std::string& state_dir);
+
 // --host-keys-dir: the same two files in a folder the gateway only reads (a
 // Kubernetes Secret volume shared by every replica), both required, never
 // generated. ExitError(usage) names a missing or bad one.

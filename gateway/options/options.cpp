@@ -246,6 +246,7 @@ Settings settings_from(const po::variables_map& vm, const Sources& sources, Comm
   if (vm.count("worker-fd") != 0) s.worker_fd = vm["worker-fd"].as<int>();
   if (vm.count("progress-fd") != 0) s.progress_fd = vm["progress-fd"].as<int>();
   if (vm.count("metrics-fd") != 0) s.metrics_fd = vm["metrics-fd"].as<int>();
+  if (vm.count("sshd-version-found") != 0) s.sshd_version_found = vm["sshd-version-found"].as<std::string>();
   // The secret is read, the command and its user looked up, where they are
   // used: by check, and by serve's supervisor (never by the FUSE worker).
   const bool resolve = command == Command::check || (command == Command::serve && s.worker_fd < 0);

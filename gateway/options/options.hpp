@@ -79,6 +79,7 @@ struct Settings {
   std::size_t open_files_per_user = 0;   // open files and folders per user (the worker may lower it)
   int worker_fd = -1;                    // >= 0: this process is a supervised FUSE worker
   int progress_fd = -1;                  // the worker's served-request counter (memfd), or -1
+  std::string sshd_version_found;        // the worker: what `sshd -V` told the supervisor ("9.2"), or empty
   std::string audit_log = "-";           // file, "-" (stdout) or "off"
   mapping::Defaults defaults;            // --home-quota, --home-files, --umask, --event-kinds
   double quota_rescan = 300;             // seconds between counts of a limited folder; 0: only at start and reload

@@ -125,7 +125,9 @@ po::options_description command_description(Command command) {
       ("progress-fd", po::value<int>()->default_value(-1)->value_name("FD"),
        "internal: the worker counts the requests it served in this shared memory (for the watchdog)")
       ("metrics-fd", po::value<int>()->default_value(-1)->value_name("FD"),
-       "internal: the worker serves metrics on this listening socket (bound for --metrics-listen)");
+       "internal: the worker serves metrics on this listening socket (bound for --metrics-listen)")
+      ("sshd-version-found", po::value<std::string>()->value_name("X.Y"),
+       "internal: the OpenSSH version the supervisor asked sshd for (the worker does not ask again)");
   }
   if (command == Command::check || command == Command::status || command == Command::keys) {
     general.add_options()

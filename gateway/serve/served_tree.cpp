@@ -29,6 +29,8 @@ OpensshVersion openssh_version(const Settings& s) {
       throw UsageError("openssh-version: '" + s.openssh_version + "' is not a version like 9.2");
     return v;
   }
+  // The supervisor asked already: a worker (and every restart) need not.
+  if (!s.sshd_version_found.empty() && parse_openssh_version(s.sshd_version_found, &v)) return v;
   // `sshd -V` prints e.g. "OpenSSH_9.2p1 Debian-2+deb12u3, OpenSSL 3.0.x".
   if (!parse_openssh_version(command_output(s.sshd_binary + " -V 2>&1"), &v))
     throw UsageError("openssh-version: cannot ask " + s.sshd_binary + " for its version; pass --openssh-version X.Y");

@@ -66,12 +66,29 @@ TEST_CASE("an unusable backing folder exits 3 and mounts nothing", "[startup]") 
       {{ann}, {"linked:ann:web"}},     // a volume folder that is a symlink
       {{ann}, {"missing:ann:web"}},    // no such volume
   };
+  // The shared state folder has its host keys (an earlier start made them):
+  // serve's supervisor leaves the folders to the worker, which opens each one
+  // once while building the view and must refuse as check does, before it
+  // mounts; in host mode the supervisor's bind mount goes too, and no sshd.
   for (const auto& spec : bad) {
-    INFO(spec.maps.back());
-    const int code = run_gateway(v.args(spec), v.log_path());
-    INFO(read_file(v.log_path()));
-    CHECK(code == 3);
-    CHECK_FALSE(is_fuse(v.mountpoint()));
+    std::vector<std::string> checked_args = v.args(spec);
+    checked_args.front() = "check";
+    const int checked = run_gateway(checked_args, v.log_path());
+    const std::string check_lines = read_file(v.log_path());
+    REQUIRE(checked == 3);
+    for (const bool host_mode : {false, true}) {
+      INFO(spec.maps.back() << (host_mode ? " (host mode)" : ""));
+      std::vector<std::string> a = v.args(spec);
+      if (host_mode) a.insert(a.end(), {"--run-sshd", "--listen", "127.0.0.1", "--port", std::to_string(free_port())});
+      const int code = run_gateway(a, v.log_path());
+      const std::string log = read_file(v.log_path());
+      INFO(log);
+      CHECK(code == 3);
+      CHECK(log.find(check_lines) != std::string::npos);  // check's lines, word for word
+      CHECK_FALSE(is_fuse(v.mountpoint()));
+      CHECK_FALSE(is_mount_point(v.mountpoint()));
+      CHECK_FALSE(exists(MountedView::state_dir() + "/sshd.pid"));
+    }
   }
   CHECK_FALSE(exists(v.backing_home(ann)));  // nothing written either
   // With owner= the root-owned folder is served.
