@@ -100,7 +100,6 @@ struct Builder {
   std::map<std::string, InodePtr> roots;
   std::map<std::string, UserTree> users;
   UserTree* building = nullptr;  // the user tree being built, collecting its inodes
-  std::vector<InodePtr> built;   // mapping roots new in this build (not reused)
 
   void problem(const std::string& label, const std::string& what) { result.problems.push_back(label + ": " + what); }
 
@@ -157,7 +156,6 @@ struct Builder {
     if (node->handle.empty()) node->pinned = std::make_shared<const BackingFd>(std::move(*fd));
     node->is_root = true;
     node->set_place(nullptr, view_path);
-    built.push_back(node);
     return keep(sig, node);
   }
 
@@ -361,10 +359,17 @@ LayoutResult build_layout(const mapping::Plan& plan, const std::vector<Synthetic
   }
   for (auto& [home, mounts] : b.pending_mounts) home->set_mounts(std::move(mounts));
   for (auto& [file, content] : b.pending_contents) file->synthetic->set_content(std::move(content));
-  sweep_left_behind(view, b.built);  // once per mapping, when it is built (in the background)
   b.result.layout.roots = std::make_shared<const std::map<std::string, InodePtr>>(std::move(b.roots));
   b.result.layout.users = std::make_shared<const std::map<std::string, UserTree>>(std::move(b.users));
-  apply_quotas(view, *b.result.layout.users);  // after the sweep: counts see no dead worker's temporaries
+  // A root whose folder is counted against a limit is swept now, before the
+  // count (which must not see a dead worker's temporaries); the others on
+  // their first lookup (fs/upload_sweep.hpp).
+  apply_quotas(view, *b.result.layout.users, [&] {
+    std::vector<InodePtr> counted;  // kept roots too: one never looked up is not swept yet
+    for (const auto& [sig, node] : *b.result.layout.roots)
+      if (node->mapping->quotas()) counted.push_back(node);
+    sweep_left_behind(view, std::move(counted));
+  });
   return std::move(b.result);
 }
 

@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -44,6 +45,9 @@ struct MappingRoot {
   std::string view_path;
   // The kinds of event it reports (the rule's events=, else --event-kinds).
   mapping::EventKinds events = mapping::kAllEventKinds;
+  // Set by whoever sweeps its tree for a dead worker's temporaries, once
+  // (fs/upload_sweep.hpp: at the build, or on the root's first lookup).
+  mutable std::atomic<bool> sweep_claimed{false};
 
   // The limits of the folder and of those around and inside it (fs/quota.hpp),
   // set by every build: a reload may change them for a root it keeps.

@@ -71,7 +71,8 @@ std::vector<Served> served_roots(const std::map<std::string, UserTree>& users,
 
 }  // namespace
 
-void apply_quotas(View& view, const std::map<std::string, UserTree>& users) {
+void apply_quotas(View& view, const std::map<std::string, UserTree>& users,
+                  const std::function<void()>& before_counting) {
   std::map<std::string, Limited> limited;
   const std::vector<Served> roots = served_roots(users, &limited);
   if (limited.empty() && !view.quotas().any()) return;  // nothing limited, before or now
@@ -104,6 +105,7 @@ void apply_quotas(View& view, const std::map<std::string, UserTree>& users) {
     s.root->mapping->set_quotas(scope->chain.empty() && scope->inside.empty() ? nullptr : std::move(scope));
   }
   view.quotas().install(std::move(folders));
+  if (before_counting) before_counting();
   count_folders(view, counts);
   view.rescans().set(view, view.quota_rescan(), std::move(counts));
 }

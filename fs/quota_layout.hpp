@@ -4,6 +4,7 @@
 // no limit.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -11,6 +12,10 @@
 
 namespace gw::fs {
 
-void apply_quotas(View& view, const std::map<std::string, UserTree>& users);
+// `before_counting` runs once the roots have their limits, before any count
+// is posted to the background thread (the build sweeps the limited roots
+// there first).
+void apply_quotas(View& view, const std::map<std::string, UserTree>& users,
+                  const std::function<void()>& before_counting = {});
 
 }  // namespace gw::fs

@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "fs/upload_sweep.hpp"
+
 namespace gw::fs {
 
 void log_exception(const char* op, const char* what) noexcept {
@@ -135,12 +137,17 @@ int lookup_synthetic(View& view, const InodePtr& parent, const char* name, Inode
 
 int lookup_child(View& view, const InodePtr& parent, const char* name, InodePtr* child, struct stat* attr) {
   if (Name::too_long(name)) return ENAMETOOLONG;
-  if (parent->synthetic) return lookup_synthetic(view, parent, name, child, attr);
+  if (parent->synthetic) {
+    const int e = lookup_synthetic(view, parent, name, child, attr);
+    if (e == 0) sweep_on_first_use(view, *child);  // a home
+    return e;
+  }
   if (const auto mounts = parent->mounts()) {
     if (const auto it = mounts->find(name); it != mounts->end()) {
       if (const int e = attributes(view, *it->second, attr)) return e;
       view.inodes().add_reference(it->second);
       *child = it->second;
+      sweep_on_first_use(view, *child);  // a mapped folder
       return 0;
     }
   }

@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 #include <tuple>
+#include <vector>
 
 #include "fs/identity.hpp"
 #include "fs/request.hpp"
@@ -133,7 +134,17 @@ SweepCount sweep_tree(UniqueFd root, const SweepRule& rule, const std::function<
   return walk.run(std::move(root));
 }
 
+void sweep_on_first_use(View& view, const InodePtr& root) {
+  if (!root->is_root || !root->mapping || root->mapping->sweep_claimed.load(std::memory_order_relaxed)) return;
+  sweep_left_behind(view, {root});
+}
+
 void sweep_left_behind(View& view, std::vector<InodePtr> roots) {
+  // A root is swept once, by whoever claims it first.
+  std::erase_if(roots, [](const InodePtr& root) {
+    return !root->is_root || !root->mapping || root->mapping->sweep_claimed.exchange(true);
+  });
+  if (roots.empty()) return;
   // On the view's background thread, after the build: a large volume on a
   // slow disk must not hold up the mount or a reload (the supervisor gives a
   // worker 60 s to mount). The roots are kept alive by the job; a worker

@@ -73,9 +73,18 @@ struct SweepCount {
 SweepCount sweep_tree(UniqueFd root, const SweepRule& rule, const std::function<void(const std::string&)>& removed);
 
 // Sweeps every writable atomic mapping among `roots` (mapping roots just
-// built), one backing folder and stored owner once, and logs what it
-// removed: posted to the view's background thread, so it never delays the
-// mount or a reload (removed within moments of either, not before).
+// built) not swept yet, one backing folder and stored owner once, and logs
+// what it removed: posted to the view's background thread, so it never
+// delays the mount or a reload (removed within moments of either). The
+// build does this only for roots whose folders are about to be counted
+// against a limit (the count must not see a dead worker's temporaries).
 void sweep_left_behind(View& view, std::vector<InodePtr> roots);
+
+// Every other root is swept on its first lookup (a login, a listing of the
+// home), in the background as above: a start or a reload with 10,000 users
+// walks no volume nobody uses, and a temporary nobody can see (the view
+// hides them) costs only its space until then. Cheap for a root already
+// claimed: one atomic exchange.
+void sweep_on_first_use(View& view, const InodePtr& root);
 
 }  // namespace gw::fs

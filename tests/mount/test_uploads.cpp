@@ -132,7 +132,8 @@ std::string instance_tag() {
 
 }  // namespace
 
-TEST_CASE("temporaries a dead worker left are removed at start and by a reload that maps them, never by a listing",
+TEST_CASE("temporaries a dead worker left are removed on the mapping's first lookup, after a start or a reload, "
+          "never by a listing",
           "[uploads]") {
   MountedView v;
   const std::string own = ".gw-upload-" + instance_tag() + "-";
@@ -164,27 +165,32 @@ TEST_CASE("temporaries a dead worker left are removed at start and by a reload t
   const std::string config = v.tree() / "gateway.conf";
   std::ofstream(config) << "map = web:ann:web\nmap = shelf:ann:shelf:ro\n";
   v.start(ViewSpec{{ann}, {}, {"--config", config}});
-  // The sweep runs in the background right after the build; its debug line
-  // (the mount tier logs at debug)
-  // says when a mapping's tree was walked.
-  const auto sweeps_done = [&](std::size_t n) {
+  // A mapping is swept in the background on its first lookup; its debug
+  // line (the mount tier logs at debug) says when its tree was walked.
+  const auto swept = [&](const std::string& label) {
+    return v.process().log().find(label + ": swept ") != std::string::npos;
+  };
+  const auto sweep_done = [&](const std::string& label) {
     for (int i = 0; i < 100; ++i) {
-      const std::string log = v.process().log();
-      std::size_t count = 0;
-      for (auto at = log.find("for temporaries of a dead worker in"); at != std::string::npos;
-           at = log.find("for temporaries of a dead worker in", at + 1))
-        ++count;
-      if (count >= n) return true;
+      if (swept(label)) return true;
       ::usleep(100 * 1000);
     }
     return false;
   };
-  REQUIRE(sweeps_done(1));
-  // Gone at the start, before anything was listed or looked up.
+  // Not at the start: a start walks no volume before someone uses it.
+  ::usleep(300 * 1000);
+  CHECK_FALSE(swept("ann:web"));
+  CHECK(exists(stale));
+  // Gone once the mapping was first looked up (here by a stat of it),
+  // before anything in it was listed.
+  CHECK(S_ISDIR(lstat_of(v.home(ann) + "/web").st_mode));
+  REQUIRE(sweep_done("ann:web"));
   CHECK_FALSE(exists(stale));
   CHECK_FALSE(exists(stale_deep));
   CHECK(exists(foreign));
   CHECK(exists(replicas));
+  CHECK(exists(stale_ro));
+  CHECK(S_ISDIR(lstat_of(v.home(ann) + "/shelf").st_mode));  // looked up: read-only, so never swept
   CHECK(exists(stale_ro));
   CHECK(v.process().log().find("left by an interrupted upload") != std::string::npos);
   // Written since this worker started: may be an upload in progress, kept.
@@ -197,15 +203,15 @@ TEST_CASE("temporaries a dead worker left are removed at start and by a reload t
   CHECK(names_in(v.home(ann) + "/web/sub").empty());
   CHECK_FALSE(exists(v.home(ann) + "/web/sub/" + own + "2233445566778899"));
   CHECK(exists(moved));
-  // A reload that maps the folder again sweeps it.
+  // A reload that maps the folder again: the new mapping is swept on its first lookup.
   std::ofstream(config, std::ios::app) << "map = web:ann:again\n";
   bool reloaded = false;
   for (int i = 0; i < 100 && !reloaded; ++i) {
     reloaded = exists(v.home(ann) + "/again");
     if (!reloaded) ::usleep(100 * 1000);
   }
-  REQUIRE(reloaded);
-  REQUIRE(sweeps_done(2));
+  REQUIRE(reloaded);  // exists() looked the new mapping up
+  REQUIRE(sweep_done("ann:again"));
   CHECK_FALSE(exists(moved));
   CHECK(exists(fresh));
   CHECK(exists(foreign));
