@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <sstream>
@@ -91,14 +92,13 @@ std::string signature(const std::string& backing, const mapping::User& user, con
 }
 
 struct Builder {
-  explicit Builder(View& v) : view(v), previous(v.roots()), previous_users(v.users()) {}
+  explicit Builder(View& v) : view(v), previous_users(v.users()) {}
 
   View& view;
   LayoutResult result;
-  std::shared_ptr<const std::map<std::string, InodePtr>> previous;
   std::shared_ptr<const std::map<std::string, UserTree>> previous_users;
-  std::map<std::string, InodePtr> roots;
   std::map<std::string, UserTree> users;
+  std::size_t mappings = 0;
   UserTree* building = nullptr;  // the user tree being built, collecting its inodes
 
   void problem(const std::string& label, const std::string& what) { result.problems.push_back(label + ": " + what); }
@@ -123,9 +123,8 @@ struct Builder {
   InodePtr mapping_root(const std::string& backing, const std::string& label, const mapping::User& user,
                         std::optional<mapping::Owner> owner, const mapping::MountPlan* rule,
                         const std::string& view_path, mode_t umask, mapping::EventKinds events) {
-    const std::string sig = signature(backing, user, rule, owner, view_path, umask, events);
-    if (previous)
-      if (const auto it = previous->find(sig); it != previous->end()) return keep(sig, it->second);
+    std::string sig = signature(backing, user, rule, owner, view_path, umask, events);
+    if (InodePtr kept = previous_root(user.name, sig)) return keep(std::move(sig), std::move(kept));
     struct stat st {};
     std::optional<BackingFd> fd;
     auto root = open_root(backing, rule, label, owner, &st, &fd);
@@ -156,12 +155,23 @@ struct Builder {
     if (node->handle.empty()) node->pinned = std::make_shared<const BackingFd>(std::move(*fd));
     node->is_root = true;
     node->set_place(nullptr, view_path);
-    return keep(sig, node);
+    return keep(std::move(sig), node);
   }
 
-  InodePtr keep(const std::string& sig, InodePtr node) {
-    roots[sig] = node;
-    building->roots.emplace_back(sig, node);
+  // The user's root of that signature in the served tree, if any (a user
+  // has a handful: a linear search).
+  InodePtr previous_root(const std::string& user, const std::string& sig) const {
+    if (!previous_users) return nullptr;
+    const auto it = previous_users->find(user);
+    if (it == previous_users->end()) return nullptr;
+    for (const auto& [s, node] : it->second.roots)
+      if (s == sig) return node;
+    return nullptr;
+  }
+
+  InodePtr keep(std::string sig, InodePtr node) {
+    ++mappings;
+    building->roots.emplace_back(std::move(sig), node);
     building->pinned.push_back(node);
     return node;
   }
@@ -170,7 +180,7 @@ struct Builder {
   InodePtr user_tree(const mapping::UserPlan& up) {
     if (previous_users)
       if (const auto it = previous_users->find(up.user.name); it != previous_users->end() && it->second.plan == up) {
-        for (const auto& [sig, node] : it->second.roots) roots[sig] = node;
+        mappings += it->second.roots.size();
         return adopt(users[up.user.name] = it->second);
       }
     UserTree& tree = users[up.user.name];
@@ -341,6 +351,15 @@ bool refresh_files(const std::vector<SyntheticFile>& files, View& view) {
   return true;
 }
 
+bool serves_plan(const View& view, const mapping::Plan& plan) {
+  const auto users = view.users();
+  if (!users || users->size() != plan.users.size()) return false;
+  return std::all_of(plan.users.begin(), plan.users.end(), [&](const mapping::UserPlan& up) {
+    const auto it = users->find(up.user.name);
+    return it != users->end() && it->second.plan == up;
+  });
+}
+
 LayoutResult build_layout(const mapping::Plan& plan, const std::vector<SyntheticFile>& files, View& view) {
   Builder b(view);
   auto root = synthetic_dir(view, FUSE_ROOT_ID);
@@ -359,15 +378,16 @@ LayoutResult build_layout(const mapping::Plan& plan, const std::vector<Synthetic
   }
   for (auto& [home, mounts] : b.pending_mounts) home->set_mounts(std::move(mounts));
   for (auto& [file, content] : b.pending_contents) file->synthetic->set_content(std::move(content));
-  b.result.layout.roots = std::make_shared<const std::map<std::string, InodePtr>>(std::move(b.roots));
+  b.result.layout.mappings = b.mappings;
   b.result.layout.users = std::make_shared<const std::map<std::string, UserTree>>(std::move(b.users));
   // A root whose folder is counted against a limit is swept now, before the
   // count (which must not see a dead worker's temporaries); the others on
   // their first lookup (fs/upload_sweep.hpp).
   apply_quotas(view, *b.result.layout.users, [&] {
     std::vector<InodePtr> counted;  // kept roots too: one never looked up is not swept yet
-    for (const auto& [sig, node] : *b.result.layout.roots)
-      if (node->mapping->quotas()) counted.push_back(node);
+    for (const auto& [name, tree] : *b.result.layout.users)
+      for (const auto& [sig, node] : tree.roots)
+        if (node->mapping->quotas()) counted.push_back(node);
     sweep_left_behind(view, std::move(counted));
   });
   return std::move(b.result);

@@ -55,4 +55,9 @@ LayoutResult build_layout(const mapping::Plan& plan, const std::vector<Synthetic
 // otherwise, and the caller rebuilds the layout.
 bool refresh_files(const std::vector<SyntheticFile>& files, View& view);
 
+// Whether the view's tree was built from exactly `plan`'s users (the order
+// aside, which only etc/passwd shows): the layout keeps each user's plan, so
+// the caller need not keep a copy of its own.
+bool serves_plan(const View& view, const mapping::Plan& plan);
+
 }  // namespace gw::fs

@@ -77,9 +77,9 @@ InodePtr View::root() const {
   return layout_.root;
 }
 
-std::shared_ptr<const std::map<std::string, InodePtr>> View::roots() const {
+std::size_t View::mappings() const {
   std::lock_guard lock(layout_mu_);
-  return layout_.roots;
+  return layout_.mappings;
 }
 
 std::shared_ptr<const std::map<std::string, UserTree>> View::users() const {

@@ -49,16 +49,17 @@ struct ViewOptions {
 struct UserTree {
   mapping::UserPlan plan;
   InodePtr chroot;
-  std::vector<std::pair<std::string, InodePtr>> roots;  // mapping roots by signature
-  std::vector<InodePtr> pinned;                          // every inode of the tree
+  // The user's mapping roots (home first) by what defines them (a
+  // signature): a reload reuses an unchanged one.
+  std::vector<std::pair<std::string, InodePtr>> roots;
+  std::vector<InodePtr> pinned;  // every inode of the tree
 };
 
 struct Layout {
   InodePtr root;
   std::vector<InodePtr> pinned;
-  // Mapping roots by what defines them; a reload reuses an unchanged one.
-  std::shared_ptr<const std::map<std::string, InodePtr>> roots;
   std::shared_ptr<const std::map<std::string, UserTree>> users;
+  std::size_t mappings = 0;  // mapping roots served, homes included
 };
 
 class View {
@@ -99,10 +100,10 @@ class View {
   // the previous layout stay valid for as long as the kernel holds them.
   void install(Layout layout);
   InodePtr root() const;
-  // The served layout's per-user trees and mapping roots (null before the
-  // first install), for a reload to reuse.
-  std::shared_ptr<const std::map<std::string, InodePtr>> roots() const;
+  // The served layout's per-user trees (null before the first install), for
+  // a reload to reuse; how many mapping roots they hold.
   std::shared_ptr<const std::map<std::string, UserTree>> users() const;
+  std::size_t mappings() const;
 
   // The directory fd for open_by_handle_at on the filesystem `dev` (made
   // from `dir_fd`, a directory on it, the first time).

@@ -22,16 +22,21 @@ void append(mapping::Problems& to, mapping::Problems more) {
   to.insert(to.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
 }
 
-// The home as serve treats it (fs/layout.cpp): an existing one is opened and
-// judged like any mapped folder; a missing one is created with mkdir in the
-// data dir, which needs the data dir to be a folder. Labels as serve's.
-void home_problems(const mapping::UserPlan& user, const mapping::Paths& paths, mapping::Problems& out) {
+// The home as serve's worker treats it (fs/layout.cpp), in its words, so
+// that serve says the same whoever judges (the worker does, once host keys
+// exist): a name in the data folder that is not a folder is refused, a
+// missing home is made later, an existing one is opened and judged like
+// any mapped folder.
+void home_problems(const mapping::UserPlan& user, int data_dir, mapping::Problems& out) {
   struct stat st {};
-  if (::lstat(user.home_backing.c_str(), &st) != 0) {
-    int err = errno;
-    if (err == ENOENT) err = ::stat(paths.data_dir.c_str(), &st) != 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
-    if (err != 0)
-      out.push_back({"user " + user.user.name, "", "cannot create home " + user.home_backing + ": " + std::strerror(err)});
+  const int found =
+      ::fstatat(data_dir, user.user.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+  if (found == ENOENT) return;
+  if (found != 0) {
+    const bool not_folder = found == ELOOP || found == ENOTDIR;
+    out.push_back({"user " + user.user.name, "",
+                   "home " + user.home_backing + ": " +
+                       (not_folder ? "not a folder (a symlink or a file has its name)" : std::strerror(found))});
     return;
   }
   const fs::MappedFolder home = fs::open_mapped_folder(user.home_backing, "", mapping::Owner{user.user.uid, user.user.gid},
@@ -41,19 +46,19 @@ void home_problems(const mapping::UserPlan& user, const mapping::Paths& paths, m
 
 mapping::Problems folder_problems(const mapping::Plan& plan, const mapping::Paths& paths) {
   mapping::Problems out;
+  if (plan.users.empty()) return out;
   // serve opens the folder of the homes once, without following a symlink
-  // (fs/layout.cpp): a symlinked data dir is refused there, so here too.
-  if (!plan.users.empty()) {
-    const int fd = ::open(paths.data_dir.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 && errno != ENOENT) {
-      out.push_back({"user " + plan.users.front().user.name, "",
-                     "cannot open the data folder " + paths.data_dir + ": " + std::strerror(errno)});
-      return out;
-    }
-    if (fd >= 0) ::close(fd);
+  // (fs/layout.cpp): a symlinked or missing data dir is refused there.
+  const int fd = ::open(paths.data_dir.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  const int err = errno;
+  const fs::UniqueFd data_dir(fd);
+  if (fd < 0) {
+    out.push_back({"user " + plan.users.front().user.name, "",
+                   "cannot open the data folder " + paths.data_dir + ": " + std::strerror(err)});
+    return out;
   }
   for (const mapping::UserPlan& user : plan.users) {
-    home_problems(user, paths, out);
+    home_problems(user, data_dir.get(), out);
     for (const mapping::MountPlan& m : user.mounts) {
       const fs::MappedFolder folder = fs::open_mapped_folder(m.backing, m.subdir, m.owner, m.access);
       if (!folder.fd) out.push_back({user.user.name + ":" + m.name, "", folder.problem});

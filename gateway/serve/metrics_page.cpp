@@ -101,11 +101,10 @@ void mapping_families(PrometheusText& out, const fs::Metrics::Snapshot& m) {
 
 void state_families(PrometheusText& out, fs::View& view) {
   const auto users = view.users();
-  const auto roots = view.roots();
   out.family("sftp_gateway_users", Type::gauge, "sftp users served.");
   out.sample("sftp_gateway_users", {}, std::uint64_t{users ? users->size() : 0});
   out.family("sftp_gateway_mappings", Type::gauge, "Mapped folders served, homes included.");
-  out.sample("sftp_gateway_mappings", {}, std::uint64_t{roots ? roots->size() : 0});
+  out.sample("sftp_gateway_mappings", {}, std::uint64_t{view.mappings()});
   out.family("sftp_gateway_uploads_in_progress", Type::gauge, "Atomic uploads open now (written to a temporary).");
   out.sample("sftp_gateway_uploads_in_progress", {}, std::uint64_t{view.uploads().in_progress()});
 

@@ -74,7 +74,7 @@ ServeContext make_context(const Settings& s) {
 }
 
 ServedTree build_tree(const Settings& s, const ServeContext& c, AuthorizedKeysCache& keys, fs::View& view,
-                      BuildPhases& phases, const mapping::Plan* current) {
+                      BuildPhases& phases, bool reload) {
   ServedTree t;
   const mapping::Parsed parsed = mapping::parse(s.input);
   if (!parsed.ok()) {
@@ -107,7 +107,7 @@ ServedTree build_tree(const Settings& s, const ServeContext& c, AuthorizedKeysCa
   etc.group = t.group;
   t.files = render_etc(etc);
   phases.mark("etc");
-  if (current && *current == t.plan) {
+  if (reload && fs::serves_plan(view, t.plan)) {
     t.files_only = true;
     return t;
   }

@@ -50,10 +50,10 @@ struct ServeContext {
 // The sshd facts, then the host keys (generated on first start: seconds for
 // RSA 4096, so serve calls this only for a configuration it will serve).
 ServeContext make_context(const Settings& settings);
-// With `current` (a reload), an unchanged plan skips rebuilding the tree:
-// only the etc/ files are rendered (keys may have changed). `keys` is
-// scanned here; each step's time goes to `phases`.
+// On a reload (`reload`), a plan the view serves already skips rebuilding
+// the tree: only the etc/ files are rendered (keys may have changed). `keys`
+// is scanned here; each step's time goes to `phases`.
 ServedTree build_tree(const Settings& settings, const ServeContext& context, AuthorizedKeysCache& keys,
-                      fs::View& view, BuildPhases& phases, const mapping::Plan* current = nullptr);
+                      fs::View& view, BuildPhases& phases, bool reload = false);
 
 }  // namespace gw::gateway

@@ -125,7 +125,7 @@ class Worker {
     if (!settings_.config_file.empty()) watched.push_back(settings_.config_file);
     if (!settings_.authorized_keys_dir.empty()) watched.push_back(settings_.authorized_keys_dir);
     Reloader reloader([this] { reload(); }, watched);
-    spdlog::info("serving {} user(s) at {}", plan_.users.size(), settings_.mountpoint);
+    spdlog::info("serving {} user(s) at {}", users_.size(), settings_.mountpoint);
     const int rc = session.run(settings_.threads, [&] {
       reloader.start();
       const char ready = 'R';
@@ -164,9 +164,11 @@ class Worker {
     }
     if (!tree.problems.empty()) throw std::runtime_error(tree.problems.front());
     // passwd and group depend on the users alone (sshd's account is fixed).
-    const bool accounts_changed = !accounts_written_ || !same_users(plan_, tree.plan);
-    if (accounts_changed) served_users_ = render_served_users(tree.plan);
-    plan_ = std::move(tree.plan);
+    const bool accounts_changed = !accounts_written_ || !same_users(users_, tree.plan);
+    if (accounts_changed) {
+      users_ = users_of(tree.plan);
+      served_users_ = mapping::render_users(users_);
+    }
     if (settings_.run_sshd && accounts_changed) {
       // sshd's /etc links to these (sshd/private_etc.hpp): each is replaced whole.
       write_sshd_etc(sshd_etc_path(settings_.state_dir), tree.passwd, tree.group);
@@ -202,7 +204,7 @@ class Worker {
       } else {
         Settings fresh = parse_invocation(settings_.args).settings;
         phases.mark("parse");
-        ServedTree tree = build_tree(fresh, context_, keys_, view_, phases, &plan_);
+        ServedTree tree = build_tree(fresh, context_, keys_, view_, phases, true);
         if (!tree.problems.empty()) {
           for (const auto& p : tree.problems) spdlog::error("reload refused: {}", p);
           counts_.reloaded(false);
@@ -217,7 +219,7 @@ class Worker {
       }
       spdlog::info("build (reload {}): {}", reloads_, phases.summary());
       const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-      spdlog::info("reloaded: {} user(s) in {} ms", plan_.users.size(), ms.count());
+      spdlog::info("reloaded: {} user(s) in {} ms", users_.size(), ms.count());
       counts_.reloaded(true);
       publish("ok");
     } catch (const std::exception& e) {
@@ -247,24 +249,22 @@ class Worker {
     if (changed.empty()) return;
     const std::unordered_set<std::string> names(changed.begin(), changed.end());
     std::vector<fs::SyntheticFile> files;
-    for (const mapping::UserPlan& u : plan_.users)
-      if (names.contains(u.user.name)) files.push_back(authorized_keys_file(u.user, keys_.text(u.user.name)));
+    for (const mapping::User& u : users_)
+      if (names.contains(u.name)) files.push_back(authorized_keys_file(u, keys_.text(u.name)));
     if (!fs::refresh_files(files, view_)) throw std::runtime_error("the served authorized keys are not where expected");
     phases.mark("refresh");
   }
 
-  static bool same_users(const mapping::Plan& a, const mapping::Plan& b) {
-    return std::equal(a.users.begin(), a.users.end(), b.users.begin(), b.users.end(),
-                      [](const mapping::UserPlan& x, const mapping::UserPlan& y) { return x.user == y.user; });
+  static bool same_users(const std::vector<mapping::User>& a, const mapping::Plan& b) {
+    return std::equal(a.begin(), a.end(), b.users.begin(), b.users.end(),
+                      [](const mapping::User& x, const mapping::UserPlan& y) { return x == y.user; });
   }
 
-  // The served users, as `--users` takes them: `gateway keys` run without
-  // users takes them from the runtime file.
-  static std::string render_served_users(const mapping::Plan& plan) {
+  static std::vector<mapping::User> users_of(const mapping::Plan& plan) {
     std::vector<mapping::User> users;
     users.reserve(plan.users.size());
     for (const mapping::UserPlan& u : plan.users) users.push_back(u.user);
-    return mapping::render_users(users);
+    return users;
   }
 
   void publish(const std::string& last) {
@@ -286,9 +286,13 @@ class Worker {
   std::optional<MetricsService> metrics_;    // after view_ and counts_: stops before they go
   ServeContext context_;
   AuthorizedKeysCache keys_{settings_.state_dir, settings_.authorized_keys_dir};
-  mapping::Plan plan_;
+  // The served users, in the order given (each user's whole plan is kept
+  // by the view's layout only: fs::serves_plan).
+  std::vector<mapping::User> users_;
   std::string config_text_;   // the config file's bytes the served tree was built from
-  std::string served_users_;  // plan_'s users as the runtime file lists them
+  // users_ as `--users` takes them, for the runtime file: `gateway keys` run
+  // without users takes them from there.
+  std::string served_users_;
   bool accounts_written_ = false;
   bool rebuilt_ = false;      // the last install replaced the layout
   std::mutex reload_mu_;  // one reload at a time
