@@ -69,10 +69,21 @@ std::vector<Served> served_roots(const std::map<std::string, UserTree>& users,
   return out;
 }
 
+// Whether any rule of the plans limits a folder (a home or a mapping).
+bool any_limit(const std::map<std::string, UserTree>& users) {
+  return std::any_of(users.begin(), users.end(), [](const auto& entry) {
+    const mapping::UserPlan& up = entry.second.plan;
+    return up.home_limit.any() ||
+           std::any_of(up.mounts.begin(), up.mounts.end(), [](const mapping::MountPlan& m) { return m.limit.any(); });
+  });
+}
+
 }  // namespace
 
 void apply_quotas(View& view, const std::map<std::string, UserTree>& users,
                   const std::function<void()>& before_counting) {
+  // Nothing limited, before or now: not one string built per root.
+  if (!view.quotas().any() && !any_limit(users)) return;
   std::map<std::string, Limited> limited;
   const std::vector<Served> roots = served_roots(users, &limited);
   if (limited.empty() && !view.quotas().any()) return;  // nothing limited, before or now
