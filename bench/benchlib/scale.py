@@ -13,6 +13,8 @@ creates every home, is reported on its own), and measured:
   RSS          VmRSS once ready; VmHWM (peak) after the stats and reloads
   reload       SIGHUP until the "reloaded" log line arrives (median of several);
                reload-work is the worker's own total from its phase line
+  reload-del1  the same after the config file lost its last user (replaced by
+               rename); reload-add1 after it got that user back
   deep stat    latency of stat() on a file 8 folders deep in the first user's
                mapping; with --cache-timeout 0 every call walks the whole path
                through the daemon (~14 LOOKUPs); median and 90th percentile;
@@ -69,6 +71,11 @@ class ScaleRunner:
         config = os.path.join(root, "gateway.conf")
         with open(config, "w") as f:
             f.write("\n".join(lines) + "\n")
+        # The same without the last user and its mappings, for the reload
+        # that removes one user (and, swapped back, the one that adds it).
+        last = user_name(n - 1)
+        with open(config + ".less1", "w") as f:
+            f.write("\n".join(l for l in lines if not l.startswith(f"users = {last}:") and f":{last}:" not in l) + "\n")
         gw = BenchGateway(self.env.gateway_binary, f"scale {n}", root, config=config, port=self.port,
                           run_sshd=True, cache_timeout=0, pidfile=self.env.pidfile, hostkeys=self.env.hostkeys,
                           log_dir=self.env.logs)
@@ -127,9 +134,29 @@ class ScaleRunner:
                 time.sleep(0.1)
             self.add(n, "reload", rep, statistics.median(reloads))
             self.add(n, "reload-work", rep, statistics.median(work))
+            if n > 1:
+                self.changed_reloads(n, rep, gw)
             self.add(n, "hwm", rep, gw.hwm_mib(), "MiB")
         finally:
             gw.stop()
+
+    def changed_reloads(self, n, rep, gw):
+        """A reload that removes the last user, then one that adds it back:
+        the config file replaced by rename, as an operator's tooling would."""
+        config = gw.config
+        keep = str(config) + ".full"
+        os.link(config, keep)
+        try:
+            os.replace(str(config) + ".less1", config)
+            self.add(n, "reload-del1", rep, gw.reload())
+            self.add(n, "reload-del1-work", rep, gw.last_reload["total"])
+            os.link(config, str(config) + ".less1")
+            os.replace(keep, config)
+            self.add(n, "reload-add1", rep, gw.reload())
+            self.add(n, "reload-add1-work", rep, gw.last_reload["total"])
+        finally:
+            if os.path.exists(keep):
+                os.replace(keep, config)
 
     def run(self):
         sizes = list(self.mode.scale_users)
@@ -164,6 +191,10 @@ SCALE_WORKLOADS = [
     ("hwm", "peak RSS (after stats, reloads)", "MiB"),
     ("reload", "reload (SIGHUP to log line)", "s"),
     ("reload-work", "reload, the worker's own time", "s"),
+    ("reload-del1", "reload removing one user (SIGHUP to log line)", "s"),
+    ("reload-del1-work", "reload removing one user, the worker's own time", "s"),
+    ("reload-add1", "reload adding one user (SIGHUP to log line)", "s"),
+    ("reload-add1-work", "reload adding one user, the worker's own time", "s"),
 ] + [(f"phase-{p}", f"start phase: {p} (worker's log)", "s") for p in PHASES] + [
     ("stat", "deep stat, median", "s"),
     ("stat-p90", "deep stat, p90", "s"),
