@@ -85,6 +85,9 @@ bool still_holds_replaced(int dir_fd, const Upload& up) {
 
 void announce(const View& view, const OpenFile& file, const Upload& up) {
   const MappingRoot& m = *up.parent()->mapping;
+  // Nobody to tell (no upload event wanted, no debug line): no fstat and no
+  // path, as fs/view_events.hpp promises for an event that is not wanted.
+  if (!view.events().wants(m, EventKind::upload) && !spdlog::should_log(spdlog::level::debug)) return;
   struct stat st {};
   sys::fstat(file.fd.get(), &st);  // the size is for the record only: 0 if it cannot be read
   upload_published(view, m,
