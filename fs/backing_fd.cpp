@@ -8,7 +8,7 @@
 
 namespace gw::fs {
 
-sys::Result<BackingFd> open_child(const BackingFd& dir, const Name& name, dev_t dev) {
+sys::Result<BackingFd> open_child(const BackingFd& dir, const Name& name, dev_t dev, struct stat* st) {
   // RESOLVE_NO_XDEV also stops at a bind mount of a folder from the same
   // filesystem (same st_dev, so the device check below cannot see it).
   // RESOLVE_NO_SYMLINKS with O_PATH|O_NOFOLLOW still returns a trailing
@@ -16,9 +16,8 @@ sys::Result<BackingFd> open_child(const BackingFd& dir, const Name& name, dev_t 
   auto r = sys::openat2(dir.get(), name.c_str(), O_PATH | O_NOFOLLOW,
                         RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
   if (!r.ok()) return {BackingFd{UniqueFd{}}, r.err};
-  struct stat st {};
-  if (const int e = sys::fstat(r.value.get(), &st)) return {BackingFd{UniqueFd{}}, e};
-  if (st.st_dev != dev) return {BackingFd{UniqueFd{}}, EXDEV};
+  if (const int e = sys::fstat(r.value.get(), st)) return {BackingFd{UniqueFd{}}, e};
+  if (st->st_dev != dev) return {BackingFd{UniqueFd{}}, EXDEV};
   return {BackingFd{std::move(r.value)}, 0};
 }
 

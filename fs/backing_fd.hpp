@@ -37,7 +37,7 @@ class BackingFd {
   explicit BackingFd(UniqueFd fd) : fd_(std::move(fd)) {}
   UniqueFd fd_;
 
-  friend sys::Result<BackingFd> open_child(const BackingFd& dir, const Name& name, dev_t dev);
+  friend sys::Result<BackingFd> open_child(const BackingFd& dir, const Name& name, dev_t dev, struct stat* st);
   friend sys::Result<BackingFd> open_by_handle(int mount_fd, const FileHandle& handle);
   friend sys::Result<BackingFd> open_trusted_root(const std::string& path);
   friend sys::Result<BackingFd> open_trusted_root(const std::string& path, const std::string& beneath);
@@ -48,8 +48,10 @@ using SharedFd = std::shared_ptr<const BackingFd>;
 
 // O_PATH|O_NOFOLLOW of `name` in `dir`; EXDEV when the object lives on a
 // filesystem other than `dev` or is a mount point of any kind, bind mounts
-// included (a mount inside a volume is never entered).
-sys::Result<BackingFd> open_child(const BackingFd& dir, const Name& name, dev_t dev);
+// included (a mount inside a volume is never entered). `st` gets the
+// object's attributes, read for the device check (a caller needs no fstat
+// of its own).
+sys::Result<BackingFd> open_child(const BackingFd& dir, const Name& name, dev_t dev, struct stat* st);
 
 // Needs CAP_DAC_READ_SEARCH: call it with the gateway's own identity.
 // `mount_fd` is a real (not O_PATH) fd on the same filesystem: the kernel

@@ -55,8 +55,10 @@ int make_as_owner(View& view, const Inode& parent, Make&& make) {
 }
 
 // Creates and opens the file; in an atomic mapping under a temporary name,
-// an upload of `checked` from then on (fs/upload.hpp).
-int create_file(View& view, const InodePtr& parent, const Name& checked, mode_t mode, int flags, OpenFile& file) {
+// an upload of `checked` from then on (fs/upload.hpp). `nonblock_added`: the
+// descriptor has O_NONBLOCK the client did not ask for.
+int create_file(View& view, const InodePtr& parent, const Name& checked, mode_t mode, int flags, OpenFile& file,
+                bool* nonblock_added) {
   std::optional<Name> temporary;
   if (parent->mapping->atomic) {
     temporary = view.uploads().new_temporary_name();
@@ -66,8 +68,11 @@ int create_file(View& view, const InodePtr& parent, const Name& checked, mode_t 
   NewEntry entry(view, *parent);
   if (const FolderQuota* full = entry.take()) return refuse_quota(view, *parent, Op::create, file.opener, *full, checked.str()).err;
   // O_NONBLOCK until the object is known to be a regular file: a fifo
-  // planted under this name since the kernel's lookup must not block.
-  const int open_flags = (flags | O_CREAT | O_NOFOLLOW | O_NONBLOCK) & ~O_NOCTTY;
+  // planted under this name since the kernel's lookup must not block. With
+  // O_EXCL (every atomic upload) the open either makes a new regular file
+  // or fails, so there is nothing to guard and no fcntl to undo it after.
+  *nonblock_added = !(flags & (O_EXCL | O_NONBLOCK));
+  const int open_flags = (flags | O_CREAT | O_NOFOLLOW | (*nonblock_added ? O_NONBLOCK : 0)) & ~O_NOCTTY;
   if (const int e = make_as_owner(view, *parent, [&](int dir) {
         // No special bits, ever; the mapping's umask= on top of the client's.
         auto fd = sys::openat(dir, on_disk.c_str(), open_flags, mode & 0777 & ~parent->mapping->umask);
@@ -84,11 +89,11 @@ int create_file(View& view, const InodePtr& parent, const Name& checked, mode_t 
 }
 
 // Makes the inode of a file just created and open in `file`.
-int remember_created(View& view, const InodePtr& parent, const char* name, int flags, OpenFile& file,
-                     struct stat* st) {
+int remember_created(View& view, const InodePtr& parent, const char* name, int flags, bool nonblock_added,
+                     OpenFile& file, struct stat* st) {
   if (const int e = sys::fstat(file.fd.get(), st)) return e;
   if (!S_ISREG(st->st_mode)) return EEXIST;  // raced with another writer: never open a non-file
-  if (!(flags & O_NONBLOCK))
+  if (nonblock_added)
     if (const int e = sys::set_status_flags(file.fd.get(), flags & ~(O_CREAT | O_EXCL | O_TRUNC))) return e;
   SharedFd pinned;
   FileHandle handle;
@@ -105,9 +110,10 @@ Outcome do_create(fuse_req_t req, View& view, const InodePtr& parent, const char
   auto file = std::make_unique<OpenFile>();
   file->opener = caller_of(req);
   if (const Outcome err = take_handle(view, *parent, Op::create, file->opener, &file->counted)) return err;
-  if (const int err = create_file(view, parent, *checked, mode, fi->flags, *file)) return err;
+  bool nonblock_added = false;
+  if (const int err = create_file(view, parent, *checked, mode, fi->flags, *file, &nonblock_added)) return err;
   struct stat st {};
-  if (const int err = remember_created(view, parent, name, fi->flags, *file, &st)) {
+  if (const int err = remember_created(view, parent, name, fi->flags, nonblock_added, *file, &st)) {
     if (file->upload) discard_upload(view, *file);  // no upload or temporary left behind
     return err;
   }

@@ -15,12 +15,13 @@ struct Target {
   SharedFd fd;
 };
 
-int target(fuse_req_t req, fuse_ino_t ino, Op op, Target* t) {
+// `with_fd` false: the policy's verdict only, no descriptor opened.
+int target(fuse_req_t req, fuse_ino_t ino, Op op, Target* t, bool with_fd = true) {
   View& view = view_of(req);
   t->node = view.inodes().get(ino);
   if (!t->node) return ESTALE;
   if (const Outcome e = view.policy().check(*t->node, op, caller_of(req))) return e.err;
-  if (t->node->synthetic || S_ISLNK(t->node->type)) return 0;
+  if (!with_fd || t->node->synthetic || S_ISLNK(t->node->type)) return 0;
   auto fd = node_fd(view, *t->node);
   if (!fd.ok()) return fd.err;
   t->fd = fd.value;
@@ -64,10 +65,14 @@ void removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
 void getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, std::size_t size) {
   guarded(req, "getxattr", [&] {
     Target t;
-    if (const int e = target(req, ino, Op::getxattr, &t)) return e;
     // Other namespaces read as absent (ENODATA, not an error that would
-    // make the kernel stop asking, e.g. for security.capability).
-    if (!allowed(name) || !t.fd) return ENODATA;
+    // make the kernel stop asking, e.g. for security.capability). The
+    // kernel asks that before every write to a file (libfuse 3.14 cannot
+    // turn it off): answered without opening the file, which for a file
+    // just created would cost an open_by_handle_at and a cached descriptor.
+    const bool readable = allowed(name);
+    if (const int e = target(req, ino, Op::getxattr, &t, readable)) return e;
+    if (!readable || !t.fd) return ENODATA;
     std::vector<char> buf(size);
     auto r = sys::getxattr_fd(t.fd->get(), name, size ? buf.data() : nullptr, size);
     if (!r.ok()) return r.err;

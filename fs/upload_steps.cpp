@@ -1,6 +1,8 @@
 #include "fs/upload_steps.hpp"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -83,6 +85,9 @@ bool still_holds_replaced(int dir_fd, const Upload& up) {
 
 void announce(const View& view, const OpenFile& file, const Upload& up) {
   const MappingRoot& m = *up.parent()->mapping;
+  // Nobody to tell (no upload event wanted, no debug line): no fstat and no
+  // path, as fs/view_events.hpp promises for an event that is not wanted.
+  if (!view.events().wants(m, EventKind::upload) && !spdlog::should_log(spdlog::level::debug)) return;
   struct stat st {};
   sys::fstat(file.fd.get(), &st);  // the size is for the record only: 0 if it cannot be read
   upload_published(view, m,
@@ -141,11 +146,14 @@ bool exiting(pid_t pid) {
   if (pid <= 0) return false;
   char path[32];
   std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
-  std::FILE* f = std::fopen(path, "re");
-  if (!f) return false;
+  // One read: the kernel renders the whole line at once, and the flags are
+  // its ninth field (stdio would add an fstat and a second read at every
+  // close of an upload).
+  auto f = sys::openat(AT_FDCWD, path, O_RDONLY);
+  if (!f.ok()) return false;
   char buf[1024];
-  const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-  std::fclose(f);
+  const ssize_t n = ::read(f.value.get(), buf, sizeof buf - 1);
+  if (n <= 0) return false;
   buf[n] = '\0';
   const char* p = std::strrchr(buf, ')');  // the command name may hold anything
   unsigned long flags = 0;
