@@ -285,7 +285,9 @@ class Report:
         mib = lambda v: f"{v:.1f} MiB"  # noqa: E731
         # Issue 6's targets at 10,000 users, issue 17's at 100,000 (--full).
         targets = {10000: (("ready", "ready", 1.0, secs), ("hwm", "peak RSS", 100.0, mib), ("reload", "reload", 0.1, secs)),
-                   100000: (("ready", "ready", 5.0, secs), ("hwm", "peak RSS", 600.0, mib), ("reload", "reload", 0.5, secs))}
+                   100000: (("ready", "ready", 5.0, secs), ("hwm", "peak RSS", 600.0, mib), ("reload", "reload", 0.5, secs),
+                            ("reload-add1-work", "reload adding one user, worker's time", 0.05, secs),
+                            ("reload-del1-work", "reload removing one user, worker's time", 0.05, secs))}
         for n in self.mode.scale_users:
             tag = f"{n} users"
             for key, label, limit, fmt in targets.get(n, ()):
@@ -299,6 +301,13 @@ class Report:
         if a and b:
             rows.append([f"deep stat latency, {big} vs {one} users (flat)",
                          f"{b * 1e6:.0f} µs vs {a * 1e6:.0f} µs ({b / a:.2f}x)", "<= 1.25x", verdict(b / a <= 1.25)])
+        a = med("scale", "ext4", "login-first", f"{one} users")
+        if a and big != one:
+            for key, who in (("login-first", "the first user"), ("login-last", f"user {big:,}")):
+                b = med("scale", "ext4", key, tag)
+                if b:
+                    rows.append([f"sftp login of {who} of {big:,} vs the {one}-user gateway",
+                                 f"{secs(b)} vs {secs(a)} ({b / a:.2f}x)", "<= 1.20x", verdict(b / a <= 1.2)])
         rows += self.quota_targets(verdict)
         return rows
 

@@ -15,6 +15,8 @@ creates every home, is reported on its own), and measured:
                reload-work is the worker's own total from its phase line
   reload-del1  the same after the config file lost its last user (replaced by
                rename); reload-add1 after it got that user back
+  login        an sftp session that logs in and quits, as the first and as
+               the last user (sshd scans passwd and group: linear in users)
   deep stat    latency of stat() on a file 8 folders deep in the first user's
                mapping; with --cache-timeout 0 every call walks the whole path
                through the daemon (~14 LOOKUPs); median and 90th percentile;
@@ -23,12 +25,14 @@ creates every home, is reported on its own), and measured:
 
 import os
 import statistics
+import subprocess
 import time
 
 from .gateway import BenchGateway
 from .local import rotate
 from .proc import BenchError, log
 from .results import Sample
+from .sftp import SSH_OPTS
 from .system import make_dir, port_accepts
 
 DEPTH = 8
@@ -79,6 +83,9 @@ class ScaleRunner:
         gw = BenchGateway(self.env.gateway_binary, f"scale {n}", root, config=config, port=self.port,
                           run_sshd=True, cache_timeout=0, pidfile=self.env.pidfile, hostkeys=self.env.hostkeys,
                           log_dir=self.env.logs)
+        # The first and the last user can log in (the login rows).
+        for i in {0, n - 1}:
+            gw.keys_add(user_name(i), self.env.client_key + ".pub")
         rel = os.path.relpath(target, os.path.join(vols, f"v00000{self.mounts[0]}"))
         self.gateways[n] = (gw, os.path.join(gw.view_home(user_name(0)), self.mounts[0], rel), target)
 
@@ -127,6 +134,8 @@ class ScaleRunner:
             self.add(n, "stat", rep, med)
             self.add(n, "stat-p90", rep, p90)
             self.add(n, "stat-native", rep, self.stat_latency(native, self.mode.stat_samples)[0])
+            self.add(n, "login-first", rep, self.login_time(user_name(0)))
+            self.add(n, "login-last", rep, self.login_time(user_name(n - 1)))
             reloads, work = [], []
             for _ in range(self.mode.reloads):
                 reloads.append(gw.reload())
@@ -139,6 +148,20 @@ class ScaleRunner:
             self.add(n, "hwm", rep, gw.hwm_mib(), "MiB")
         finally:
             gw.stop()
+
+    def login_time(self, user, tries=5):
+        """Median wall time of an sftp session that logs in and quits (sshd
+        reads passwd, group and the user's authorized keys through the view)."""
+        argv = ["sftp", "-q", "-b", "/dev/null", "-i", self.env.client_key, "-P", str(self.port), *SSH_OPTS,
+                f"{user}@127.0.0.1"]
+        times = []
+        for _ in range(tries):
+            t0 = time.perf_counter()
+            r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+            if r.returncode != 0:
+                raise BenchError(f"login of {user} failed: {r.stderr.decode(errors='replace').strip()}")
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times)
 
     def changed_reloads(self, n, rep, gw):
         """A reload that removes the last user, then one that adds it back:
@@ -199,4 +222,6 @@ SCALE_WORKLOADS = [
     ("stat", "deep stat, median", "s"),
     ("stat-p90", "deep stat, p90", "s"),
     ("stat-native", "same stat on the backing path", "s"),
+    ("login-first", "sftp login and quit, the first user (median of 5)", "s"),
+    ("login-last", "sftp login and quit, the last user (median of 5)", "s"),
 ]
