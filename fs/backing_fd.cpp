@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/sysmacros.h>
 
 #include <cerrno>
 #include <cstring>
@@ -20,6 +21,21 @@ sys::Result<BackingFd> open_child(const BackingFd& dir, const Name& name, dev_t 
   if (const int e = sys::fstat(r.value.get(), &st)) return {BackingFd{UniqueFd{}}, e};
   if (st.st_dev != dev) return {BackingFd{UniqueFd{}}, EXDEV};
   return {BackingFd{std::move(r.value)}, 0};
+}
+
+int peek_child(const BackingFd& dir, const Name& name, dev_t dev, mode_t* type) {
+  struct statx sx {};
+  if (const int e = sys::statx_nofollow(dir.get(), name.c_str(), STATX_TYPE, &sx)) return e;
+  if ((sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) == 0) {
+    // Before Linux 5.8 the kernel does not say; only RESOLVE_NO_XDEV tells
+    // a bind mount of the same filesystem.
+    auto fd = open_child(dir, name, dev);
+    if (!fd.ok()) return fd.err;
+  } else if ((sx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0 || makedev(sx.stx_dev_major, sx.stx_dev_minor) != dev) {
+    return EXDEV;
+  }
+  *type = static_cast<mode_t>(sx.stx_mode & S_IFMT);
+  return 0;
 }
 
 sys::Result<BackingFd> open_by_handle(int mount_fd, const FileHandle& handle) {

@@ -51,6 +51,12 @@ using SharedFd = std::shared_ptr<const BackingFd>;
 // included (a mount inside a volume is never entered).
 sys::Result<BackingFd> open_child(const BackingFd& dir, const Name& name, dev_t dev);
 
+// What open_child would find at `name`, without opening it (one statx): 0
+// and the object's type (S_IFMT bits), or the errno open_child would give,
+// EXDEV for a mount point of any kind. A listing of names only shows
+// exactly the entries a lookup would enter.
+int peek_child(const BackingFd& dir, const Name& name, dev_t dev, mode_t* type);
+
 // Needs CAP_DAC_READ_SEARCH: call it with the gateway's own identity.
 // `mount_fd` is a real (not O_PATH) fd on the same filesystem: the kernel
 // refuses O_PATH fds there.
