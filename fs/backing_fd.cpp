@@ -9,7 +9,7 @@
 
 namespace gw::fs {
 
-sys::Result<BackingFd> open_child(const BackingFd& dir, const Name& name, dev_t dev) {
+sys::Result<BackingFd> open_child(const BackingFd& dir, const Name& name, dev_t dev, struct stat* st_out) {
   // RESOLVE_NO_XDEV also stops at a bind mount of a folder from the same
   // filesystem (same st_dev, so the device check below cannot see it).
   // RESOLVE_NO_SYMLINKS with O_PATH|O_NOFOLLOW still returns a trailing
@@ -20,6 +20,7 @@ sys::Result<BackingFd> open_child(const BackingFd& dir, const Name& name, dev_t 
   struct stat st {};
   if (const int e = sys::fstat(r.value.get(), &st)) return {BackingFd{UniqueFd{}}, e};
   if (st.st_dev != dev) return {BackingFd{UniqueFd{}}, EXDEV};
+  if (st_out) *st_out = st;
   return {BackingFd{std::move(r.value)}, 0};
 }
 

@@ -37,7 +37,7 @@ class BackingFd {
   explicit BackingFd(UniqueFd fd) : fd_(std::move(fd)) {}
   UniqueFd fd_;
 
-  friend sys::Result<BackingFd> open_child(const BackingFd& dir, const Name& name, dev_t dev);
+  friend sys::Result<BackingFd> open_child(const BackingFd& dir, const Name& name, dev_t dev, struct stat* st);
   friend sys::Result<BackingFd> open_by_handle(int mount_fd, const FileHandle& handle);
   friend sys::Result<BackingFd> open_trusted_root(const std::string& path);
   friend sys::Result<BackingFd> open_trusted_root(const std::string& path, const std::string& beneath);
@@ -48,8 +48,9 @@ using SharedFd = std::shared_ptr<const BackingFd>;
 
 // O_PATH|O_NOFOLLOW of `name` in `dir`; EXDEV when the object lives on a
 // filesystem other than `dev` or is a mount point of any kind, bind mounts
-// included (a mount inside a volume is never entered).
-sys::Result<BackingFd> open_child(const BackingFd& dir, const Name& name, dev_t dev);
+// included (a mount inside a volume is never entered). `st`, if given, gets
+// the object's fstat, which the device check makes anyway.
+sys::Result<BackingFd> open_child(const BackingFd& dir, const Name& name, dev_t dev, struct stat* st = nullptr);
 
 // What open_child would find at `name`, without opening it (one statx): 0
 // and the object's type (S_IFMT bits), or the errno open_child would give,

@@ -154,11 +154,10 @@ int lookup_child(View& view, const InodePtr& parent, const char* name, InodePtr*
   if (!r.on_disk) return ENOENT;
   auto dir = node_fd(view, *parent);
   if (!dir.ok()) return dir.err;
-  auto fd = open_child(*dir.value, *r.on_disk, parent->mapping->dev);
+  struct stat st {};
+  auto fd = open_child(*dir.value, *r.on_disk, parent->mapping->dev, &st);
   if (fd.err == EXDEV) return ENOENT;  // another filesystem mounted inside a volume: never entered
   if (!fd.ok()) return fd.err;
-  struct stat st {};
-  if (const int e = sys::fstat(fd.value.get(), &st)) return e;
   auto shared = std::make_shared<const BackingFd>(std::move(fd.value));
   auto node = view.inodes().remember(parent->mapping, st, handle_of(shared->get()), shared);
   if (!node->pinned) view.fds().put(node->id, shared);
