@@ -207,7 +207,7 @@ class Report:
     def cpu_per_gib_lines(self, backing):
         rows = []
         for key, label, _ in sftp_workloads(self.mode):
-            if key.startswith(("put-", "get-")):
+            if key.startswith(("put-", "get-")) and key not in ("put-r", "get-r"):  # the big file only
                 v = self.gateway_cpu_per_gib(backing, key)
                 if v is not None:
                     rows.append([label, f"{v:.2f}"])
@@ -329,7 +329,7 @@ class Report:
                                  f"{p / g:.2f}x", f">= {need}x", verdict(p / g >= need)])
         for backing in self.backings("sftp"):
             for key, label, _ in sftp_workloads(self.mode):
-                if key.startswith(("put-", "get-")):
+                if key.startswith(("put-", "get-")) and key not in ("put-r", "get-r"):  # the big file only
                     v = self.gateway_cpu_per_gib(backing, key)
                     if v is not None:
                         rows.append([f"SFTP {label} ({backing}): gateway CPU per GiB", f"{v:.2f} CPU-s",
