@@ -48,10 +48,15 @@ using SharedFd = std::shared_ptr<const BackingFd>;
 
 // O_PATH|O_NOFOLLOW of `name` in `dir`; EXDEV when the object lives on a
 // filesystem other than `dev` or is a mount point of any kind, bind mounts
-// included (a mount inside a volume is never entered). `st` gets the
-// object's attributes, read for the device check (a caller needs no fstat
-// of its own).
-sys::Result<BackingFd> open_child(const BackingFd& dir, const Name& name, dev_t dev, struct stat* st);
+// included (a mount inside a volume is never entered). `st`, if given, gets
+// the object's fstat, which the device check makes anyway.
+sys::Result<BackingFd> open_child(const BackingFd& dir, const Name& name, dev_t dev, struct stat* st = nullptr);
+
+// What open_child would find at `name`, without opening it (one statx): 0
+// and the object's type (S_IFMT bits), or the errno open_child would give,
+// EXDEV for a mount point of any kind. A listing of names only shows
+// exactly the entries a lookup would enter.
+int peek_child(const BackingFd& dir, const Name& name, dev_t dev, mode_t* type);
 
 // Needs CAP_DAC_READ_SEARCH: call it with the gateway's own identity.
 // `mount_fd` is a real (not O_PATH) fd on the same filesystem: the kernel

@@ -15,9 +15,13 @@ void init(void*, struct fuse_conn_info* conn) {
                           FUSE_CAP_ASYNC_READ | FUSE_CAP_ASYNC_DIO |
                           FUSE_CAP_ATOMIC_O_TRUNC;  // an overwrite reaches open(): it can be atomic
   conn->want |= wanted & conn->capable;
-  // Always readdirplus: listing a folder also answers the stat of every
-  // entry that sftp's ls -l and sshfs ask for next.
-  conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+  // readdirplus when it pays: the kernel asks for names with attributes at
+  // the start of a listing and whenever entries of the folder were looked
+  // up since its last request (sftp-server stats each batch of names it
+  // reads, sshfs too), and for names only otherwise (ls -f, find -type f,
+  // rm -r), which cost a statx per entry here instead of a lookup, an inode
+  // and a kernel dentry (fs/ops_dir.cpp).
+  conn->want |= FUSE_CAP_READDIRPLUS_AUTO & conn->capable;
   // Keep the kernel applying the caller's umask.
   conn->want &= ~FUSE_CAP_DONT_MASK;
   conn->max_write = kMaxRequest;

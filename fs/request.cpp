@@ -76,13 +76,17 @@ struct stat present(const Inode& node, const struct stat& backing) {
   // the client's kernel would open a fifo locally (blocking the sftp
   // session) without asking us; a regular file's open reaches open(), which
   // refuses anything that is not one.
-  if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode)) {
+  if (presented_type(st.st_mode & S_IFMT) != (st.st_mode & S_IFMT)) {
     st.st_mode = S_IFREG | (st.st_mode & 07777);
     st.st_size = 0;
     st.st_blocks = 0;
     st.st_rdev = 0;
   }
   return st;
+}
+
+mode_t presented_type(mode_t type) {
+  return S_ISREG(type) || S_ISDIR(type) || S_ISLNK(type) ? type : S_IFREG;
 }
 
 struct stat synthetic_attr(const Inode& node) {

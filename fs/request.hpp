@@ -28,6 +28,9 @@ Caller caller_of(fuse_req_t req);
 // (but another stored owner) as the kernel's overflow id (nobody); others
 // keep their real owner.
 struct stat present(const Inode& node, const struct stat& backing);
+// The type (S_IFMT bits) an object of backing type `type` is shown with: a
+// fifo, socket or device as a regular file (see present()).
+mode_t presented_type(mode_t type);
 struct stat synthetic_attr(const Inode& node);
 
 // Current attributes of any node (fstat of the backing object), presented.

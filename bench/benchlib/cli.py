@@ -18,7 +18,7 @@ from .report import Report
 from .results import Results
 from .sizes import MODES
 
-GROUPS = ("local", "sftp", "scale", "quota")
+GROUPS = ("local", "sftp", "scale", "quota", "bigdir")
 PORTS = 7
 
 
@@ -61,7 +61,7 @@ def parse_args(argv):
     p = argparse.ArgumentParser(prog="bench/run", description=(
         "Benchmarks the gateway against a native folder, bindfs and mergerfs (local workloads), "
         "against a plain-folder sshd chroot (SFTP workloads), at 1 to 10,000 users (scale), and the cost of "
-        "quotas (quota). "
+        "quotas (quota), listing a folder of 200,000 entries (bigdir). "
         "Root required; loopback only."))
     m = p.add_mutually_exclusive_group()
     m.add_argument("--smoke", dest="mode", action="store_const", const="smoke",
@@ -97,6 +97,8 @@ def required_tools(args):
         tools += ["sftp", "ssh-keygen", "sshfs", "fusermount3", "unshare", "/usr/sbin/sshd"]
     if "quota" in args.only:
         tools += ["sftp", "ssh-keygen", "/usr/sbin/sshd"]
+    if "bigdir" in args.only:
+        tools += ["ls", "wc", "bindfs", "mergerfs", "sftp", "ssh-keygen", "unshare", "/usr/sbin/sshd"]
     return tools
 
 
@@ -124,10 +126,12 @@ def measure_all(env, args, context):
     backings = setup.prepare_backings(env, args.backings)
     context["backings"] = {n: f"{b.vol} ({b.fstype})" for n, b in backings.items()}
     sftp_names = [b for b in env.mode.sftp_backings if b in backings] if "sftp" in args.only else []
+    bigdir_sftp = [b for b in env.mode.sftp_backings if b in backings] if "bigdir" in args.only else []
     gateways = {}
     for i, name in enumerate(backings):
-        if "local" in args.only or name in sftp_names:
-            gateways[name] = setup.start_gateway(env, backings[name], ports[i], name in sftp_names)
+        if "local" in args.only or "bigdir" in args.only or name in sftp_names:
+            gateways[name] = setup.start_gateway(env, backings[name], ports[i],
+                                                 name in sftp_names or name in bigdir_sftp)
     log(f"set-up took {time.time() - t:.1f} s")
 
     timed = context["group_seconds"]
@@ -140,6 +144,11 @@ def measure_all(env, args, context):
         plain_ports = {name: ports[2 + list(backings).index(name)] for name in sftp_names}
         groups.run_sftp(env, backings, gateways, sftp_names, plain_ports)
         timed["sftp"] = time.time() - t
+    if "bigdir" in args.only:
+        t = time.time()
+        groups.run_bigdir(env, backings, gateways, bigdir_sftp,
+                          {name: ports[2 + list(backings).index(name)] for name in bigdir_sftp})
+        timed["bigdir"] = time.time() - t
     if "scale" in args.only:
         t = time.time()
         groups.run_scale(env, ports[4])

@@ -3,6 +3,7 @@
 import os
 
 from . import setup
+from .bigdir import BigdirRunner
 from .configs import PEERS, FusePeer, GatewayView, Native
 from .local import LocalRunner
 from .quota import QuotaRunner
@@ -11,8 +12,9 @@ from .servers import GatewaySftp, PlainSftp
 from .sftp import SftpRunner
 
 
-def run_local(env, backings, gateways):
-    mark = len(env.cleanup)
+def start_local_configs(env, backings, gateways):
+    """backing name -> [native, gateway view, every peer], the peers started
+    (on env.cleanup)."""
     configs = {}
     for name, b in backings.items():
         cfgs = [Native(b), GatewayView(b, gateways[name], env.user)]
@@ -23,8 +25,25 @@ def run_local(env, backings, gateways):
         configs[name] = cfgs
         for c in cfgs:
             env.config_notes.setdefault(f"local: {c.name}", c.note())
+    return configs
+
+
+def start_sftp_servers(env, backings, gateways, names, ports):
+    """backing name -> [plain chroot, gateway], the plain sshd started."""
+    servers = {}
+    for name in names:
+        b, gw = backings[name], gateways[name]
+        plain = PlainSftp(env, b, gw, ports[name]).start(env.cleanup)
+        servers[name] = [plain, GatewaySftp(b, gw)]
+        for srv in servers[name]:
+            env.config_notes.setdefault(f"sftp: {srv.name}", srv.note())
+    return servers
+
+
+def run_local(env, backings, gateways):
+    mark = len(env.cleanup)
     try:
-        LocalRunner(env).run(configs)
+        LocalRunner(env).run(start_local_configs(env, backings, gateways))
     finally:
         env.cleanup.run_until(mark)
 
@@ -35,14 +54,18 @@ def run_sftp(env, backings, gateways, names, ports):
     try:
         runner = SftpRunner(env)
         runner.prepare_client()
-        servers = {}
-        for name in names:
-            b, gw = backings[name], gateways[name]
-            plain = PlainSftp(env, b, gw, ports[name]).start(env.cleanup)
-            servers[name] = [plain, GatewaySftp(b, gw)]
-            for srv in servers[name]:
-                env.config_notes.setdefault(f"sftp: {srv.name}", srv.note())
-        runner.run(servers)
+        runner.run(start_sftp_servers(env, backings, gateways, names, ports))
+    finally:
+        env.cleanup.run_until(mark)
+
+
+def run_bigdir(env, backings, gateways, names, ports):
+    """The local configurations on every backing; the two sftp servers on
+    `names` (ports: backing name -> the plain sshd's port)."""
+    mark = len(env.cleanup)
+    try:
+        BigdirRunner(env).run(start_local_configs(env, backings, gateways),
+                              start_sftp_servers(env, backings, gateways, names, ports))
     finally:
         env.cleanup.run_until(mark)
 

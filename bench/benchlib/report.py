@@ -2,6 +2,8 @@
 
 import statistics
 
+from .bigdir import LOCAL_WORKLOADS as BIGDIR_LOCAL
+from .bigdir import SFTP_WORKLOADS as BIGDIR_SFTP
 from .local import WORKLOADS as LOCAL_WORKLOADS
 from .quota import CONFIGS as QUOTA_CONFIGS
 from .quota import SIZED_BYTES, SIZED_EVERY
@@ -54,6 +56,13 @@ METHOD_NOTES = [
     "once after dropping caches (`cold`), then twice per repetition (`warm`: the second count). Quota SFTP: "
     "one gateway, two mappings of two fresh volumes on the same backing, one with `quota=1T` (never reached), "
     "the sftp group's put steps.",
+    "Big folder: one folder of N empty files made once on the backing; before each step `echo 2 > "
+    "/proc/sys/vm/drop_caches` (dentries and inodes: FUSE inodes are forgotten, the backing's pages stay) and "
+    "a wait until every FUSE daemon's CPU stands still. Local steps run as the volume's owner and count their "
+    "output lines inside the timed command (`ls -f DIR | wc -l`, `ls -l`, `find DIR -mindepth 1 -maxdepth 1 "
+    "-printf '%s\\n'`); sftp steps are one logged-in session's `ls -l vol/bigdir` or `ls vol/bigdir` "
+    "(sftp-server lstat()s every entry for both). The gateway's CPU per GiB is its CPU (supervisor and FUSE "
+    "worker) during the sftp group's big-file put or get over the file's size.",
     "Packages checked with dpkg-query; bindfs links libfuse2 (package libfuse2), mergerfs carries its own "
     "libfuse; the gateway uses libfuse3-3.",
 ]
@@ -123,7 +132,8 @@ class Report:
             f"- repetitions: {m.reps} (median shown; configurations interleaved, order rotated per repetition)",
             f"- sizes: big file {size(m.big_bytes)}; {m.files} files of {size(m.file_bytes)} in {m.folders} folders; "
             f"source tree {c['tree']}; sftp big file {size(m.sftp_big_bytes)}, {m.sftp_small_files} small files "
-            f"of {size(m.sftp_small_bytes)}, {m.parallel_sessions} parallel sessions x {size(m.parallel_bytes)}",
+            f"of {size(m.sftp_small_bytes)}, {m.parallel_sessions} parallel sessions x {size(m.parallel_bytes)}; "
+            f"big folder {m.bigdir_entries:,} entries",
             f"- mode: {m.budget_note}",
         ]
         other = c.get("other_cpus")
@@ -184,6 +194,58 @@ class Report:
             out += [f"### Backing on {backing}", "",
                     table(["workload", "plain chroot", "gateway", "ratio",
                            "CPU plain: sshd / client", "CPU gateway: sshd / gateway / client"], rows), ""]
+            out += self.cpu_per_gib_lines(backing)
+        return "\n".join(out)
+
+    def gateway_cpu_per_gib(self, backing, cipher_key):
+        """The gateway's CPU seconds per GiB moved, from the sftp group's
+        big-file put/get (median CPU over the payload)."""
+        cpu = self.r.cpu_median("sftp", backing, cipher_key, "gateway", "fuse")
+        nbytes = self.r.bytes_of("sftp", backing, cipher_key, "gateway")
+        return cpu / (nbytes / GiB) if cpu is not None and nbytes else None
+
+    def cpu_per_gib_lines(self, backing):
+        rows = []
+        for key, label, _ in sftp_workloads(self.mode):
+            if key.startswith(("put-", "get-")) and key not in ("put-r", "get-r"):  # the big file only
+                v = self.gateway_cpu_per_gib(backing, key)
+                if v is not None:
+                    rows.append([label, f"{v:.2f}"])
+        if not rows:
+            return []
+        return [f"Gateway CPU seconds per GiB (supervisor and FUSE worker; backing on {backing}; target <= 0.5):",
+                "", table(["workload", "CPU-s / GiB"], rows), ""]
+
+    def bigdir_tables(self, configs):
+        n = self.mode.bigdir_entries
+        out = ["## Big folder (issue 16)", "",
+               f"One folder of {n:,} empty files. Time (median); in brackets the ratio to the native folder "
+               "(local) or to the plain chroot (sftp); CPU seconds of the FUSE daemon (median) after the slash.", ""]
+        for backing in self.backings("bigdir"):
+            rows = []
+            for key, label, _, _ in BIGDIR_LOCAL:
+                base = self.r.median("bigdir", backing, key, "native")
+                row = [label]
+                for c in configs:
+                    text = self.cell("bigdir", backing, key, c, base if c != "native" else None)
+                    cpu = self.r.cpu_median("bigdir", backing, key, c, "fuse")
+                    row.append(text + (f" / {cpu:.2f}" if cpu is not None else ""))
+                rows.append(row)
+            out += [f"### Backing on {backing}: local", "", table(["workload", *configs], rows), ""]
+            if any(s.group == "bigdir" and s.backing == backing and s.workload.startswith("sftp")
+                   for s in self.r.samples):
+                rows = []
+                for key, label, _ in BIGDIR_SFTP:
+                    p = self.r.median("bigdir", backing, key, "plain-chroot")
+                    g = self.r.median("bigdir", backing, key, "gateway")
+                    vals = [self.r.cpu_median("bigdir", backing, key, "gateway", r) for r in ("sshd", "fuse")]
+                    rows.append([label, self.cell("bigdir", backing, key, "plain-chroot"),
+                                 self.cell("bigdir", backing, key, "gateway"),
+                                 f"{g / p:.2f}x" if p and g else "—",
+                                 " / ".join("—" if v is None else f"{v:.2f}" for v in vals)])
+                out += [f"### Backing on {backing}: sftp", "",
+                        table(["workload", "plain chroot", "gateway", "ratio", "CPU gateway: sshd / gateway"],
+                              rows), ""]
         return "\n".join(out)
 
     def scale_table(self):
@@ -265,6 +327,14 @@ class Report:
                 if p and g:
                     rows.append([f"SFTP {label} ({backing}): gateway throughput vs plain chroot",
                                  f"{p / g:.2f}x", f">= {need}x", verdict(p / g >= need)])
+        for backing in self.backings("sftp"):
+            for key, label, _ in sftp_workloads(self.mode):
+                if key.startswith(("put-", "get-")) and key not in ("put-r", "get-r"):  # the big file only
+                    v = self.gateway_cpu_per_gib(backing, key)
+                    if v is not None:
+                        rows.append([f"SFTP {label} ({backing}): gateway CPU per GiB", f"{v:.2f} CPU-s",
+                                     "<= 0.5", verdict(v <= 0.5)])
+        rows += self.bigdir_targets(peers, verdict)
         for backing in self.backings("local"):
             for key, label, _ in LOCAL_WORKLOADS:
                 g = med("local", backing, key, "gateway")
@@ -311,6 +381,34 @@ class Report:
         rows += self.quota_targets(verdict)
         return rows
 
+    def bigdir_targets(self, peers, verdict):
+        """Issue 16: ls -f of the big folder within 10x the native folder and
+        no slower than the fastest peer; sftp listings within 1.5x the plain
+        chroot."""
+        rows = []
+        med = self.r.median
+        n = self.mode.bigdir_entries
+        for backing in self.backings("bigdir"):
+            for key, label, _, _ in BIGDIR_LOCAL:
+                g, nat = med("bigdir", backing, key, "gateway"), med("bigdir", backing, key, "native")
+                if g is None:
+                    continue
+                if key == "ls-f" and nat:
+                    rows.append([f"{n:,} entries, {label} ({backing}): gateway vs native",
+                                 f"{secs(g)} vs {secs(nat)} ({g / nat:.1f}x)", "<= 10x", verdict(g / nat <= 10)])
+                best = min(((med("bigdir", backing, key, c), c) for c in peers
+                            if med("bigdir", backing, key, c) is not None), default=None)
+                if best:
+                    rows.append([f"{n:,} entries, {label} ({backing}): gateway vs fastest peer ({best[1]})",
+                                 f"{secs(g)} vs {secs(best[0])} ({g / best[0]:.2f}x)", "<= 1.00x",
+                                 verdict(g <= best[0])])
+            for key, label, _ in BIGDIR_SFTP:
+                p, g = med("bigdir", backing, key, "plain-chroot"), med("bigdir", backing, key, "gateway")
+                if p and g:
+                    rows.append([f"{n:,} entries, {label} ({backing}): gateway vs plain chroot",
+                                 f"{secs(g)} vs {secs(p)} ({g / p:.2f}x)", "<= 1.5x", verdict(g / p <= 1.5)])
+        return rows
+
     def quota_targets(self, verdict):
         """Issue 13: 1,000,000 files counted in under 10 s warm (as a rate, so
         smaller trees give a figure too); a limit costs an upload at most 3%."""
@@ -344,12 +442,14 @@ class Report:
             parts += ["## Skipped", ""] + [f"- {s}" for s in self.env.skipped] + [""]
         target_rows = self.targets(peers)
         if target_rows:
-            parts += ["## Targets (issue 6; quota: issue 13)", "",
+            parts += ["## Targets (issue 6; quota: issue 13; big folder, CPU per GiB: issue 16)", "",
                       table(["target", "figure", "target", "result"], target_rows), ""]
         if self.backings("local"):
             parts.append(self.local_tables(configs))
         if self.backings("sftp"):
             parts.append(self.sftp_tables())
+        if self.backings("bigdir"):
+            parts.append(self.bigdir_tables(configs))
         if any(s.group == "scale" for s in self.r.samples):
             parts.append(self.scale_table())
         if any(s.group == "quota" for s in self.r.samples):

@@ -31,6 +31,8 @@ class Mode:
     reloads: int = 5
     # quota: the scan's tree, folders x files per folder
     quota_tree: tuple = (1000, 1000)
+    # bigdir: empty files in one folder
+    bigdir_entries: int = 200000
     # bounds
     step_timeout: float = 900.0  # one timed step
     budget_note: str = ""
@@ -45,7 +47,7 @@ MODES = {
         parallel_sessions=8, parallel_bytes=1 * MiB, sshfs_tree=True,
         sftp_backings=("ext4",),
         scale_users=(1, 100), stat_samples=200, reloads=2,
-        quota_tree=(10, 100),
+        quota_tree=(10, 100), bigdir_entries=2000,
         step_timeout=60.0,
         budget_note="tiny sizes, 1 repetition: checks that every step works (CI); figures mean nothing",
     ),
@@ -55,7 +57,7 @@ MODES = {
         sftp_big_bytes=256 * MiB, sftp_small_files=500, sftp_small_bytes=4096,
         parallel_sessions=8, parallel_bytes=32 * MiB, sshfs_tree=True,
         scale_users=(1, 100, 1000, 10000), stat_samples=1000, reloads=3,
-        quota_tree=(100, 1000),
+        quota_tree=(100, 1000), bigdir_entries=50000,
         step_timeout=600.0,
         budget_note="reduced sizes, 2 repetitions: a check of the harness, not figures for the README",
     ),
