@@ -64,13 +64,16 @@ sys::Result<BackingFd> open_trusted_root(const std::string& path, const std::str
 }
 
 FileHandle handle_of(int fd) {
-  FileHandle h;
-  h.bytes.resize(sizeof(struct file_handle) + MAX_HANDLE_SZ);
-  auto* fh = reinterpret_cast<struct file_handle*>(h.bytes.data());
+  // Asked for in a buffer of the largest size, kept at its own: every
+  // remembered inode holds one (ext4's is 8 bytes, 16 with the header, where
+  // the largest takes a 144-byte allocation).
+  alignas(struct file_handle) unsigned char buf[sizeof(struct file_handle) + MAX_HANDLE_SZ];
+  auto* fh = reinterpret_cast<struct file_handle*>(buf);
   fh->handle_bytes = MAX_HANDLE_SZ;
   int mount_id = 0;
   if (::name_to_handle_at(fd, "", fh, &mount_id, AT_EMPTY_PATH) != 0) return {};
-  h.bytes.resize(sizeof(struct file_handle) + fh->handle_bytes);
+  FileHandle h;
+  h.bytes.assign(buf, buf + sizeof(struct file_handle) + fh->handle_bytes);
   return h;
 }
 
