@@ -96,8 +96,8 @@ struct Builder {
 
   View& view;
   LayoutResult result;
-  std::shared_ptr<const std::map<std::string, UserTree>> previous_users;
-  std::map<std::string, UserTree> users;
+  std::shared_ptr<const UserTrees> previous_users;
+  UserTrees users;
   std::size_t mappings = 0;
   UserTree* building = nullptr;  // the user tree being built, collecting its inodes
 
@@ -164,7 +164,7 @@ struct Builder {
     if (!previous_users) return nullptr;
     const auto it = previous_users->find(user);
     if (it == previous_users->end()) return nullptr;
-    for (const auto& [s, node] : it->second.roots)
+    for (const auto& [s, node] : it->second->roots)
       if (s == sig) return node;
     return nullptr;
   }
@@ -179,11 +179,13 @@ struct Builder {
   // An unchanged user's tree is taken over whole.
   InodePtr user_tree(const mapping::UserPlan& up) {
     if (previous_users)
-      if (const auto it = previous_users->find(up.user.name); it != previous_users->end() && it->second.plan == up) {
-        mappings += it->second.roots.size();
-        return adopt(users[up.user.name] = it->second);
+      if (const auto it = previous_users->find(up.user.name); it != previous_users->end() && it->second->plan == up) {
+        mappings += it->second->roots.size();
+        return adopt(*(users[up.user.name] = it->second));
       }
-    UserTree& tree = users[up.user.name];
+    auto fresh = std::make_shared<UserTree>();
+    users[up.user.name] = fresh;
+    UserTree& tree = *fresh;
     tree.plan = up;
     building = &tree;
     tree.chroot = build_user_tree(up);
@@ -273,7 +275,7 @@ struct Builder {
     }
   }
   struct NewHome {
-    UserTree* tree;  // in `users`, whose nodes do not move
+    UserTree* tree;  // made by this build, held by `users`
     InodePtr chroot;
     std::shared_ptr<const Inode::Mounts> mounts;
   };
@@ -356,7 +358,7 @@ bool serves_plan(const View& view, const mapping::Plan& plan) {
   if (!users || users->size() != plan.users.size()) return false;
   return std::all_of(plan.users.begin(), plan.users.end(), [&](const mapping::UserPlan& up) {
     const auto it = users->find(up.user.name);
-    return it != users->end() && it->second.plan == up;
+    return it != users->end() && it->second->plan == up;
   });
 }
 
@@ -379,14 +381,14 @@ LayoutResult build_layout(const mapping::Plan& plan, const std::vector<Synthetic
   for (auto& [home, mounts] : b.pending_mounts) home->set_mounts(std::move(mounts));
   for (auto& [file, content] : b.pending_contents) file->synthetic->set_content(std::move(content));
   b.result.layout.mappings = b.mappings;
-  b.result.layout.users = std::make_shared<const std::map<std::string, UserTree>>(std::move(b.users));
+  b.result.layout.users = std::make_shared<const UserTrees>(std::move(b.users));
   // A root whose folder is counted against a limit is swept now, before the
   // count (which must not see a dead worker's temporaries); the others on
   // their first lookup (fs/upload_sweep.hpp).
   apply_quotas(view, *b.result.layout.users, [&] {
     std::vector<InodePtr> counted;  // kept roots too: one never looked up is not swept yet
     for (const auto& [name, tree] : *b.result.layout.users)
-      for (const auto& [sig, node] : tree.roots)
+      for (const auto& [sig, node] : tree->roots)
         if (node->mapping->quotas()) counted.push_back(node);
     sweep_left_behind(view, std::move(counted));
   });

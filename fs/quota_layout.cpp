@@ -28,7 +28,7 @@ struct Limited {
   QuotaPtr quota;
 };
 
-std::vector<Served> served_roots(const std::map<std::string, UserTree>& users,
+std::vector<Served> served_roots(const UserTrees& users,
                                  std::map<std::string, Limited>* limited) {
   std::vector<Served> out;
   const auto root_of = [](const UserTree& tree, const std::string& label) -> InodePtr {
@@ -46,13 +46,13 @@ std::vector<Served> served_roots(const std::map<std::string, UserTree>& users,
     if (!l.root) l.root = s.root;
   };
   for (const auto& [name, tree] : users) {
-    const mapping::UserPlan& up = tree.plan;
-    if (InodePtr home = root_of(tree, up.user.name + ":~")) {
+    const mapping::UserPlan& up = tree->plan;
+    if (InodePtr home = root_of(*tree, up.user.name + ":~")) {
       out.push_back({home, mapping::home_key(up.user.name), "", ""});
       note(out.back(), up.home_limit);
     }
     for (const mapping::MountPlan& m : up.mounts) {
-      InodePtr node = root_of(tree, up.user.name + ":" + m.name);
+      InodePtr node = root_of(*tree, up.user.name + ":" + m.name);
       if (!node) continue;
       out.push_back({node, mapping::folder_key(m.volume, m.subdir), m.volume, m.subdir});
       note(out.back(), m.limit);
@@ -70,9 +70,9 @@ std::vector<Served> served_roots(const std::map<std::string, UserTree>& users,
 }
 
 // Whether any rule of the plans limits a folder (a home or a mapping).
-bool any_limit(const std::map<std::string, UserTree>& users) {
+bool any_limit(const UserTrees& users) {
   return std::any_of(users.begin(), users.end(), [](const auto& entry) {
-    const mapping::UserPlan& up = entry.second.plan;
+    const mapping::UserPlan& up = entry.second->plan;
     return up.home_limit.any() ||
            std::any_of(up.mounts.begin(), up.mounts.end(), [](const mapping::MountPlan& m) { return m.limit.any(); });
   });
@@ -80,7 +80,7 @@ bool any_limit(const std::map<std::string, UserTree>& users) {
 
 }  // namespace
 
-void apply_quotas(View& view, const std::map<std::string, UserTree>& users,
+void apply_quotas(View& view, const UserTrees& users,
                   const std::function<void()>& before_counting) {
   // Nothing limited, before or now: not one string built per root.
   if (!view.quotas().any() && !any_limit(users)) return;

@@ -15,7 +15,7 @@ namespace gw::fs {
 // `before_counting` runs once the roots have their limits, before any count
 // is posted to the background thread (the build sweeps the limited roots
 // there first).
-void apply_quotas(View& view, const std::map<std::string, UserTree>& users,
+void apply_quotas(View& view, const UserTrees& users,
                   const std::function<void()>& before_counting = {});
 
 }  // namespace gw::fs

@@ -82,7 +82,7 @@ std::size_t View::mappings() const {
   return layout_.mappings;
 }
 
-std::shared_ptr<const std::map<std::string, UserTree>> View::users() const {
+std::shared_ptr<const UserTrees> View::users() const {
   std::lock_guard lock(layout_mu_);
   return layout_.users;
 }

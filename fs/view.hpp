@@ -55,10 +55,14 @@ struct UserTree {
   std::vector<InodePtr> pinned;  // every inode of the tree
 };
 
+// Each user's tree by name, shared: a build takes an unchanged user's
+// tree over from the served layout without copying it.
+using UserTrees = std::map<std::string, std::shared_ptr<const UserTree>>;
+
 struct Layout {
   InodePtr root;
   std::vector<InodePtr> pinned;
-  std::shared_ptr<const std::map<std::string, UserTree>> users;
+  std::shared_ptr<const UserTrees> users;
   std::size_t mappings = 0;  // mapping roots served, homes included
 };
 
@@ -102,7 +106,7 @@ class View {
   InodePtr root() const;
   // The served layout's per-user trees (null before the first install), for
   // a reload to reuse; how many mapping roots they hold.
-  std::shared_ptr<const std::map<std::string, UserTree>> users() const;
+  std::shared_ptr<const UserTrees> users() const;
   std::size_t mappings() const;
 
   // The directory fd for open_by_handle_at on the filesystem `dev` (made

@@ -112,7 +112,7 @@ void state_families(PrometheusText& out, fs::View& view) {
   out.family("sftp_gateway_open_handles", Type::gauge, "Files and folders each user holds open through the view.");
   if (users)
     for (const auto& [name, tree] : *users)
-      out.sample("sftp_gateway_open_handles", {{"user", name}}, std::uint64_t{handles.held(tree.plan.user.uid)});
+      out.sample("sftp_gateway_open_handles", {{"user", name}}, std::uint64_t{handles.held(tree->plan.user.uid)});
   out.family("sftp_gateway_open_handles_per_user_limit", Type::gauge,
              "Most files and folders one user may hold open (EMFILE beyond).");
   out.sample("sftp_gateway_open_handles_per_user_limit", {}, std::uint64_t{handles.open_files_per_user()});
