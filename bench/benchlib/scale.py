@@ -13,8 +13,9 @@ creates every home, is reported on its own), and measured:
   RSS          VmRSS once ready; VmHWM (peak) after the stats and reloads
   reload       SIGHUP until the "reloaded" log line arrives (median of several);
                reload-work is the worker's own total from its phase line
-  reload-del1  the same after the config file lost its last user (replaced by
-               rename); reload-add1 after it got that user back
+  reload-del1  from renaming a config without the last user over the file
+               (the gateway watches it) to the "reloaded" line; reload-add1
+               the same with that user back
   login        an sftp session that logs in and quits, as the first and as
                the last user (sshd scans passwd and group: linear in users)
   deep stat    latency of stat() on a file 8 folders deep in the first user's
@@ -165,21 +166,33 @@ class ScaleRunner:
 
     def changed_reloads(self, n, rep, gw):
         """A reload that removes the last user, then one that adds it back:
-        the config file replaced by rename, as an operator's tooling would."""
+        the config file replaced by rename, as an operator's tooling would.
+        The gateway watches the file, so the rename itself starts the reload
+        (a SIGHUP as well would race it and could find nothing changed):
+        timed from the rename to the "reloaded" line."""
         config = gw.config
         keep = str(config) + ".full"
         os.link(config, keep)
         try:
-            os.replace(str(config) + ".less1", config)
-            self.add(n, "reload-del1", rep, gw.reload())
+            self.add(n, "reload-del1", rep, self.replaced_reload(gw, str(config) + ".less1", config))
             self.add(n, "reload-del1-work", rep, gw.last_reload["total"])
             os.link(config, str(config) + ".less1")
-            os.replace(keep, config)
-            self.add(n, "reload-add1", rep, gw.reload())
+            self.add(n, "reload-add1", rep, self.replaced_reload(gw, keep, config))
             self.add(n, "reload-add1-work", rep, gw.last_reload["total"])
         finally:
             if os.path.exists(keep):
                 os.replace(keep, config)
+
+    @staticmethod
+    def replaced_reload(gw, source, config, timeout=120):
+        since = gw.daemon.seq()
+        t0 = time.perf_counter()
+        os.replace(source, config)
+        t, line = gw.daemon.wait_line(r"reloaded: |reload refused", since, timeout)
+        if "refused" in line:
+            raise BenchError(f"gateway[{gw.name}]: {line}")
+        gw.last_reload = gw.build_line("reload", since, timeout)
+        return t - t0
 
     def run(self):
         sizes = list(self.mode.scale_users)
@@ -214,9 +227,9 @@ SCALE_WORKLOADS = [
     ("hwm", "peak RSS (after stats, reloads)", "MiB"),
     ("reload", "reload (SIGHUP to log line)", "s"),
     ("reload-work", "reload, the worker's own time", "s"),
-    ("reload-del1", "reload removing one user (SIGHUP to log line)", "s"),
+    ("reload-del1", "reload removing one user (config renamed to log line)", "s"),
     ("reload-del1-work", "reload removing one user, the worker's own time", "s"),
-    ("reload-add1", "reload adding one user (SIGHUP to log line)", "s"),
+    ("reload-add1", "reload adding one user (config renamed to log line)", "s"),
     ("reload-add1-work", "reload adding one user, the worker's own time", "s"),
 ] + [(f"phase-{p}", f"start phase: {p} (worker's log)", "s") for p in PHASES] + [
     ("stat", "deep stat, median", "s"),
