@@ -19,14 +19,37 @@ namespace gw::fs {
 struct Inode;
 
 // A synthetic directory or file of the view (data/, the chroots, etc/...).
-// Directories are immutable once built (a reload builds new ones); files
-// keep their inode across reloads and get new content, so a bind mount of
-// one (sshd's /etc/passwd in host mode) sees the change.
+// A build fills new directories before anyone can see them; a reload that
+// changes a few users edits the served data/ and etc/ssh/authorized_keys/
+// in place (fs/layout_edit.hpp), so requests read entries under the lock.
+// Files keep their inode across reloads and get new content, so a bind
+// mount of one (sshd's /etc/passwd in host mode) sees the change.
 struct Synthetic {
   mode_t mode = S_IFDIR | 0755;  // always root-owned, never writable
-  std::map<std::string, std::shared_ptr<Inode>> entries;
+  using Entries = std::map<std::string, std::shared_ptr<Inode>>;
+  Entries entries;               // a build's own, unlocked, until it is served
   uid_t only_uid = 0;            // non-zero: only this uid (and root) may look inside
   gid_t gid = 0;                 // the group shown (a chroot: the user's, with mode 0750)
+
+  // A served directory's entries: looked up, listed and changed under the lock.
+  std::shared_ptr<Inode> child(const std::string& name) const {
+    std::lock_guard lock(mu);
+    const auto it = entries.find(name);
+    return it == entries.end() ? nullptr : it->second;
+  }
+  template <class Visit>
+  void each_child(Visit visit) const {
+    std::lock_guard lock(mu);
+    for (const auto& [name, node] : entries) visit(name, node);
+  }
+  void set_child(const std::string& name, std::shared_ptr<Inode> node) {
+    std::lock_guard lock(mu);
+    entries[name] = std::move(node);
+  }
+  void remove_child(const std::string& name) {
+    std::lock_guard lock(mu);
+    entries.erase(name);
+  }
 
   // The content is shared, never copied per request: a read or a getattr
   // of a 6 MB passwd (100,000 users) takes a reference, so glibc reading
@@ -43,7 +66,7 @@ struct Synthetic {
   }
 
  private:
-  mutable std::mutex mu;  // guards text (the pointer; the string never changes)
+  mutable std::mutex mu;  // guards a served directory's entries, and text (the pointer; the string never changes)
   Text text = std::make_shared<const std::string>();
 };
 

@@ -35,10 +35,10 @@ struct DirHandle {
 
 int load_synthetic(DirHandle& d) {
   d.entries = {{".", S_IFDIR, d.node->id, false, {}}, {"..", S_IFDIR, 0, false, {}}};
-  for (const auto& [name, child] : d.node->synthetic->entries) {
+  d.node->synthetic->each_child([&](const std::string& name, const InodePtr& child) {
     const mode_t mode = child->synthetic ? child->synthetic->mode : child->type;
     d.entries.push_back({name, static_cast<mode_t>(mode & S_IFMT), child->id, false, {}});
-  }
+  });
   return 0;
 }
 

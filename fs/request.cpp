@@ -128,12 +128,11 @@ int attributes(View& view, const Inode& node, struct stat* out) {
 namespace {
 
 int lookup_synthetic(View& view, const InodePtr& parent, const char* name, InodePtr* child, struct stat* attr) {
-  const auto& entries = parent->synthetic->entries;
-  const auto it = entries.find(name);
-  if (it == entries.end()) return ENOENT;
-  if (const int e = attributes(view, *it->second, attr)) return e;
-  view.inodes().add_reference(it->second);
-  *child = it->second;
+  InodePtr found = parent->synthetic->child(name);
+  if (!found) return ENOENT;
+  if (const int e = attributes(view, *found, attr)) return e;
+  view.inodes().add_reference(found);
+  *child = std::move(found);
   return 0;
 }
 

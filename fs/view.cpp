@@ -3,7 +3,9 @@
 #include <fcntl.h>
 
 #include <ctime>
+#include <algorithm>
 #include <set>
+#include <unordered_set>
 #include <stdexcept>
 #include <string>
 
@@ -32,19 +34,90 @@ View::View(ViewOptions options, AuditTrail audit)
 }
 
 void View::install(Layout layout) {
-  std::set<fuse_ino_t> kept;
-  for (const auto& n : layout.pinned) {
+  const std::shared_ptr<const UserTrees> before = users();
+  const auto served_already = [&](const std::string& name, const std::shared_ptr<const UserTree>& tree) {
+    if (!before) return false;
+    const auto it = before->find(name);
+    return it != before->end() && it->second == tree;
+  };
+  std::unordered_set<fuse_ino_t> kept;
+  const auto pin = [&](const InodePtr& n) {
     inodes_.pin(n);
     kept.insert(n->id);
-  }
+  };
+  for (const auto& n : layout.pinned) pin(n);
+  if (layout.users)
+    for (const auto& [name, tree] : *layout.users)
+      if (!served_already(name, tree))
+        for (const auto& n : tree->pinned) pin(n);
   Layout old;
   {
     std::lock_guard lock(layout_mu_);
     old = std::exchange(layout_, std::move(layout));
   }
-  for (const auto& n : old.pinned)
+  const auto unpin = [&](const InodePtr& n) {
     if (!kept.count(n->id)) inodes_.unpin(n->id);
+  };
+  for (const auto& n : old.pinned) unpin(n);
+  if (old.users) {
+    const std::shared_ptr<const UserTrees> now = users();
+    for (const auto& [name, tree] : *old.users) {
+      const auto it = now ? now->find(name) : UserTrees::const_iterator{};
+      if (now && it != now->end() && it->second == tree) continue;  // still served: still pinned
+      for (const auto& n : tree->pinned) unpin(n);
+    }
+  }
   invalidate(old);
+}
+
+void View::put_user(const std::string& name, std::shared_ptr<const UserTree> tree) {
+  std::unordered_set<fuse_ino_t> kept;
+  for (const auto& n : tree->pinned) {
+    inodes_.pin(n);
+    kept.insert(n->id);
+  }
+  std::shared_ptr<const UserTree> old;
+  {
+    std::lock_guard lock(layout_mu_);
+    layout_.mappings += tree->roots.size();
+    auto& slot = (*layout_.users)[name];
+    old = std::exchange(slot, std::move(tree));
+    if (old) layout_.mappings -= old->roots.size();
+  }
+  if (old)
+    for (const auto& n : old->pinned)
+      if (!kept.count(n->id)) inodes_.unpin(n->id);
+}
+
+void View::remove_user(const std::string& name) {
+  std::shared_ptr<const UserTree> old;
+  {
+    std::lock_guard lock(layout_mu_);
+    const auto it = layout_.users->find(name);
+    if (it == layout_.users->end()) return;
+    old = std::move(it->second);
+    layout_.users->erase(it);
+    layout_.mappings -= old->roots.size();
+  }
+  for (const auto& n : old->pinned) inodes_.unpin(n->id);
+}
+
+void View::pin_extra(InodePtr node) {
+  inodes_.pin(node);
+  std::lock_guard lock(layout_mu_);
+  layout_.pinned.push_back(std::move(node));
+}
+
+void View::unpin_extra(const InodePtr& node) {
+  {
+    std::lock_guard lock(layout_mu_);
+    auto& pinned = layout_.pinned;
+    const auto it = std::find(pinned.begin(), pinned.end(), node);
+    if (it == pinned.end()) return;
+    *it = std::move(pinned.back());
+    pinned.pop_back();
+  }
+  inodes_.unpin(node->id);
 }
 
 // Tells the kernel to forget what it cached of the old tree: the top-level
@@ -80,6 +153,11 @@ InodePtr View::root() const {
 std::size_t View::mappings() const {
   std::lock_guard lock(layout_mu_);
   return layout_.mappings;
+}
+
+std::size_t View::user_count() const {
+  std::lock_guard lock(layout_mu_);
+  return layout_.users ? layout_.users->size() : 0;
 }
 
 std::shared_ptr<const UserTrees> View::users() const {

@@ -61,8 +61,8 @@ using UserTrees = std::map<std::string, std::shared_ptr<const UserTree>>;
 
 struct Layout {
   InodePtr root;
-  std::vector<InodePtr> pinned;
-  std::shared_ptr<const UserTrees> users;
+  std::vector<InodePtr> pinned;  // the inodes outside users' trees: root, data/, etc/ and its files
+  std::shared_ptr<UserTrees> users;
   std::size_t mappings = 0;  // mapping roots served, homes included
 };
 
@@ -101,13 +101,33 @@ class View {
   const ViewEvents& events() const { return events_; }
 
   // Makes `layout` the served tree (its root becomes FUSE_ROOT_ID). Inodes of
-  // the previous layout stay valid for as long as the kernel holds them.
+  // the previous layout stay valid for as long as the kernel holds them. A
+  // user's tree served already (the same object) is neither pinned nor
+  // unpinned again: the work follows the users that changed.
   void install(Layout layout);
   InodePtr root() const;
   // The served layout's per-user trees (null before the first install), for
-  // a reload to reuse; how many mapping roots they hold.
+  // a reload to reuse; how many mapping roots they hold. Only the thread
+  // that installs and edits layouts may walk the map: an edit changes it in
+  // place. Others count users or visit them under the lock.
   std::shared_ptr<const UserTrees> users() const;
+  std::size_t user_count() const;
+  template <class Visit>
+  void each_user(Visit visit) const {
+    std::lock_guard lock(layout_mu_);
+    if (layout_.users)
+      for (const auto& [name, tree] : *layout_.users) visit(*tree);
+  }
   std::size_t mappings() const;
+
+  // An edit of the served layout in place (fs/layout_edit.hpp), on the
+  // thread that installs layouts. put_user pins the new tree and unpins what
+  // only the tree it replaces held; remove_user unpins a user's whole tree.
+  void put_user(const std::string& name, std::shared_ptr<const UserTree> tree);
+  void remove_user(const std::string& name);
+  // An inode outside users' trees (an etc/ file) comes or goes.
+  void pin_extra(InodePtr node);
+  void unpin_extra(const InodePtr& node);
 
   // The directory fd for open_by_handle_at on the filesystem `dev` (made
   // from `dir_fd`, a directory on it, the first time).

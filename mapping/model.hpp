@@ -71,6 +71,7 @@ struct Rule {
 struct Item {
   std::string text;
   std::string source;
+  int line = 0;  // the config file's line it is on; 0 for the command line and the environment
 };
 
 struct Model {

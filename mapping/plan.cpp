@@ -16,6 +16,20 @@ std::string join_path(std::string_view base, std::string_view name) {
   return std::string(base) + (base.back() == '/' ? "" : "/") + std::string(name);
 }
 
+}  // namespace
+
+const UserPlan* Plan::find(std::string_view user) const {
+  const auto it = std::find_if(users.begin(), users.end(),
+                               [&](const UserPlan& plan) { return plan.user.name == user; });
+  return it == users.end() ? nullptr : &*it;
+}
+
+std::string folder_key(std::string_view volume, std::string_view subdir) {
+  return subdir.empty() ? std::string(volume) : std::string(volume) + "/" + std::string(subdir);
+}
+
+std::string home_key(std::string_view user) { return "~" + std::string(user); }
+
 MountPlan plan_mount(const Rule& rule, const Paths& paths, const Limit& limit, const Defaults& defaults) {
   return MountPlan{
       .name = rule.mount,
@@ -32,19 +46,19 @@ MountPlan plan_mount(const Rule& rule, const Paths& paths, const Limit& limit, c
   };
 }
 
-}  // namespace
-
-const UserPlan* Plan::find(std::string_view user) const {
-  const auto it = std::find_if(users.begin(), users.end(),
-                               [&](const UserPlan& plan) { return plan.user.name == user; });
-  return it == users.end() ? nullptr : &*it;
+UserPlan plan_user(const User& user, const Paths& paths, const Defaults& defaults) {
+  UserPlan entry;
+  entry.user = user;
+  entry.chroot = "data/" + user.name + "-chroot";
+  entry.home = entry.chroot + "/" + user.name;
+  entry.home_backing = join_path(paths.data_dir, user.name);
+  entry.home_limit.bytes = user.limit.bytes ? user.limit.bytes : defaults.home_limit.bytes;
+  entry.home_limit.files = user.limit.files ? user.limit.files : defaults.home_limit.files;
+  entry.home_umask = defaults.umask;
+  entry.home_events = defaults.events;
+  return entry;
 }
 
-std::string folder_key(std::string_view volume, std::string_view subdir) {
-  return subdir.empty() ? std::string(volume) : std::string(volume) + "/" + std::string(subdir);
-}
-
-std::string home_key(std::string_view user) { return "~" + std::string(user); }
 
 Plan make_plan(const Model& model, const Paths& paths, const Defaults& defaults) {
   // Rules grouped by user first: one pass over each list, whatever their sizes.
@@ -62,15 +76,7 @@ Plan make_plan(const Model& model, const Paths& paths, const Defaults& defaults)
   };
   Plan plan;
   for (const User& user : model.users) {
-    UserPlan& entry = plan.users.emplace_back();
-    entry.user = user;
-    entry.chroot = "data/" + user.name + "-chroot";
-    entry.home = entry.chroot + "/" + user.name;
-    entry.home_backing = join_path(paths.data_dir, user.name);
-    entry.home_limit.bytes = user.limit.bytes ? user.limit.bytes : defaults.home_limit.bytes;
-    entry.home_limit.files = user.limit.files ? user.limit.files : defaults.home_limit.files;
-    entry.home_umask = defaults.umask;
-    entry.home_events = defaults.events;
+    UserPlan& entry = plan.users.emplace_back(plan_user(user, paths, defaults));
     // Mounts keep the order of the rules, so what `gateway check` prints
     // follows the list the admin wrote.
     if (const auto it = rules_of.find(user.name); it != rules_of.end())

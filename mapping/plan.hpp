@@ -66,6 +66,12 @@ struct Plan {
 
 Plan make_plan(const Model& model, const Paths& paths, const Defaults& defaults = {});
 
+// The parts make_plan is made of, for a change to a few users
+// (mapping/change.hpp): a user's plan without its mounts, and one rule's
+// mount given the limit of its folder.
+UserPlan plan_user(const User& user, const Paths& paths, const Defaults& defaults);
+MountPlan plan_mount(const Rule& rule, const Paths& paths, const Limit& limit, const Defaults& defaults);
+
 // The name of a limited folder, as `check`, `status` and the usage file
 // (<state-dir>/quota.json) show it: "vol" or "vol/sub" for a volume's
 // folder, "~user" for a home (home_key). Rules naming the same folder give

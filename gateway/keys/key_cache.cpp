@@ -158,6 +158,7 @@ std::vector<std::string> AuthorizedKeysCache::scan() {
     if (!it->second.text.empty()) changed.push_back(it->first);
     it = entries_.erase(it);
   }
+  unserved_.insert(changed.begin(), changed.end());
   return changed;
 }
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace gw::gateway {
@@ -40,6 +41,12 @@ class AuthorizedKeysCache {
   // The user's keys as of the last scan, one line per key ("" for none).
   const std::string& text(const std::string& user) const;
 
+  // The names scans found changed since the view last took every user's
+  // keys (served()): a refused reload scans too, and what it found must
+  // still reach the view with the next reload that is accepted.
+  const std::unordered_set<std::string>& unserved() const { return unserved_; }
+  void served() { unserved_.clear(); }
+
  private:
   struct Entry {
     FileIdentity stored, provided;
@@ -47,6 +54,7 @@ class AuthorizedKeysCache {
   };
   std::string state_dir_, provided_dir_;
   std::unordered_map<std::string, Entry> entries_;  // only users with a file in either folder
+  std::unordered_set<std::string> unserved_;
 };
 
 }  // namespace gw::gateway

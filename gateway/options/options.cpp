@@ -219,6 +219,7 @@ Settings settings_from(const po::variables_map& vm, const Sources& sources, Comm
   s.command = command;
   s.input.users = source_items(sources, "users");
   s.input.rules = source_items(sources, "map");
+  s.lists_from_file = sources.config && file_decides(sources, "users") && file_decides(sources, "map");
   s.paths.data_dir = path_value(vm, problem, "data-dir");
   s.paths.volumes_dir = path_value(vm, problem, "volumes-dir");
   s.mountpoint = path_value(vm, problem, "mountpoint");

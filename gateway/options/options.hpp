@@ -73,6 +73,10 @@ struct Settings {
   // else (command line, environment) is fixed for a process's life, so a
   // reload that reads the same bytes has nothing to re-parse.
   std::string config_text;
+  // Users and rules come from the config file alone (neither the command
+  // line nor the environment gives them), so a reload may apply a change of
+  // its `users` and `map` lines to just those users.
+  bool lists_from_file = false;
   KeysRequest keys;          // the keys command's action, user and operands
 
   unsigned threads = 0;                  // FUSE worker threads at most

@@ -59,6 +59,7 @@ std::vector<mapping::Item> file_items(const ConfigFile& file, const std::vector<
     const std::string line = file.where(k < lines.size() ? lines[k] : 0);
     std::vector<mapping::Item> on_line = mapping::split_list(texts[k], line);
     if (on_line.size() == 1) on_line.front().source = line;  // "line 7", not "line 7 item 1"
+    for (mapping::Item& item : on_line) item.line = k < lines.size() ? lines[k] : 0;
     items.insert(items.end(), on_line.begin(), on_line.end());
   }
   return items;
@@ -197,6 +198,10 @@ std::vector<mapping::Item> source_items(const Sources& sources, const std::strin
   if (auto texts = values(sources.env, key)) return mapping::split_list(texts->front(), env_for_key(key));
   if (auto texts = values(sources.file, key)) return file_items(*sources.config, *texts, key);
   return {};
+}
+
+bool file_decides(const Sources& sources, const std::string& key) {
+  return !values(sources.cli, key) && !values(sources.env, key);
 }
 
 std::string where(const Sources& sources, const std::string& key) {

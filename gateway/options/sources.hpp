@@ -52,6 +52,10 @@ std::vector<std::string> store_source(Sources& sources, Source which, boost::pro
 // each labelled with where it came from. Lower sources are ignored entirely.
 std::vector<mapping::Item> source_items(const Sources& sources, const std::string& key);
 
+// Whether neither the command line nor the environment gives the key: the
+// config file alone decides it, so a changed file changes it.
+bool file_decides(const Sources& sources, const std::string& key);
+
 // Where a key's effective value came from: "--port", "SFTP_PORT",
 // "gateway.conf line 3", or "default".
 std::string where(const Sources& sources, const std::string& key);

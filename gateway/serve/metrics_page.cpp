@@ -100,9 +100,8 @@ void mapping_families(PrometheusText& out, const fs::Metrics::Snapshot& m) {
 }
 
 void state_families(PrometheusText& out, fs::View& view) {
-  const auto users = view.users();
   out.family("sftp_gateway_users", Type::gauge, "sftp users served.");
-  out.sample("sftp_gateway_users", {}, std::uint64_t{users ? users->size() : 0});
+  out.sample("sftp_gateway_users", {}, std::uint64_t{view.user_count()});
   out.family("sftp_gateway_mappings", Type::gauge, "Mapped folders served, homes included.");
   out.sample("sftp_gateway_mappings", {}, std::uint64_t{view.mappings()});
   out.family("sftp_gateway_uploads_in_progress", Type::gauge, "Atomic uploads open now (written to a temporary).");
@@ -110,9 +109,9 @@ void state_families(PrometheusText& out, fs::View& view) {
 
   const fs::HandleQuota& handles = view.handles();
   out.family("sftp_gateway_open_handles", Type::gauge, "Files and folders each user holds open through the view.");
-  if (users)
-    for (const auto& [name, tree] : *users)
-      out.sample("sftp_gateway_open_handles", {{"user", name}}, std::uint64_t{handles.held(tree->plan.user.uid)});
+  view.each_user([&](const fs::UserTree& tree) {
+    out.sample("sftp_gateway_open_handles", {{"user", tree.plan.user.name}}, std::uint64_t{handles.held(tree.plan.user.uid)});
+  });
   out.family("sftp_gateway_open_handles_per_user_limit", Type::gauge,
              "Most files and folders one user may hold open (EMFILE beyond).");
   out.sample("sftp_gateway_open_handles_per_user_limit", {}, std::uint64_t{handles.open_files_per_user()});

@@ -89,6 +89,9 @@ ServedTree build_tree(const Settings& s, const ServeContext& c, AuthorizedKeysCa
   }
   phases.mark("validate");
   t.plan = mapping::make_plan(parsed.model, s.paths, s.defaults);
+  // Every item made it into the model (no problem): they line up.
+  t.user_lines.reserve(s.input.users.size());
+  for (const mapping::Item& item : s.input.users) t.user_lines.push_back(item.line);
   phases.mark("plan");
   keys.scan();
   phases.mark("keys");

@@ -21,6 +21,7 @@ struct ServedTree {
   std::vector<fs::SyntheticFile> files;  // etc/, as rendered
   bool files_only = false;  // the plan did not change: only the etc/ files are new
   std::string passwd, group;          // as rendered into etc/
+  std::vector<int> user_lines;        // the config file's line of each user (0: not from the file)
   std::vector<std::string> problems;  // one line each; with exit_code
   int exit_code = 0;                  // usage (2) or backing_unusable (3) when problems
 };

@@ -1,12 +1,14 @@
 #include "gateway/serve/worker.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <optional>
 #include <chrono>
 #include <cstring>
@@ -20,7 +22,10 @@
 #include "fs/identity.hpp"
 #include "fs/layout.hpp"
 #include "fs/session.hpp"
+#include "fs/unique_fd.hpp"
+#include "fs/layout_edit.hpp"
 #include "gateway/events/spool_writer.hpp"
+#include "gateway/options/config_change.hpp"
 #include "gateway/sshd/accounts.hpp"
 #include "gateway/exit_codes.hpp"
 #include "gateway/serve/instance_tag.hpp"
@@ -169,6 +174,7 @@ class Worker {
       users_ = users_of(tree.plan);
       served_users_ = mapping::render_users(users_);
     }
+    user_lines_ = std::move(tree.user_lines);
     if (settings_.run_sshd && accounts_changed) {
       // sshd's /etc links to these (sshd/private_etc.hpp): each is replaced whole.
       write_sshd_etc(sshd_etc_path(settings_.state_dir), tree.passwd, tree.group);
@@ -180,6 +186,7 @@ class Worker {
     } else {
       view_.rescans().count_now();  // a reload counts the limited folders, rebuilt or not
     }
+    keys_.served();  // every user's keys were rendered from the cache
     phases.mark("install");
     accounts_written_ = true;
   }
@@ -201,6 +208,9 @@ class Worker {
         refresh_keys(phases);
         view_.rescans().count_now();  // a reload counts the limited folders, changed or not
         phases.mark("quotas");
+      } else if (text && apply_lists_change(*text, phases)) {
+        config_text_ = std::move(*text);
+        view_.rescans().count_now();
       } else {
         Settings fresh = parse_invocation(settings_.args).settings;
         phases.mark("parse");
@@ -217,8 +227,9 @@ class Worker {
         if (rebuilt_) ::malloc_trim(0);
         phases.mark("trim");
       }
-      spdlog::info("build (reload {}): {}", reloads_, phases.summary());
+      // Timed before the summary, whose heap figure walks the whole heap.
       const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+      spdlog::info("build (reload {}): {}", reloads_, phases.summary());
       spdlog::info("reloaded: {} user(s) in {} ms", users_.size(), ms.count());
       counts_.reloaded(true);
       publish("ok");
@@ -229,29 +240,125 @@ class Worker {
     }
   }
 
+  // Only `users` and `map` lines changed: just the users they name are
+  // checked and their trees swapped in (fs/layout_edit.hpp), so the work
+  // follows the change, not the number of users. False when the change
+  // needs the whole configuration (another key changed, any problem, a
+  // limit): nothing was changed, and the caller reads it all as at start.
+  bool apply_lists_change(const std::string& text, BuildPhases& phases) {
+    if (!settings_.lists_from_file || user_lines_.size() != users_.size()) return false;
+    const std::optional<ListsChange> change =
+        lists_change(std::filesystem::path(settings_.config_file).filename().string(), config_text_, text);
+    phases.mark("diff");
+    const std::shared_ptr<const fs::UserTrees> served = view_.users();
+    if (!change || !served) return false;
+    const mapping::Served now{[&](std::string_view name) -> const mapping::UserPlan* {
+                                const auto it = served->find(std::string(name));
+                                return it == served->end() ? nullptr : &it->second->plan;
+                              },
+                              &users_};
+    const std::optional<mapping::PlanChange> plan =
+        mapping::apply_change(change->items, now, settings_.paths, settings_.defaults);
+    if (!plan || !privsep_problems(plan->added_users, context_.privsep_uid).empty()) return false;
+    phases.mark("validate");
+    std::vector<mapping::User> users = users_;
+    std::vector<int> lines = user_lines_;
+    reorder_users(*change, plan->added_users, &users, &lines);
+    const bool accounts_changed = users != users_;
+    phases.mark("users");
+
+    keys_.scan();
+    phases.mark("keys");
+    fs::UsersEdit edit;
+    edit.put = plan->put;
+    edit.removed = plan->removed;
+    std::unordered_set<std::string> keyed;
+    for (const mapping::UserPlan& up : plan->put) {
+      edit.files.push_back(authorized_keys_file(up.user, keys_.text(up.user.name)));
+      keyed.insert(up.user.name);
+    }
+    for (const std::string& name : plan->removed) edit.removed_files.push_back(authorized_keys_path(name));
+    const std::unordered_set<std::string> gone(plan->removed.begin(), plan->removed.end());
+    for (const std::string& name : keys_.unserved())
+      if (!keyed.count(name) && !gone.count(name))
+        if (const auto it = served->find(name); it != served->end())
+          edit.files.push_back(authorized_keys_file(it->second->plan.user, keys_.text(name)));
+    std::string passwd, group;
+    if (accounts_changed) {
+      const PrivsepAccount privsep{context_.privsep_uid, context_.privsep_gid};
+      passwd = render_passwd(users, privsep);
+      group = render_group(users, privsep);
+      edit.files.push_back(passwd_file(passwd));
+      edit.files.push_back(group_file(group));
+    }
+    phases.mark("etc");
+    if (!fs::edit_layout(view_, edit)) return false;
+    keys_.served();
+    phases.mark("edit");
+    users_ = std::move(users);
+    user_lines_ = std::move(lines);
+    if (accounts_changed) {
+      served_users_ = mapping::render_users(users_);
+      if (settings_.run_sshd) write_sshd_etc(sshd_etc_path(settings_.state_dir), passwd, group);
+      phases.mark("etc-write");
+    }
+    spdlog::info("reload changed {} user(s) and removed {}, the others untouched", plan->put.size(),
+                 plan->removed.size());
+    return true;
+  }
+
+  // The users as a whole build would list them, in the file's order: the
+  // changed part's users leave, the lines after it move, the new ones go
+  // where their lines are.
+  static void reorder_users(const ListsChange& change, const std::vector<mapping::User>& added,
+                            std::vector<mapping::User>* users, std::vector<int>* lines) {
+    const int end = change.first_line + change.old_lines;
+    const auto first = std::lower_bound(lines->begin(), lines->end(), change.first_line) - lines->begin();
+    const auto last = std::lower_bound(lines->begin(), lines->end(), end) - lines->begin();
+    users->erase(users->begin() + first, users->begin() + last);
+    lines->erase(lines->begin() + first, lines->begin() + last);
+    for (auto it = lines->begin() + first; it != lines->end(); ++it) *it += change.new_lines - change.old_lines;
+    std::vector<int> added_lines;
+    for (const mapping::Item& item : change.items.added_users) added_lines.push_back(item.line);
+    users->insert(users->begin() + first, added.begin(), added.end());
+    lines->insert(lines->begin() + first, added_lines.begin(), added_lines.end());
+  }
+
   // The config file's bytes now; nullopt when it cannot be read (the full
   // path then reports why). Without --config there is nothing to re-read.
   std::optional<std::string> current_config_text() const {
     if (settings_.config_file.empty()) return std::string();
-    std::ifstream in(settings_.config_file, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) return std::nullopt;
-    return std::move(text).str();
+    // One read of the size fstat gives (an ifstream copied 10 MB through a
+    // stringstream at 100,000 users), then on to the end in case it grew.
+    const fs::UniqueFd fd(::open(settings_.config_file.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat st {};
+    if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0) return std::nullopt;
+    std::string text(static_cast<std::size_t>(st.st_size) + 1, '\0');
+    std::size_t got = 0;
+    for (;;) {
+      if (got == text.size()) text.resize(text.size() * 2);
+      const ssize_t n = ::read(fd.get(), text.data() + got, text.size() - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return std::nullopt;
+      if (n == 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    text.resize(got);
+    return text;
   }
 
   // An unchanged configuration: the served etc/ssh/authorized_keys/<user>
   // files of the users whose key files changed get their new text.
   void refresh_keys(BuildPhases& phases) {
-    const std::vector<std::string> changed = keys_.scan();
+    keys_.scan();
     phases.mark("keys");
-    if (changed.empty()) return;
-    const std::unordered_set<std::string> names(changed.begin(), changed.end());
+    const std::unordered_set<std::string>& names = keys_.unserved();
+    if (names.empty()) return;
     std::vector<fs::SyntheticFile> files;
     for (const mapping::User& u : users_)
       if (names.contains(u.name)) files.push_back(authorized_keys_file(u, keys_.text(u.name)));
     if (!fs::refresh_files(files, view_)) throw std::runtime_error("the served authorized keys are not where expected");
+    keys_.served();
     phases.mark("refresh");
   }
 
@@ -289,6 +396,7 @@ class Worker {
   // The served users, in the order given (each user's whole plan is kept
   // by the view's layout only: fs::serves_plan).
   std::vector<mapping::User> users_;
+  std::vector<int> user_lines_;  // the config file's line of each of users_ (sorted)
   std::string config_text_;   // the config file's bytes the served tree was built from
   // users_ as `--users` takes them, for the runtime file: `gateway keys` run
   // without users takes them from there.

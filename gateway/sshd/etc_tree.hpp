@@ -27,5 +27,10 @@ std::vector<fs::SyntheticFile> render_etc(const EtcInput& in);
 // to that user's uid, so the mode is 0644 (0600 would lock sshd out); the
 // view itself lets only root and that user read it.
 fs::SyntheticFile authorized_keys_file(const mapping::User& user, std::string text);
+std::string authorized_keys_path(const std::string& user);
+
+// etc/passwd and etc/group (sshd/accounts.hpp renders them).
+fs::SyntheticFile passwd_file(std::string text);
+fs::SyntheticFile group_file(std::string text);
 
 }  // namespace gw::gateway
