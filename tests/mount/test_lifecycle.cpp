@@ -129,6 +129,89 @@ TEST_CASE("a refused reload changes nothing: etc/ files, keys served, homes", "[
   CHECK(gateway.wait_exit(5) == 0);
 }
 
+// A reload whose file changed only in `users` and `map` lines is applied to
+// just those users, in place (fs/layout_edit.hpp). What it serves must be
+// what a start from the new file serves, byte for byte in etc/, while the
+// users it did not name keep their trees (the same inodes, so sessions and
+// the kernel's cache of them go on).
+TEST_CASE("a reload that adds, changes and removes users serves what a fresh start would", "[lifecycle]") {
+  MountedView v;
+  v.add_volume("web");
+  v.add_volume("music");
+  const TempTree state;
+  make_dir(state / "host_keys", 0, 0, 0700);
+  for (const std::string key : {"ssh_host_ed25519_key", "ssh_host_rsa_key"}) {
+    const std::string made = MountedView::state_dir() + "/host_keys/" + key;
+    if (exists(made)) write_file(state / ("host_keys/" + key), read_file(made), 0, 0, 0600);
+  }
+  make_dir(state / "authorized_keys", 0, 0, 0700);
+  write_file(state / "authorized_keys/cid", kSomeKey);
+  const TestUser cid{"cid", 61002, 61500};
+  const std::string config = v.tree() / "gateway.conf";
+  write_file(config,
+             "port = 2000\nusers = ann:61000:61000\nusers = bob:61001:61001\nmap = web:ann:web\nmap = music:bob:music\n"
+             "map = music:ann:music\n");
+  std::vector<std::string> args = v.args(ViewSpec{{ann}, {}, {"--config", config, "--cache-timeout", "0"}});
+  const auto users = std::find(args.begin(), args.end(), "--users");
+  args.erase(users, users + 2);
+  *(std::find(args.begin(), args.end(), "--state-dir") + 1) = state.path();
+  auto gateway = std::make_unique<GatewayProcess>(args, v.log_path());
+  REQUIRE(gateway->wait_mounted(v.mountpoint()) == "");
+  const std::string data = v.mountpoint() + "/data";
+  const ino_t ann_chroot = lstat_of(data + "/ann-chroot").st_ino;
+  const ino_t ann_web = lstat_of(v.home(ann) + "/web").st_ino;
+  REQUIRE(call_as(ann.who(), [&] { return ::mkdir((v.home(ann) + "/music/kept").c_str(), 0755); }).ok());
+
+  // bob and his rule go; cid comes, read-only on web, between the two users
+  // lines' places; ann's music becomes read-only.
+  write_file(config + ".new",
+             "port = 2000\nusers = ann:61000:61000\nusers = cid:61002:61500\nmap = web:ann:web\n"
+             "map = music:ann:music:ro\nmap = web:cid:site:ro\n");
+  REQUIRE(::rename((config + ".new").c_str(), config.c_str()) == 0);
+  REQUIRE(eventually(10, [&] { return runtime_value(state.path(), "reloads") == "1"; }));
+  INFO(gateway->log());
+  REQUIRE(runtime_value(state.path(), "last_reload") == "ok");
+  CHECK(gateway->log().find("reload changed 2 user(s) and removed 1, the others untouched") != std::string::npos);
+
+  CHECK(names_in(data) == std::vector<std::string>{"ann-chroot", "cid-chroot"});
+  CHECK(lstat_of(data + "/ann-chroot").st_ino != ann_chroot);  // ann's plan changed: a new chroot...
+  CHECK(lstat_of(v.home(ann) + "/web").st_ino == ann_web);     // ...with the unchanged mapping kept
+  CHECK(call_as(ann.who(), [&] { return ::mkdir((v.home(ann) + "/music/new").c_str(), 0755); }).err == EROFS);
+  CHECK(exists(v.home(ann) + "/music/kept"));
+  CHECK(call_as(cid.who(), [&] { return ::mkdir((v.home(cid) + "/site/x").c_str(), 0755); }).err == EROFS);
+  CHECK(call_as(cid.who(), [&] { return ::mkdir((v.home(cid) + "/mine").c_str(), 0755); }).ok());
+  CHECK(lstat_of(v.backing_home(cid)).st_uid == cid.uid);
+  const int gone = ::access((data + "/bob-chroot").c_str(), F_OK);
+  CHECK((gone == -1 && errno == ENOENT));
+  const auto edited = files_below(v.mountpoint() + "/etc");
+  CHECK(edited.count("/ssh/authorized_keys/bob") == 0);
+  CHECK(edited.at("/ssh/authorized_keys/cid") == kSomeKey);
+
+  // Another edit, in the middle of the file: bob comes back between ann and
+  // cid (etc/passwd lists users in the file's order), and ann's chroot stays.
+  const ino_t ann_now = lstat_of(data + "/ann-chroot").st_ino;
+  write_file(config + ".new",
+             "port = 2000\nusers = ann:61000:61000\nusers = bob:61001:61001\nmap = music:bob:music\n"
+             "users = cid:61002:61500\nmap = web:ann:web\nmap = music:ann:music:ro\nmap = web:cid:site:ro\n");
+  REQUIRE(::rename((config + ".new").c_str(), config.c_str()) == 0);
+  REQUIRE(eventually(10, [&] { return runtime_value(state.path(), "reloads") == "2"; }));
+  REQUIRE(runtime_value(state.path(), "last_reload") == "ok");
+  CHECK(gateway->log().find("reload changed 1 user(s) and removed 0") != std::string::npos);
+  CHECK(lstat_of(data + "/ann-chroot").st_ino == ann_now);
+  CHECK(names_in(data) == std::vector<std::string>{"ann-chroot", "bob-chroot", "cid-chroot"});
+  const auto edited_again = files_below(v.mountpoint() + "/etc");
+
+  // A start from the same file serves the same etc/.
+  gateway->signal(SIGTERM);
+  REQUIRE(gateway->wait_exit(5) == 0);
+  gateway = std::make_unique<GatewayProcess>(args, v.log_path());
+  REQUIRE(gateway->wait_mounted(v.mountpoint()) == "");
+  const auto fresh = files_below(v.mountpoint() + "/etc");
+  CHECK(fresh == edited_again);
+  gateway->signal(SIGTERM);
+  CHECK(gateway->wait_exit(5) == 0);
+}
+
 TEST_CASE("SIGTERM and SIGINT unmount the view cleanly", "[lifecycle]") {
   for (const int sig : {SIGTERM, SIGINT}) {
     INFO("signal " << sig);
