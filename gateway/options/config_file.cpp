@@ -66,9 +66,12 @@ std::string ConfigFile::where(int line) const { return mapping::printable(name) 
 
 std::string ConfigFile::entries_text() const {
   std::string out;
-  for (const ConfigEntry& e : entries) out += e.key + "=" + e.value + "\n";
+  for (const ConfigEntry& e : entries)
+    if (!is_list_key(e.key)) out += e.key + "=" + e.value + "\n";
   return out;
 }
+
+bool is_list_key(std::string_view key) { return key == "users" || key == "map"; }
 
 ConfigFile scan_config(std::string path, std::string text) {
   ConfigFile file;

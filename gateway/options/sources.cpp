@@ -49,18 +49,17 @@ std::vector<mapping::Item> cli_items(const std::vector<std::string>& texts, cons
   return items;
 }
 
-// Boost reports file options in file order, so the k-th occurrence of a key
-// is on the line of the k-th entry with that key.
-std::vector<mapping::Item> file_items(const ConfigFile& file, const std::vector<std::string>& texts,
-                                      const std::string& key) {
+// The items of every `key` line of the file, in file order, each with its
+// line (the list keys never reach Boost: config_file.hpp).
+std::vector<mapping::Item> file_items(const ConfigFile& file, const std::string& key) {
   std::vector<mapping::Item> items;
-  const std::vector<int> lines = file.lines_of(key);
-  for (std::size_t k = 0; k < texts.size(); ++k) {
-    const std::string line = file.where(k < lines.size() ? lines[k] : 0);
-    std::vector<mapping::Item> on_line = mapping::split_list(texts[k], line);
+  for (const ConfigEntry& e : file.entries) {
+    if (e.key != key) continue;
+    const std::string line = file.where(e.line);
+    std::vector<mapping::Item> on_line = mapping::split_list(e.value, line);
     if (on_line.size() == 1) on_line.front().source = line;  // "line 7", not "line 7 item 1"
-    for (mapping::Item& item : on_line) item.line = k < lines.size() ? lines[k] : 0;
-    items.insert(items.end(), on_line.begin(), on_line.end());
+    for (mapping::Item& item : on_line) item.line = e.line;
+    items.insert(items.end(), std::make_move_iterator(on_line.begin()), std::make_move_iterator(on_line.end()));
   }
   return items;
 }
@@ -196,7 +195,7 @@ std::vector<std::string> store_source(Sources& sources, Source which, po::variab
 std::vector<mapping::Item> source_items(const Sources& sources, const std::string& key) {
   if (auto texts = values(sources.cli, key)) return cli_items(*texts, "--" + key);
   if (auto texts = values(sources.env, key)) return mapping::split_list(texts->front(), env_for_key(key));
-  if (auto texts = values(sources.file, key)) return file_items(*sources.config, *texts, key);
+  if (sources.config) return file_items(*sources.config, key);
   return {};
 }
 
