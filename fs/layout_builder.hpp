@@ -57,6 +57,17 @@ struct Builder {
 
   void problem(const std::string& label, const std::string& what) { result.problems.push_back(label + ": " + what); }
 
+  // Takes over what `other` built (users after this one's): its problems
+  // after this one's, its trees, and the homes and mounts it left pending.
+  void absorb(Builder&& other) {
+    auto& problems = result.problems;
+    problems.insert(problems.end(), other.result.problems.begin(), other.result.problems.end());
+    users.merge(other.users);
+    mappings += other.mappings;
+    new_homes.insert(new_homes.end(), other.new_homes.begin(), other.new_homes.end());
+    pending_mounts.insert(pending_mounts.end(), other.pending_mounts.begin(), other.pending_mounts.end());
+  }
+
   std::shared_ptr<MappingRoot> open_root(const std::string& backing, const mapping::MountPlan* rule,
                                          const std::string& label, const std::optional<mapping::Owner>& owner,
                                          struct stat* st, std::optional<BackingFd>* out) {
