@@ -130,7 +130,7 @@ LayoutResult build_layout(const mapping::Plan& plan, const std::vector<Synthetic
   apply_quotas(view, *b.result.layout.users, [&] {
     std::vector<InodePtr> counted;  // kept roots too: one never looked up is not swept yet
     for (const auto& [name, tree] : *b.result.layout.users)
-      for (const auto& [sig, node] : tree->roots)
+      for (const auto& node : tree->roots)
         if (node->mapping->quotas()) counted.push_back(node);
     sweep_left_behind(view, std::move(counted));
   });

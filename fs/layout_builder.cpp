@@ -7,7 +7,6 @@
 #include <cstring>
 #include <sstream>
 
-#include "mapping/parse.hpp"
 
 namespace gw::fs::detail {
 
@@ -72,20 +71,6 @@ InodePtr served_file(const View& view, const std::vector<std::string>& names) {
   return node && node->synthetic && S_ISREG(node->synthetic->mode) ? node : nullptr;
 }
 
-// What defines a mapping root; a reload reuses a root whose signature did not
-// change. (The stored owner is then the one found when the root was built:
-// chowning a volume takes a restart or a changed rule.)
-std::string signature(const std::string& backing, const mapping::User& user, const mapping::MountPlan* rule,
-                      const std::optional<mapping::Owner>& owner, const std::string& view_path, mode_t umask,
-                      mapping::EventKinds events) {
-  std::string sig = view_path + "|" + backing + "|" + std::to_string(user.uid) + ":" + std::to_string(user.gid);
-  if (owner) sig += "|owner=" + std::to_string(owner->uid) + ":" + std::to_string(owner->gid);
-  if (rule) sig += mapping::render_rule(mapping::Rule{rule->volume, rule->subdir, user.name, rule->name, rule->access,
-                                                      rule->owner, rule->symlinks, rule->atomic});
-  sig += "|umask=" + std::to_string(umask);
-  sig += "|events=" + std::to_string(events);
-  return sig;
-}
 
 
 }  // namespace gw::fs::detail

@@ -37,13 +37,6 @@ int ensure_home(int proc_fd, int data_dir, const std::string& name, const mappin
 // inodes stable across reloads.
 InodePtr served_file(const View& view, const std::vector<std::string>& names);
 
-// What defines a mapping root; a reload reuses a root whose signature did not
-// change. (The stored owner is then the one found when the root was built:
-// chowning a volume takes a restart or a changed rule.)
-std::string signature(const std::string& backing, const mapping::User& user, const mapping::MountPlan* rule,
-                      const std::optional<mapping::Owner>& owner, const std::string& view_path, mode_t umask,
-                      mapping::EventKinds events);
-
 // Builds users' trees into `result`, reusing what the served layout has.
 struct Builder {
   explicit Builder(View& v) : view(v), previous_users(v.users()) {}
@@ -85,11 +78,12 @@ struct Builder {
     return root;
   }
 
-  InodePtr mapping_root(const std::string& backing, const std::string& label, const mapping::User& user,
+  // `kept`: the served root to reuse (reusable_root), else null and the
+  // folder is opened.
+  InodePtr mapping_root(InodePtr kept, const std::string& backing, const std::string& label, const mapping::User& user,
                         std::optional<mapping::Owner> owner, const mapping::MountPlan* rule,
                         const std::string& view_path, mode_t umask, mapping::EventKinds events) {
-    std::string sig = signature(backing, user, rule, owner, view_path, umask, events);
-    if (InodePtr kept = previous_root(user.name, sig)) return keep(std::move(sig), std::move(kept));
+    if (kept) return keep(std::move(kept));
     struct stat st {};
     std::optional<BackingFd> fd;
     auto root = open_root(backing, rule, label, owner, &st, &fd);
@@ -120,23 +114,46 @@ struct Builder {
     if (node->handle.empty()) node->pinned = std::make_shared<const BackingFd>(std::move(*fd));
     node->is_root = true;
     node->set_place(nullptr, view_path);
-    return keep(std::move(sig), node);
+    return keep(node);
   }
 
-  // The user's root of that signature in the served tree, if any (a user
-  // has a handful: a linear search).
-  InodePtr previous_root(const std::string& user, const std::string& sig) const {
+  // The served tree of this user, if any.
+  const UserTree* previous_tree(const std::string& user) const {
     if (!previous_users) return nullptr;
     const auto it = previous_users->find(user);
-    if (it == previous_users->end()) return nullptr;
-    for (const auto& [s, node] : it->second->roots)
-      if (s == sig) return node;
+    return it == previous_users->end() ? nullptr : it->second.get();
+  }
+
+  // The served root `label` of `before`, to reuse when what it was opened and
+  // set up from did not change (`same`: the home's or the mount's plan, a
+  // limit aside, which the quotas of every build apply to every root), nor
+  // the user's ids. (The stored owner is then the one found when the root
+  // was built: chowning a volume takes a restart or a changed rule.)
+  static InodePtr reusable_root(const UserTree* before, const mapping::UserPlan& up, const std::string& label, bool same) {
+    if (!before || !same || before->plan.user.uid != up.user.uid || before->plan.user.gid != up.user.gid) return nullptr;
+    for (const auto& node : before->roots)
+      if (node->mapping->label == label) return node;
     return nullptr;
   }
 
-  InodePtr keep(std::string sig, InodePtr node) {
+  static bool same_mount(const UserTree* before, const mapping::MountPlan& m) {
+    if (!before) return false;
+    for (mapping::MountPlan was : before->plan.mounts)
+      if (was.name == m.name) {
+        was.limit = m.limit;
+        return was == m;
+      }
+    return false;
+  }
+
+  static bool same_home(const UserTree* before, const mapping::UserPlan& up) {
+    return before && before->plan.home_backing == up.home_backing && before->plan.home_umask == up.home_umask &&
+           before->plan.home_events == up.home_events;
+  }
+
+  InodePtr keep(InodePtr node) {
     ++mappings;
-    building->roots.emplace_back(std::move(sig), node);
+    building->roots.push_back(node);
     building->pinned.push_back(node);
     return node;
   }
@@ -165,10 +182,12 @@ struct Builder {
   InodePtr adopt(const UserTree& tree) { return tree.chroot; }
 
   InodePtr build_user_tree(const mapping::UserPlan& up) {
+    const UserTree* before = previous_tree(up.user.name);
     auto mounts = std::make_shared<Inode::Mounts>();
     for (const auto& m : up.mounts) {
-      auto node = mapping_root(m.backing, up.user.name + ":" + m.name, up.user, m.owner, &m,
-                               "/" + up.user.name + "/" + m.name, m.umask, m.events);
+      const std::string label = up.user.name + ":" + m.name;
+      auto node = mapping_root(reusable_root(before, up, label, same_mount(before, m)), m.backing, label, up.user,
+                               m.owner, &m, "/" + up.user.name + "/" + m.name, m.umask, m.events);
       if (node) (*mounts)[m.name] = node;
     }
     // root:<user's group> 0750: still what OpenSSH demands of a chroot (root
@@ -186,14 +205,15 @@ struct Builder {
       return chroot;
     }
     if (found || !S_ISDIR(st.st_mode)) return home_problem(up, found ? found : ENOTDIR), nullptr;
-    const InodePtr home = home_root(up);
+    const InodePtr home = home_root(up, reusable_root(before, up, up.user.name + ":~", same_home(before, up)));
     if (!home) return nullptr;
     attach(chroot, up.user.name, home, mounts);
     return chroot;
   }
 
-  InodePtr home_root(const mapping::UserPlan& up) {
-    return mapping_root(up.home_backing, up.user.name + ":~", up.user, mapping::Owner{up.user.uid, up.user.gid},
+  // `kept`: the served home root to reuse; null for a home just made.
+  InodePtr home_root(const mapping::UserPlan& up, InodePtr kept) {
+    return mapping_root(std::move(kept), up.home_backing, up.user.name + ":~", up.user, mapping::Owner{up.user.uid, up.user.gid},
                         nullptr, "/" + up.user.name, up.home_umask, up.home_events);
   }
 
@@ -231,7 +251,7 @@ struct Builder {
         continue;
       }
       building = h.tree;
-      const InodePtr home = home_root(up);
+      const InodePtr home = home_root(up, nullptr);
       building = nullptr;
       if (!home) continue;
       attach(h.chroot, up.user.name, home, h.mounts);

@@ -32,7 +32,7 @@ std::vector<Served> served_roots(const UserTrees& users,
                                  std::map<std::string, Limited>* limited) {
   std::vector<Served> out;
   const auto root_of = [](const UserTree& tree, const std::string& label) -> InodePtr {
-    for (const auto& [sig, node] : tree.roots)
+    for (const auto& node : tree.roots)
       if (node->mapping->label == label) return node;
     return nullptr;
   };

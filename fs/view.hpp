@@ -49,9 +49,8 @@ struct ViewOptions {
 struct UserTree {
   mapping::UserPlan plan;
   InodePtr chroot;
-  // The user's mapping roots (home first) by what defines them (a
-  // signature): a reload reuses an unchanged one.
-  std::vector<std::pair<std::string, InodePtr>> roots;
+  // The user's mapping roots: a reload reuses one whose plan did not change.
+  std::vector<InodePtr> roots;
   std::vector<InodePtr> pinned;  // every inode of the tree
 };
 
