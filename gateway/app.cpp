@@ -17,7 +17,7 @@
 namespace gw::gateway {
 namespace {
 
-int dispatch(const Settings& settings) {
+int dispatch(Settings& settings) {
   switch (settings.command) {
     case Command::check: return run_check(settings, std::cout, std::cerr);
     case Command::serve: return serve(settings);
@@ -36,7 +36,7 @@ int run(const std::vector<std::string>& args) {
   // The exception firewall of the process: whatever goes wrong below ends
   // as one line and a documented exit code, never as std::terminate.
   try {
-    const Invocation invocation = parse_invocation(args);
+    Invocation invocation = parse_invocation(args);
     if (invocation.action == Invocation::Action::print) {
       std::cout << invocation.text;
       return exit_code::ok;

@@ -350,4 +350,10 @@ Invocation parse_invocation(const std::vector<std::string>& args) {
   return invocation;
 }
 
+void forget_lists(Settings& settings) {
+  std::vector<mapping::Item>().swap(settings.input.users);
+  std::vector<mapping::Item>().swap(settings.input.rules);
+  std::string().swap(settings.config_text);
+}
+
 }  // namespace gw::gateway

@@ -96,10 +96,11 @@ int await_ready(pid_t pid, int ready_read) {
 
 class Supervisor {
  public:
-  explicit Supervisor(const Settings& s) : settings_(s) {}
+  explicit Supervisor(Settings& s) : settings_(s) {}
 
   int run() {
     refuse_what_preflight_refuses();
+    forget_lists(settings_);  // workers read the configuration themselves
     block_signals();
     if (settings_.run_sshd) check_listen_free(settings_.listen, settings_.port);
     listen_for_metrics_once();
@@ -269,7 +270,7 @@ class Supervisor {
     if (events_) events_->stop();
   }
 
-  const Settings& settings_;
+  Settings& settings_;  // its lists forgotten once judged
   ProgressCounter progress_ = ProgressCounter::create();  // kept across worker restarts
   fs::UniqueFd metrics_listener_;  // --metrics-listen's socket, handed to every worker
   pid_t worker_ = 0;
@@ -283,7 +284,7 @@ class Supervisor {
 
 }  // namespace
 
-int serve(const Settings& settings) {
+int serve(Settings& settings) {
   // Opened here too, though only the worker writes to it: a trail that
   // cannot be opened is a configuration error before anything starts.
   auto audit = make_audit_logger(settings.audit_log);

@@ -6,6 +6,6 @@
 
 namespace gw::gateway {
 
-int serve(const Settings& settings);
+int serve(Settings& settings);
 
 }  // namespace gw::gateway

@@ -84,7 +84,7 @@ void ensure_mountpoint(const std::string& path) {
 
 class Worker {
  public:
-  Worker(const Settings& s, fs::AuditTrail audit)
+  Worker(Settings& s, fs::AuditTrail audit)
       : settings_(s), view_(view_options(s, raise_open_file_limit()), std::move(audit)) {}
 
   int run(int ready_fd) {
@@ -107,7 +107,8 @@ class Worker {
       throw ExitError(tree.exit_code, std::to_string(tree.problems.size()) + " problem(s); nothing was mounted");
     }
     install(std::move(tree), phases);
-    config_text_ = settings_.config_text;
+    config_text_ = std::move(settings_.config_text);
+    forget_lists(settings_);  // a reload reads the configuration again
     ::malloc_trim(0);  // building the tree's temporaries are gone: RSS tracks the live tree
     phases.mark("trim");
     spdlog::info("build (start): {}", phases.summary());
@@ -384,7 +385,7 @@ class Worker {
     write_runtime(settings_.state_dir, s);
   }
 
-  const Settings& settings_;
+  Settings& settings_;  // its lists forgotten once built
   std::optional<ProgressCounter> progress_;  // declared before view_: outlives it
   std::optional<SpoolWriter> events_;        // before view_ too: the view records into it
   fs::View view_;
@@ -409,7 +410,7 @@ class Worker {
 
 }  // namespace
 
-int run_worker(const Settings& settings, int ready_fd, fs::AuditTrail audit) {
+int run_worker(Settings& settings, int ready_fd, fs::AuditTrail audit) {
   if (const int e = fs::drop_supplementary_groups())
     throw ExitError(exit_code::failure, std::string("cannot drop supplementary groups: ") + std::strerror(e));
   Worker worker(settings, std::move(audit));

@@ -13,6 +13,6 @@ namespace gw::gateway {
 // Writes one byte to `ready_fd` once the view is mounted (then closes it).
 // Returns an exit code (exit_codes.hpp); 2, 3 or 4 before the mount means
 // nothing was mounted.
-int run_worker(const Settings& settings, int ready_fd, fs::AuditTrail audit);
+int run_worker(Settings& settings, int ready_fd, fs::AuditTrail audit);
 
 }  // namespace gw::gateway
