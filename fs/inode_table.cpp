@@ -14,6 +14,16 @@ InodePtr InodeTable::get(fuse_ino_t id) const {
 
 void InodeTable::pin(const InodePtr& node) {
   std::lock_guard lock(mu_);
+  pin_locked(node);
+}
+
+void InodeTable::pin(const std::vector<InodePtr>& nodes) {
+  std::lock_guard lock(mu_);
+  by_id_.reserve(by_id_.size() + nodes.size());
+  for (const InodePtr& node : nodes) pin_locked(node);
+}
+
+void InodeTable::pin_locked(const InodePtr& node) {
   Entry& e = by_id_[node->id];
   e.node = node;
   e.pinned = true;

@@ -24,6 +24,8 @@ class InodeTable {
   // Pinned inodes (synthetic nodes, mapping roots) are never forgotten.
   fuse_ino_t next_id() { return next_id_.fetch_add(1); }
   void pin(const InodePtr& node);
+  // Many at once (a layout's): one lock, and the tables sized once.
+  void pin(const std::vector<InodePtr>& nodes);
   void unpin(fuse_ino_t id);
 
   // The inode for a backing object seen through `mapping`, added if new;
@@ -55,6 +57,8 @@ class InodeTable {
   static constexpr std::size_t kShrinkMin = 1024;  // about 0.6 MiB of inodes
 
  private:
+  void pin_locked(const InodePtr& node);
+
   using Key = std::tuple<std::uint64_t, dev_t, ino_t>;  // (mapping id, dev, ino)
   // Hashed, not ordered: a listing of 200,000 entries looks each one up
   // here, and a tree's walk was 11% of that listing's CPU (perf, issue 16).

@@ -40,32 +40,31 @@ void View::install(Layout layout) {
     const auto it = before->find(name);
     return it != before->end() && it->second == tree;
   };
-  std::unordered_set<fuse_ino_t> kept;
-  const auto pin = [&](const InodePtr& n) {
-    inodes_.pin(n);
-    kept.insert(n->id);
-  };
-  for (const auto& n : layout.pinned) pin(n);
+  std::vector<InodePtr> fresh = layout.pinned;
   if (layout.users)
     for (const auto& [name, tree] : *layout.users)
-      if (!served_already(name, tree))
-        for (const auto& n : tree->pinned) pin(n);
+      if (!served_already(name, tree)) fresh.insert(fresh.end(), tree->pinned.begin(), tree->pinned.end());
+  inodes_.pin(fresh);
   Layout old;
   {
     std::lock_guard lock(layout_mu_);
     old = std::exchange(layout_, std::move(layout));
   }
-  const auto unpin = [&](const InodePtr& n) {
-    if (!kept.count(n->id)) inodes_.unpin(n->id);
-  };
-  for (const auto& n : old.pinned) unpin(n);
-  if (old.users) {
+  if (old.root) {
+    std::unordered_set<fuse_ino_t> kept;
+    kept.reserve(fresh.size());
+    for (const auto& n : fresh) kept.insert(n->id);
+    const auto unpin = [&](const InodePtr& n) {
+      if (!kept.count(n->id)) inodes_.unpin(n->id);
+    };
+    for (const auto& n : old.pinned) unpin(n);
     const std::shared_ptr<const UserTrees> now = users();
-    for (const auto& [name, tree] : *old.users) {
-      const auto it = now ? now->find(name) : UserTrees::const_iterator{};
-      if (now && it != now->end() && it->second == tree) continue;  // still served: still pinned
-      for (const auto& n : tree->pinned) unpin(n);
-    }
+    if (old.users)
+      for (const auto& [name, tree] : *old.users) {
+        const auto it = now ? now->find(name) : UserTrees::const_iterator{};
+        if (now && it != now->end() && it->second == tree) continue;  // still served: still pinned
+        for (const auto& n : tree->pinned) unpin(n);
+      }
   }
   invalidate(old);
 }
