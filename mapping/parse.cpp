@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "names.hpp"
 #include "parse_items.hpp"
@@ -26,31 +28,39 @@ std::string_view trim(std::string_view text) {
   return text.substr(first, text.find_last_not_of(blanks) - first + 1);
 }
 
-// What the users' items told the rules' checks. Sets beside the ordered
-// lists: configurations reach tens of thousands of users.
+// What the users' items told the rules' checks. Hashed sets beside the
+// ordered list: configurations reach 100,000 users.
 struct UserIndex {
-  std::vector<std::string> valid;     // the users that made it into the model, in order
-  std::set<std::string> named_set;    // every name given, even in a bad item
-  std::set<std::string> valid_set;
+  std::vector<std::string> valid;               // the users that made it into the model, in order
+  std::unordered_set<std::string> named_set;    // every name given, even in a bad item
+  std::unordered_set<std::string> valid_set;
 };
 
 void check_users(const std::vector<Item>& items, Parsed& out, UserIndex& index) {
-  std::map<std::string, std::string> name_sources;
-  std::map<std::uint32_t, std::string> uid_users;  // uid -> "gary, SFTP_USERS item 1"
+  // The first item of each name and uid; a message names it only for a
+  // duplicate, so nothing is built per good item.
+  std::unordered_map<std::string, const Item*> name_items;
+  struct FirstUid {
+    const Item* item;
+    std::optional<std::string> name;
+  };
+  std::unordered_map<std::uint32_t, FirstUid> uid_items;
+  name_items.reserve(items.size());
+  uid_items.reserve(items.size());
   for (const Item& item : items) {
     const detail::UserItem parsed = detail::parse_user_item(item, out.problems);
     const detail::Report report(item, out.problems);
     if (parsed.name) {
-      const auto [it, fresh] = name_sources.try_emplace(*parsed.name, item.source);
+      const auto [it, fresh] = name_items.try_emplace(*parsed.name, &item);
       if (fresh) index.named_set.insert(*parsed.name);
-      else report("duplicate user name '" + *parsed.name + "' (also in " + it->second + ")");
+      else report("duplicate user name '" + *parsed.name + "' (also in " + it->second->source + ")");
     }
     if (parsed.uid) {
-      const std::string who = parsed.name ? *parsed.name + ", " + item.source : item.source;
-      const auto [it, fresh] = uid_users.try_emplace(*parsed.uid, who);
+      const auto [it, fresh] = uid_items.try_emplace(*parsed.uid, FirstUid{&item, parsed.name});
       if (!fresh) {
-        report("duplicate uid " + std::to_string(*parsed.uid) + " (also used by " + it->second +
-               ")");
+        const FirstUid& first = it->second;
+        const std::string who = first.name ? *first.name + ", " + first.item->source : first.item->source;
+        report("duplicate uid " + std::to_string(*parsed.uid) + " (also used by " + who + ")");
       }
     }
     if (parsed.user && report.clean()) {
@@ -95,8 +105,11 @@ void check_folder_limit(const Rule& rule, const std::string& source, std::map<st
 }
 
 void check_rules(const std::vector<Item>& items, const UserIndex& index, Parsed& out) {
-  std::map<std::pair<std::string, std::string>, std::string> mount_sources;  // (user, mount)
-  std::map<std::string, FolderLimit> folder_limits;                         // by folder_key
+  // The first item of each (user, mount), keyed "user\0mount" (neither
+  // name holds a NUL).
+  std::unordered_map<std::string, const Item*> mount_items;
+  mount_items.reserve(items.size());
+  std::map<std::string, FolderLimit> folder_limits;  // by folder_key
   for (const Item& item : items) {
     const detail::RuleItem parsed = detail::parse_rule_item(item, out.problems);
     const detail::Report report(item, out.problems);
@@ -106,11 +119,13 @@ void check_rules(const std::vector<Item>& items, const UserIndex& index, Parsed&
       report(unknown_user_message(*parsed.user, index));
     }
     if (parsed.user && parsed.mount) {
-      const auto [it, fresh] =
-          mount_sources.try_emplace({*parsed.user, *parsed.mount}, item.source);
+      std::string key = *parsed.user;
+      key += '\0';
+      key += *parsed.mount;
+      const auto [it, fresh] = mount_items.try_emplace(std::move(key), &item);
       if (!fresh) {
         report("duplicate mount name '" + *parsed.mount + "' for user " + *parsed.user +
-               " (also in " + it->second + ")");
+               " (also in " + it->second->source + ")");
       }
     }
     if (parsed.rule) check_folder_limit(*parsed.rule, item.source, folder_limits, report);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 
 namespace gw::mapping {
 
@@ -62,7 +63,8 @@ UserPlan plan_user(const User& user, const Paths& paths, const Defaults& default
 
 Plan make_plan(const Model& model, const Paths& paths, const Defaults& defaults) {
   // Rules grouped by user first: one pass over each list, whatever their sizes.
-  std::map<std::string_view, std::vector<const Rule*>> rules_of;
+  std::unordered_map<std::string_view, std::vector<const Rule*>> rules_of;
+  rules_of.reserve(model.users.size());
   // A folder's limit reaches every mapping of it, also those whose rule says
   // nothing (parse() has made sure the rules that do agree).
   std::map<std::string, Limit> folder_limits;
