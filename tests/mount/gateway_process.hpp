@@ -60,4 +60,8 @@ int run_gateway(const std::vector<std::string>& args, const std::string& log_pat
 // Number of open descriptors of a process (entries of /proc/<pid>/fd).
 std::size_t open_fds(pid_t pid);
 
+// A loopback TCP port nothing listens on right now (for --port,
+// --metrics-listen); throws std::runtime_error when none can be had.
+int free_loopback_port();
+
 }  // namespace gw::mount_test

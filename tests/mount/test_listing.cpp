@@ -26,20 +26,6 @@ namespace {
 
 constexpr int kFiles = 3000;  // about 30 names-only requests, 120 with attributes
 
-// A loopback port nothing listens on now (the kernel's pick, then let go).
-int free_port() {
-  const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  REQUIRE(s >= 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  socklen_t len = sizeof a;
-  REQUIRE(::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-  ::close(s);
-  return ntohs(a.sin_port);
-}
-
 // The gateway's count of successful `request`s, from its metrics page.
 long requests_ok(int port, const std::string& request) {
   const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -96,7 +82,7 @@ TEST_CASE("a big folder listed by names only: every name once, nothing mounted i
   make_dir(v.tree() / "host", 0, 0, 0755);
   write_file(v.tree() / "host/secret", "host secret", 0, 0, 0644);
   REQUIRE(::mount((v.tree() / "host/secret").c_str(), (web + "/bound").c_str(), nullptr, MS_BIND, nullptr) == 0);
-  const int port = free_port();
+  const int port = free_loopback_port();
   v.start(ViewSpec{{ann}, {"web:ann:web"}, {"--metrics-listen", "127.0.0.1:" + std::to_string(port)}});
   const std::string view = v.home(ann) + "/web";
 

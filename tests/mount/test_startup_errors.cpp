@@ -22,21 +22,6 @@ std::vector<std::string> with_option(std::vector<std::string> args, const std::s
   return args;
 }
 
-// A loopback TCP port nothing listens on right now.
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0 &&
-                     ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
-  ::close(fd);
-  REQUIRE(bound);
-  return ntohs(addr.sin_port);
-}
-
 }  // namespace
 
 TEST_CASE("configuration errors exit 2 and mount nothing", "[startup]") {
@@ -79,7 +64,7 @@ TEST_CASE("an unusable backing folder exits 3 and mounts nothing", "[startup]") 
     for (const bool host_mode : {false, true}) {
       INFO(spec.maps.back() << (host_mode ? " (host mode)" : ""));
       std::vector<std::string> a = v.args(spec);
-      if (host_mode) a.insert(a.end(), {"--run-sshd", "--listen", "127.0.0.1", "--port", std::to_string(free_port())});
+      if (host_mode) a.insert(a.end(), {"--run-sshd", "--listen", "127.0.0.1", "--port", std::to_string(free_loopback_port())});
       const int code = run_gateway(a, v.log_path());
       const std::string log = read_file(v.log_path());
       INFO(log);
@@ -150,7 +135,7 @@ TEST_CASE("a mountpoint below a folder sshd refuses exits 2, names the folder an
     for (const bool host_mode : {false, true}) {
       INFO(mountpoint << (host_mode ? " (host mode)" : ""));
       std::vector<std::string> a = with_option(args, "--mountpoint", mountpoint);
-      if (host_mode) a.insert(a.end(), {"--run-sshd", "--listen", "127.0.0.1", "--port", std::to_string(free_port())});
+      if (host_mode) a.insert(a.end(), {"--run-sshd", "--listen", "127.0.0.1", "--port", std::to_string(free_loopback_port())});
       const int code = run_gateway(a, v.log_path());
       const std::string log = read_file(v.log_path());
       INFO(log);
@@ -192,7 +177,7 @@ TEST_CASE("host mode leaves no bind mount behind when the worker cannot start", 
   v.add_volume("web");
   write_file(v.tree() / "state-file", "not a folder");
   std::vector<std::string> a = with_option(v.args(ViewSpec{{ann}, {"web:ann:web"}}), "--state-dir", v.tree() / "state-file");
-  a.insert(a.end(), {"--run-sshd", "--listen", "127.0.0.1", "--port", std::to_string(free_port())});
+  a.insert(a.end(), {"--run-sshd", "--listen", "127.0.0.1", "--port", std::to_string(free_loopback_port())});
   const int code = run_gateway(a, v.log_path());
   INFO(read_file(v.log_path()));
   CHECK(code == 1);
