@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "mapping/change.hpp"
@@ -19,6 +20,13 @@ struct ListsChange {
   int old_lines = 0;   // lines the differing part had, and has now
   int new_lines = 0;
   mapping::Change items;  // each item with its line, and a source naming it ("gateway.conf line 7")
+  // The lines of the differing part that are in both texts, in order:
+  // (line then, line now). Lines before the part keep their numbers; lines
+  // after it move by new_lines - old_lines.
+  std::vector<std::pair<int, int>> kept_lines;
+
+  // Where a line that stays is now; 0 for a line that left.
+  int line_now(int line_then) const;
 };
 
 // nullopt when any other line changed (a scalar key, a line the scan would

@@ -12,6 +12,7 @@
 #include <optional>
 #include <chrono>
 #include <cstring>
+#include <limits>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -309,20 +310,31 @@ class Worker {
   }
 
   // The users as a whole build would list them, in the file's order: the
-  // changed part's users leave, the lines after it move, the new ones go
-  // where their lines are.
+  // users of lines that left go, the others take their lines' new numbers,
+  // and the new ones go where their lines are.
   static void reorder_users(const ListsChange& change, const std::vector<mapping::User>& added,
                             std::vector<mapping::User>* users, std::vector<int>* lines) {
-    const int end = change.first_line + change.old_lines;
-    const auto first = std::lower_bound(lines->begin(), lines->end(), change.first_line) - lines->begin();
-    const auto last = std::lower_bound(lines->begin(), lines->end(), end) - lines->begin();
-    users->erase(users->begin() + first, users->begin() + last);
-    lines->erase(lines->begin() + first, lines->begin() + last);
-    for (auto it = lines->begin() + first; it != lines->end(); ++it) *it += change.new_lines - change.old_lines;
-    std::vector<int> added_lines;
-    for (const mapping::Item& item : change.items.added_users) added_lines.push_back(item.line);
-    users->insert(users->begin() + first, added.begin(), added.end());
-    lines->insert(lines->begin() + first, added_lines.begin(), added_lines.end());
+    std::vector<mapping::User> next;
+    std::vector<int> next_lines;
+    next.reserve(users->size() + added.size());
+    next_lines.reserve(users->size() + added.size());
+    std::size_t a = 0;
+    const auto add_until = [&](int line) {  // the new users on lines before `line`
+      for (; a < added.size() && change.items.added_users[a].line < line; ++a) {
+        next.push_back(added[a]);
+        next_lines.push_back(change.items.added_users[a].line);
+      }
+    };
+    for (std::size_t i = 0; i < users->size(); ++i) {
+      const int now = change.line_now((*lines)[i]);
+      if (now == 0) continue;  // its line left
+      add_until(now);
+      next.push_back(std::move((*users)[i]));
+      next_lines.push_back(now);
+    }
+    add_until(std::numeric_limits<int>::max());
+    *users = std::move(next);
+    *lines = std::move(next_lines);
   }
 
   // The config file's bytes now; nullopt when it cannot be read (the full

@@ -42,14 +42,43 @@ TEST_CASE("a user and a rule added in the middle: their items, named by their li
   CHECK(c->first_line == 5);
   CHECK(texts(c->items.added_users) ==
         std::vector<std::string>{"cid:1002 @5 gateway.conf line 5 item 1", "dan:1003 @5 gateway.conf line 5 item 2"});
-  // The unchanged map lines between the two additions are in the changed part too.
-  CHECK(texts(c->items.removed_rules) ==
-        std::vector<std::string>{"web:ann:web @5 gateway.conf line 5", "music:bob:music @6 gateway.conf line 6"});
-  CHECK(texts(c->items.added_rules) ==
-        std::vector<std::string>{"web:ann:web @6 gateway.conf line 6", "music:bob:music @7 gateway.conf line 7",
-                                 "web/cid:cid:site @8 gateway.conf line 8"});
+  // The unchanged map lines between the two additions are in the differing
+  // part, but they are in both texts: no item of theirs changes, they move.
+  CHECK(c->items.removed_rules.empty());
+  CHECK(texts(c->items.added_rules) == std::vector<std::string>{"web/cid:cid:site @8 gateway.conf line 8"});
   CHECK(c->old_lines == 2);
   CHECK(c->new_lines == 4);
+  CHECK(c->line_now(3) == 3);  // before the part
+  CHECK(c->line_now(5) == 6);  // in it, kept
+  CHECK(c->line_now(6) == 7);
+}
+
+TEST_CASE("a user's lines far apart: only they change, the lines between move", "[config][change]") {
+  std::string then;
+  for (int i = 0; i < 5; ++i) then += "users = u" + std::to_string(i) + ":" + std::to_string(1000 + i) + "\n";
+  for (int i = 0; i < 5; ++i) then += "map = v" + std::to_string(i) + ":u" + std::to_string(i) + ":m\n";
+  std::string now = then;
+  now.erase(now.find("users = u2:"), std::string("users = u2:1002\n").size());
+  now.erase(now.find("map = v2:"), std::string("map = v2:u2:m\n").size());
+  const auto c = lists_change("gateway.conf", then, now);
+  REQUIRE(c);
+  CHECK(texts(c->items.removed_users) == std::vector<std::string>{"u2:1002 @3 gateway.conf line 3"});
+  CHECK(texts(c->items.removed_rules) == std::vector<std::string>{"v2:u2:m @8 gateway.conf line 8"});
+  CHECK(c->items.added_users.empty());
+  CHECK(c->items.added_rules.empty());
+  CHECK(c->line_now(3) == 0);  // left
+  CHECK(c->line_now(4) == 3);  // u3 moved up one
+  CHECK(c->line_now(9) == 7);  // v3 two
+  CHECK(c->line_now(10) == 8);
+
+  // Two kept lines that swap places: all of the part counts as changed.
+  std::string swapped = then;
+  swapped.replace(swapped.find("users = u1:1001"), 15, "users = u3:1003");
+  swapped.replace(swapped.rfind("users = u3:1003"), 15, "users = u1:1001");
+  const auto s = lists_change("gateway.conf", then, swapped);
+  REQUIRE(s);
+  CHECK(s->items.removed_users.size() == 3);  // u1, u2, u3
+  CHECK(s->items.added_users.size() == 3);
 }
 
 TEST_CASE("a line removed, and a last line without its newline", "[config][change]") {
