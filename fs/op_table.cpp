@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdint>
+
 #include "fs/ops.hpp"
 
 namespace gw::fs {
@@ -23,7 +25,7 @@ void init(void*, struct fuse_conn_info* conn) {
   // and a kernel dentry (fs/ops_dir.cpp).
   conn->want |= FUSE_CAP_READDIRPLUS_AUTO & conn->capable;
   // Keep the kernel applying the caller's umask.
-  conn->want &= ~FUSE_CAP_DONT_MASK;
+  conn->want &= ~static_cast<std::uint32_t>(FUSE_CAP_DONT_MASK);  // 3.17+ spells the flags as 64-bit
   conn->max_write = kMaxRequest;
   conn->max_readahead = kMaxRequest;
   spdlog::debug("fuse: protocol {}.{}, capable {:#x}, want {:#x}", conn->proto_major, conn->proto_minor,
