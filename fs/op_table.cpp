@@ -4,14 +4,16 @@
 
 #include <cstdint>
 
+#include "fs/kernel_paths.hpp"
 #include "fs/ops.hpp"
+#include "fs/view.hpp"
 
 namespace gw::fs {
 namespace {
 
 constexpr unsigned kMaxRequest = 1u << 20;  // 1 MiB reads and writes
 
-void init(void*, struct fuse_conn_info* conn) {
+void init(void* userdata, struct fuse_conn_info* conn) {
   const unsigned wanted = FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE |
                           FUSE_CAP_READDIRPLUS | FUSE_CAP_PARALLEL_DIROPS | FUSE_CAP_AUTO_INVAL_DATA |
                           FUSE_CAP_ASYNC_READ | FUSE_CAP_ASYNC_DIO |
@@ -28,6 +30,7 @@ void init(void*, struct fuse_conn_info* conn) {
   conn->want &= ~static_cast<std::uint32_t>(FUSE_CAP_DONT_MASK);  // 3.17+ spells the flags as 64-bit
   conn->max_write = kMaxRequest;
   conn->max_readahead = kMaxRequest;
+  ask_kernel_paths(*static_cast<View*>(userdata), conn);
   spdlog::debug("fuse: protocol {}.{}, capable {:#x}, want {:#x}", conn->proto_major, conn->proto_minor,
                 conn->capable, conn->want);
 }
