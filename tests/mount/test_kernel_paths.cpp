@@ -78,7 +78,7 @@ TEST_CASE("--fuse-passthrough: downloads are read by the kernel, uploads and mix
   v.start(ViewSpec{{ann}, {"web:ann:web"}, {"--fuse-passthrough", "--metrics-listen", "127.0.0.1:" + std::to_string(port)}});
   const std::string big = v.home(ann) + "/web/big";
 
-  // 8 MiB read: 8 or more READ requests through the daemon; none with passthrough.
+  // 8 MiB read: 64 READ requests through the daemon (128 KiB each); none with passthrough.
   const long opens = requests_ok(port, "open");
   const long reads = requests_ok(port, "read");
   CHECK(read_all_as_ann(big) == std::to_string(kSize));
@@ -110,9 +110,29 @@ TEST_CASE("--fuse-passthrough: downloads are read by the kernel, uploads and mix
   });
   CHECK(mixed == "reader ok, writer ok, write ok, reader sees NEW; writer ok, reader beside it ok sees NEW");
   CHECK(read_file(web + "/big").substr(0, 4) == "NEWa");
+
+  // An atomic overwrite while a download holds the old file: the name gets
+  // a new file under the same inode, whose backing file is still the old
+  // one. A download after it must read the new content (from the daemon),
+  // the one before it keeps the old.
+  const std::string replaced = run_as(ann.who(), [&] {
+    const int old_reader = ::open(big.c_str(), O_RDONLY | O_CLOEXEC);
+    const int upload = ::open(big.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+    std::string out = "upload " + errno_name(upload < 0 ? errno : 0);
+    out += ", write " + errno_name(::write(upload, "fresh", 5) == 5 ? 0 : errno);
+    out += ", close " + errno_name(::close(upload) == 0 ? 0 : errno);
+    char seen[6] = {};
+    const int new_reader = ::open(big.c_str(), O_RDONLY | O_CLOEXEC);
+    out += ", new reader sees " + std::string(::pread(new_reader, seen, 5, 0) == 5 ? seen : "?");
+    out += ", old reader sees " + std::string(::pread(old_reader, seen, 5, 0) == 5 ? seen : "?");
+    ::close(new_reader);
+    ::close(old_reader);
+    return out;
+  });
+  CHECK(replaced == "upload ok, write ok, close ok, new reader sees fresh, old reader sees NEWaa");
   // Every open was given back: a new download passes through again.
   const long after = requests_ok(port, "read");
-  CHECK(read_all_as_ann(big) == std::to_string(kSize));
+  CHECK(read_all_as_ann(big) == "5");
   CHECK(requests_ok(port, "read") == after);
 }
 
