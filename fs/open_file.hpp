@@ -7,6 +7,7 @@
 
 #include "fs/handle_quota.hpp"
 #include "fs/inode.hpp"
+#include "fs/passthrough.hpp"
 #include "fs/policy.hpp"
 #include "fs/unique_fd.hpp"
 #include "fs/upload.hpp"
@@ -27,6 +28,9 @@ struct OpenFile {
   std::atomic<std::uint64_t> orphan_bytes{0};
   // An atomic upload (fs/upload.hpp): what `fd` writes is published at close.
   std::shared_ptr<Upload> upload;
+  // How the kernel was told to do this open's io (fs/passthrough.hpp):
+  // given back to the view's Passthrough table at release.
+  KernelIo io = KernelIo::cached;
 
   static OpenFile& of(const struct fuse_file_info* fi) { return *reinterpret_cast<OpenFile*>(fi->fh); }
   static std::uint64_t to_fh(OpenFile* f) { return reinterpret_cast<std::uint64_t>(f); }

@@ -74,8 +74,16 @@ void open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {
     // Keep the page cache across opens; the kernel drops it when it sees the
     // size or mtime change (auto_inval_data), e.g. after another writer.
     fi->keep_cache = 1;
-    if (fuse_reply_open(req, fi) == 0) file.release();
-    else if (file->upload) discard_upload(view, *file);
+    // With passthrough a download is read by the kernel from file->fd (the
+    // same confined fd read() would use); it may change the flags above.
+    if (view.passthrough().enabled())
+      file->io = view.passthrough().open(req, ino, file->fd.get(), !opens_for_write(fi->flags), fi);
+    if (fuse_reply_open(req, fi) == 0) {
+      file.release();
+      return 0;
+    }
+    if (view.passthrough().enabled()) view.passthrough().release(req, ino, file->io);
+    if (file->upload) discard_upload(view, *file);
     return 0;
   });
 }
@@ -170,7 +178,7 @@ void flush(fuse_req_t req, fuse_ino_t, struct fuse_file_info* fi) {
   });
 }
 
-void release(fuse_req_t req, fuse_ino_t, struct fuse_file_info* fi) {
+void release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {
   if (fi->fh == 0) {
     fuse_reply_err(req, 0);
     return;
@@ -179,6 +187,8 @@ void release(fuse_req_t req, fuse_ino_t, struct fuse_file_info* fi) {
   View& view = view_of(req);
   int err = 0;
   try {
+    // Before the reply, which ends the request the backing id is closed with.
+    if (view.passthrough().enabled()) view.passthrough().release(req, ino, file->io);
     if (file->upload) err = release_upload(view, *file);
     // What its writes took after its last name went goes with it.
     if (const std::uint64_t orphan = file->orphan_bytes.load(); orphan > 0)

@@ -63,6 +63,7 @@ void audit_node(const View& view, const Caller& who, const Inode& node, Op op, O
 template <class Body>
 void guarded(fuse_req_t req, RequestName op, Body&& body) noexcept {
   View& view = view_of(req);  // outlives the request, which its reply ends
+  view.note_transport(req);
   const auto start = std::chrono::steady_clock::now();
   int err = 0;
   try {

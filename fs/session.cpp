@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "fs/kernel_paths.hpp"
 #include "fs/op_table.hpp"
 
 namespace gw::fs {
@@ -43,9 +44,11 @@ bool is_dead_mount(const std::string& path) {
 
 Session::Session(View& view, const std::string& mountpoint) : view_(view) {
   prepare_mountpoint(mountpoint);
-  std::vector<std::string> argv_text = {
-      "gateway", "-o",
-      "allow_other,default_permissions,nosuid,nodev,fsname=sftp-gateway,subtype=sftp-gateway"};
+  std::string options = "allow_other,default_permissions,nosuid,nodev,fsname=sftp-gateway,subtype=sftp-gateway";
+  // libfuse 3.18 starts its rings only when told (and falls back to
+  // /dev/fuse without a word: View::note_transport says which it got).
+  if (kBuiltWithIoUring && view.kernel_paths().io_uring) options += ",io_uring";
+  std::vector<std::string> argv_text = {"gateway", "-o", options};
   std::vector<char*> argv;
   for (auto& a : argv_text) argv.push_back(a.data());
   struct fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());

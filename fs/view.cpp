@@ -27,6 +27,7 @@ View::View(ViewOptions options, AuditTrail audit)
       audit_(std::move(audit)),
       uploads_(options.upload_tag),
       handles_(options.open_files_per_user, options.open_files_total),
+      transport_known_(!options.kernel.io_uring),
       started_(now_coarse()) {
   auto proc = sys::openat(AT_FDCWD, "/proc/self/fd", O_PATH | O_DIRECTORY);
   if (!proc.ok()) throw std::runtime_error("cannot open /proc/self/fd: /proc must be mounted");

@@ -16,7 +16,9 @@
 #include "fs/handle_quota.hpp"
 #include "fs/background_jobs.hpp"
 #include "fs/inode_table.hpp"
+#include "fs/kernel_paths.hpp"
 #include "fs/metrics.hpp"
+#include "fs/passthrough.hpp"
 #include "fs/policy.hpp"
 #include "fs/quota.hpp"
 #include "fs/quota_count.hpp"
@@ -41,6 +43,8 @@ struct ViewOptions {
   // hex; empty: none): replicas sharing a volume tell theirs apart
   // (fs/upload_sweep.hpp).
   std::string upload_tag = {};
+  // The kernel paths asked for at INIT (fs/kernel_paths.hpp).
+  KernelPaths kernel = {};
 };
 
 // The synthetic tree and the pinned inodes of one plan.
@@ -82,6 +86,14 @@ class View {
   const Quotas& quotas() const { return quotas_; }
   int proc_fd() const { return proc_self_fd_.get(); }
   double timeout() const { return options_.cache_timeout; }
+  const KernelPaths& kernel_paths() const { return options_.kernel; }
+  Passthrough& passthrough() { return passthrough_; }
+  // With --fuse-io-uring, logs once whether requests arrive over the ring
+  // (libfuse falls back to /dev/fuse silently): one relaxed load per
+  // request once that is known.
+  void note_transport(fuse_req_t req) noexcept {
+    if (!transport_known_.load(std::memory_order_relaxed)) note_transport_slow(req);
+  }
   std::uint64_t next_mapping_id() { return next_mapping_id_.fetch_add(1); }
   // When this worker's view was made (the kernel's coarse clock, which file
   // times come from): an upload temporary last changed before then belongs
@@ -147,6 +159,7 @@ class View {
 
  private:
   void invalidate(const Layout& old) const;
+  void note_transport_slow(fuse_req_t req) noexcept;
 
   ViewOptions options_;
   InodeTable inodes_;
@@ -158,6 +171,9 @@ class View {
   Uploads uploads_;
   HandleQuota handles_;
   Quotas quotas_;
+  Passthrough passthrough_;
+  std::atomic<bool> transport_known_;
+  std::atomic<unsigned> transport_checks_{0};
   UniqueFd proc_self_fd_;  // opened once: reopen-by-fd without path lookups later
   std::atomic<std::uint64_t> next_mapping_id_{1};
   const struct timespec started_;

@@ -212,6 +212,21 @@ double duration_value(const po::variables_map& vm, ValueProblems& problem, const
   return static_cast<double>(number * scale);
 }
 
+// A kernel path this build's libfuse lacks is a configuration error, not a
+// silent no-op: whoever asks for it measures or relies on it.
+fs::KernelPaths kernel_paths_value(const po::variables_map& vm, ValueProblems& problem) {
+  fs::KernelPaths k;
+  k.passthrough = vm["fuse-passthrough"].as<bool>();
+  k.io_uring = vm["fuse-io-uring"].as<bool>();
+  if (k.passthrough && !fs::kBuiltWithPassthrough)
+    problem("fuse-passthrough", "fuse-passthrough needs a gateway built against libfuse >= 3.16; this one has " +
+                                    fs::libfuse_text());
+  if (k.io_uring && !fs::kBuiltWithIoUring)
+    problem("fuse-io-uring", "fuse-io-uring needs a gateway built against libfuse >= 3.18; this one has " +
+                                 fs::libfuse_text());
+  return k;
+}
+
 Settings settings_from(const po::variables_map& vm, const Sources& sources, Command command,
                        std::vector<std::string>& problems) {
   ValueProblems problem(sources);
@@ -243,6 +258,7 @@ Settings settings_from(const po::variables_map& vm, const Sources& sources, Comm
   s.metrics_listen = listen_value(vm, problem, "metrics-listen");
   s.metrics_file = output_file_value(vm, problem, "metrics-file");
   s.threads = static_cast<unsigned>(range_value(vm, problem, "threads", 1, 256));
+  s.kernel_paths = kernel_paths_value(vm, problem);
   s.open_files_per_user = static_cast<std::size_t>(range_value(vm, problem, "open-files-per-user", 16, 1000000));
   if (vm.count("worker-fd") != 0) s.worker_fd = vm["worker-fd"].as<int>();
   if (vm.count("progress-fd") != 0) s.progress_fd = vm["progress-fd"].as<int>();
@@ -334,7 +350,7 @@ Invocation parse_invocation(const std::vector<std::string>& args) {
   if (args.empty()) throw UsageError("missing command; see 'gateway --help'");
   const std::string& first = args.front();
   if (first == "--help" || first == "-h" || first == "help") return print(std::string(top_help));
-  if (first == "--version") return print("gateway " + std::string(version()) + "\n");
+  if (first == "--version") return print("gateway " + std::string(version()) + "\n" + fs::libfuse_text() + "\n");
   const std::optional<Command> command = find_command(first);
   if (!command) {
     if (first.starts_with('-')) throw UsageError("the command comes first: gateway COMMAND [options]");

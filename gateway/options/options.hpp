@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fs/kernel_paths.hpp"
 #include "mapping/parse.hpp"
 #include "mapping/plan.hpp"
 
@@ -80,6 +81,7 @@ struct Settings {
   KeysRequest keys;          // the keys command's action, user and operands
 
   unsigned threads = 0;                  // FUSE worker threads at most
+  fs::KernelPaths kernel_paths;          // --fuse-passthrough, --fuse-io-uring (fs/kernel_paths.hpp)
   std::size_t open_files_per_user = 0;   // open files and folders per user (the worker may lower it)
   int worker_fd = -1;                    // >= 0: this process is a supervised FUSE worker
   int progress_fd = -1;                  // the worker's served-request counter (memfd), or -1

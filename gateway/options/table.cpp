@@ -57,6 +57,12 @@ po::options_description config_description() {
      "trace, debug, info, warn or error")
     ("threads", po::value<int>()->default_value(defaults::threads)->value_name("N"),
      "most FUSE worker threads serving requests at once")
+    ("fuse-passthrough", po::bool_switch(),
+     "files opened for reading are read by the kernel straight from the backing file, without a request "
+     "per read (libfuse >= 3.16, Linux >= 6.9; downloads then count no read bytes in the metrics)")
+    ("fuse-io-uring", po::bool_switch(),
+     "FUSE requests over io_uring (libfuse 3.18 built with liburing; the host must set "
+     "/sys/module/fuse/parameters/enable_uring to Y; the log says whether the ring started)")
     ("open-files-per-user", po::value<int>()->default_value(defaults::open_files_per_user)->value_name("N"),
      "most files and folders one user may hold open through the view (EMFILE beyond)")
     ("audit-log", po::value<std::string>()->default_value("-")->value_name("FILE"),

@@ -63,6 +63,7 @@ std::size_t raise_open_file_limit() {
 fs::ViewOptions view_options(const Settings& s, std::size_t open_file_limit) {
   fs::ViewOptions o;
   o.cache_timeout = s.cache_timeout;
+  o.kernel = s.kernel_paths;
   o.quota_rescan = s.quota_rescan;
   o.upload_tag = instance_tag(s.state_dir);
   o.fd_cache = std::clamp<std::size_t>(open_file_limit / 4, 64, 8192);
@@ -115,6 +116,8 @@ class Worker {
     spdlog::info("build (start): {}", phases.summary());
     start_metrics();   // before the mount: a metrics file that cannot be written stops the start
     ensure_mountpoint(settings_.mountpoint);
+    spdlog::info("{}; asked for: passthrough {}, io_uring {}", fs::libfuse_text(),
+                 settings_.kernel_paths.passthrough ? "on" : "off", settings_.kernel_paths.io_uring ? "on" : "off");
     try {
       fs::Session session(view_, settings_.mountpoint);
       return serve(session, ready_fd);
