@@ -68,13 +68,14 @@ namespace {
 // the worker has nothing else to do before it mounts.
 constexpr std::size_t kTwoThreadsFrom = 512;
 
-// Each user's chroot (null where the user has a problem), in plan order.
-// The second half is built by a Builder of its own, then taken into `b`,
-// problems after the first half's, so they keep the users' order.
-std::vector<InodePtr> build_users(Builder& b, const std::vector<mapping::UserPlan>& users) {
+// Each user's chroot (null where the user has a problem), in plan order;
+// each user's plan is moved into its tree. The second half is built by a
+// Builder of its own, then taken into `b`, problems after the first half's,
+// so they keep the users' order.
+std::vector<InodePtr> build_users(Builder& b, std::vector<mapping::UserPlan>& users) {
   std::vector<InodePtr> chroots(users.size());
   const auto build = [&](Builder& by, std::size_t from, std::size_t to) {
-    for (std::size_t i = from; i < to; ++i) chroots[i] = by.user_tree(users[i]);
+    for (std::size_t i = from; i < to; ++i) chroots[i] = by.user_tree(std::move(users[i]));
   };
   if (users.size() < kTwoThreadsFrom) {
     build(b, 0, users.size());
@@ -104,16 +105,19 @@ std::vector<InodePtr> build_users(Builder& b, const std::vector<mapping::UserPla
 
 }  // namespace
 
-LayoutResult build_layout(const mapping::Plan& plan, const std::vector<SyntheticFile>& files, View& view) {
+LayoutResult build_layout(mapping::Plan plan, const std::vector<SyntheticFile>& files, View& view) {
   Builder b(view);
   auto root = synthetic_dir(view, FUSE_ROOT_ID);
   auto data = synthetic_dir(view, 0);
   root->synthetic->entries["data"] = data;
   b.result.layout.root = root;
   b.result.layout.pinned = {root, data};
+  std::vector<std::string> names;  // the plans move into the trees
+  names.reserve(plan.users.size());
+  for (const auto& up : plan.users) names.push_back(up.user.name + "-chroot");
   const std::vector<InodePtr> chroots = build_users(b, plan.users);
   for (std::size_t i = 0; i < chroots.size(); ++i)
-    if (chroots[i]) data->synthetic->entries[plan.users[i].user.name + "-chroot"] = chroots[i];
+    if (chroots[i]) data->synthetic->entries[std::move(names[i])] = chroots[i];
   for (const auto& f : files) b.add_file(root, f);
   if (b.result.ok()) b.make_new_homes();
   if (!b.result.ok()) {

@@ -48,7 +48,9 @@ struct MappedFolder {
 MappedFolder open_mapped_folder(const std::string& backing, const std::string& subdir,
                                 const std::optional<mapping::Owner>& owner, mapping::Access access);
 
-LayoutResult build_layout(const mapping::Plan& plan, const std::vector<SyntheticFile>& files, View& view);
+// Builds the view's tree for `plan` (taken: each user's plan moves into its
+// tree, fs/view.hpp's UserTree), reusing what the served layout has.
+LayoutResult build_layout(mapping::Plan plan, const std::vector<SyntheticFile>& files, View& view);
 
 // Gives the served synthetic files new content, when every one of them is
 // already served with the same mode and reader; false (nothing changed)

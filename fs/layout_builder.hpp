@@ -158,8 +158,10 @@ struct Builder {
     return node;
   }
 
-  // An unchanged user's tree is taken over whole.
-  InodePtr user_tree(const mapping::UserPlan& up) {
+  // An unchanged user's tree is taken over whole. A new tree keeps `up`
+  // (moved in by a whole build, whose plan is not needed after it: one copy
+  // of each user's plan, not two, at the height of a start).
+  InodePtr user_tree(mapping::UserPlan up) {
     if (previous_users)
       if (const auto it = previous_users->find(up.user.name); it != previous_users->end() && it->second->plan == up) {
         mappings += it->second->roots.size();
@@ -168,9 +170,9 @@ struct Builder {
     auto fresh = std::make_shared<UserTree>();
     users[up.user.name] = fresh;
     UserTree& tree = *fresh;
-    tree.plan = up;
+    tree.plan = std::move(up);
     building = &tree;
-    tree.chroot = build_user_tree(up);
+    tree.chroot = build_user_tree(tree.plan);
     building = nullptr;
     if (!tree.chroot) return nullptr;
     tree.pinned.push_back(tree.chroot);

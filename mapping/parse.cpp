@@ -47,6 +47,8 @@ void check_users(const std::vector<Item>& items, Parsed& out, UserIndex& index) 
   std::unordered_map<std::uint32_t, FirstUid> uid_items;
   name_items.reserve(items.size());
   uid_items.reserve(items.size());
+  out.model.users.reserve(items.size());
+  index.valid.reserve(items.size());
   for (const Item& item : items) {
     const detail::UserItem parsed = detail::parse_user_item(item, out.problems);
     const detail::Report report(item, out.problems);
@@ -110,8 +112,9 @@ void check_rules(const std::vector<Item>& items, const UserIndex& index, Parsed&
   std::unordered_map<std::string, const Item*> mount_items;
   mount_items.reserve(items.size());
   std::map<std::string, FolderLimit> folder_limits;  // by folder_key
+  out.model.rules.reserve(items.size());
   for (const Item& item : items) {
-    const detail::RuleItem parsed = detail::parse_rule_item(item, out.problems);
+    detail::RuleItem parsed = detail::parse_rule_item(item, out.problems);
     const detail::Report report(item, out.problems);
     // A user whose own item was bad has had its error already; saying
     // "unknown user" about it as well would only confuse.
@@ -130,7 +133,7 @@ void check_rules(const std::vector<Item>& items, const UserIndex& index, Parsed&
     }
     if (parsed.rule) check_folder_limit(*parsed.rule, item.source, folder_limits, report);
     if (parsed.rule && report.clean() && index.valid_set.count(parsed.rule->user)) {
-      out.model.rules.push_back(*parsed.rule);
+      out.model.rules.push_back(std::move(*parsed.rule));
     }
   }
 }

@@ -77,12 +77,15 @@ Plan make_plan(const Model& model, const Paths& paths, const Defaults& defaults)
     return it == folder_limits.end() ? Limit{} : it->second;
   };
   Plan plan;
+  plan.users.reserve(model.users.size());
   for (const User& user : model.users) {
     UserPlan& entry = plan.users.emplace_back(plan_user(user, paths, defaults));
     // Mounts keep the order of the rules, so what `gateway check` prints
     // follows the list the admin wrote.
-    if (const auto it = rules_of.find(user.name); it != rules_of.end())
+    if (const auto it = rules_of.find(user.name); it != rules_of.end()) {
+      entry.mounts.reserve(it->second.size());  // exactly: the plan lives as long as the user is served
       for (const Rule* rule : it->second) entry.mounts.push_back(plan_mount(*rule, paths, limit_of(*rule), defaults));
+    }
   }
   return plan;
 }

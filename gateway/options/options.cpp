@@ -366,9 +366,13 @@ Invocation parse_invocation(const std::vector<std::string>& args) {
   return invocation;
 }
 
-void forget_lists(Settings& settings) {
+void forget_items(Settings& settings) {
   std::vector<mapping::Item>().swap(settings.input.users);
   std::vector<mapping::Item>().swap(settings.input.rules);
+}
+
+void forget_lists(Settings& settings) {
+  forget_items(settings);
   std::string().swap(settings.config_text);
 }
 

@@ -117,8 +117,10 @@ struct Invocation {
 
 // Frees the users, the rules and the config text of settings a serve
 // process keeps for life once it has used them (a reload reads them again):
-// at 100,000 users they hold tens of MB in each process.
+// at 100,000 users they hold tens of MB in each process. forget_items frees
+// the users and rules alone, once parsed.
 void forget_lists(Settings& settings);
+void forget_items(Settings& settings);
 
 // Parses the arguments after argv[0] and the process environment. Throws
 // UsageError (exit code 2) with a one-line message naming the source.

@@ -73,10 +73,16 @@ ServeContext make_context(const Settings& s) {
   return c;
 }
 
-ServedTree build_tree(const Settings& s, const ServeContext& c, AuthorizedKeysCache& keys, fs::View& view,
+ServedTree build_tree(Settings& s, const ServeContext& c, AuthorizedKeysCache& keys, fs::View& view,
                       BuildPhases& phases, bool reload) {
   ServedTree t;
-  const mapping::Parsed parsed = mapping::parse(s.input);
+  mapping::Parsed parsed = mapping::parse(s.input);
+  // Without a problem every item made it into the model: they line up.
+  if (parsed.ok()) {
+    t.user_lines.reserve(s.input.users.size());
+    for (const mapping::Item& item : s.input.users) t.user_lines.push_back(item.line);
+  }
+  forget_items(s);
   if (!parsed.ok()) {
     for (const auto& p : parsed.problems) t.problems.push_back(p.line());
     t.exit_code = exit_code::usage;
@@ -88,10 +94,8 @@ ServedTree build_tree(const Settings& s, const ServeContext& c, AuthorizedKeysCa
     return t;
   }
   phases.mark("validate");
-  t.plan = mapping::make_plan(parsed.model, s.paths, s.defaults);
-  // Every item made it into the model (no problem): they line up.
-  t.user_lines.reserve(s.input.users.size());
-  for (const mapping::Item& item : s.input.users) t.user_lines.push_back(item.line);
+  mapping::Plan plan = mapping::make_plan(parsed.model, s.paths, s.defaults);
+  std::vector<mapping::Rule>().swap(parsed.model.rules);  // planned
   phases.mark("plan");
   keys.scan();
   phases.mark("keys");
@@ -109,12 +113,13 @@ ServedTree build_tree(const Settings& s, const ServeContext& c, AuthorizedKeysCa
   etc.passwd = t.passwd;
   etc.group = t.group;
   t.files = render_etc(etc);
+  t.users = std::move(parsed.model.users);
   phases.mark("etc");
-  if (reload && fs::serves_plan(view, t.plan)) {
+  if (reload && fs::serves_plan(view, plan)) {
     t.files_only = true;
     return t;
   }
-  fs::LayoutResult built = fs::build_layout(t.plan, t.files, view);
+  fs::LayoutResult built = fs::build_layout(std::move(plan), t.files, view);
   phases.mark("layout");
   if (!built.ok()) {
     t.problems = std::move(built.problems);

@@ -16,7 +16,7 @@
 namespace gw::gateway {
 
 struct ServedTree {
-  mapping::Plan plan;
+  std::vector<mapping::User> users;   // in the order given (their plans went into the layout)
   fs::Layout layout;
   std::vector<fs::SyntheticFile> files;  // etc/, as rendered
   bool files_only = false;  // the plan did not change: only the etc/ files are new
@@ -53,8 +53,11 @@ struct ServeContext {
 ServeContext make_context(const Settings& settings);
 // On a reload (`reload`), a plan the view serves already skips rebuilding
 // the tree: only the etc/ files are rendered (keys may have changed). `keys`
-// is scanned here; each step's time goes to `phases`.
-ServedTree build_tree(const Settings& settings, const ServeContext& context, AuthorizedKeysCache& keys,
+// is scanned here; each step's time goes to `phases`. The settings' users
+// and rules are forgotten once parsed (forget_items), and the rules once
+// planned: with 10,000 users they are megabytes, and the layout built next
+// is the height of a start.
+ServedTree build_tree(Settings& settings, const ServeContext& context, AuthorizedKeysCache& keys,
                       fs::View& view, BuildPhases& phases, bool reload = false);
 
 }  // namespace gw::gateway

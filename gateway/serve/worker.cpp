@@ -170,13 +170,14 @@ class Worker {
 
   void install(ServedTree tree, BuildPhases& phases) {
     if (tree.files_only && !fs::refresh_files(tree.files, view_)) {  // the files' shape changed
-      tree = build_tree(parse_invocation(settings_.args).settings, context_, keys_, view_, phases);
+      Settings again = parse_invocation(settings_.args).settings;
+      tree = build_tree(again, context_, keys_, view_, phases);
     }
     if (!tree.problems.empty()) throw std::runtime_error(tree.problems.front());
     // passwd and group depend on the users alone (sshd's account is fixed).
-    const bool accounts_changed = !accounts_written_ || !same_users(users_, tree.plan);
+    const bool accounts_changed = !accounts_written_ || users_ != tree.users;
     if (accounts_changed) {
-      users_ = users_of(tree.plan);
+      users_ = std::move(tree.users);
       served_users_ = mapping::render_users(users_);
     }
     user_lines_ = std::move(tree.user_lines);
@@ -376,18 +377,6 @@ class Worker {
     if (!fs::refresh_files(files, view_)) throw std::runtime_error("the served authorized keys are not where expected");
     keys_.served();
     phases.mark("refresh");
-  }
-
-  static bool same_users(const std::vector<mapping::User>& a, const mapping::Plan& b) {
-    return std::equal(a.begin(), a.end(), b.users.begin(), b.users.end(),
-                      [](const mapping::User& x, const mapping::UserPlan& y) { return x == y.user; });
-  }
-
-  static std::vector<mapping::User> users_of(const mapping::Plan& plan) {
-    std::vector<mapping::User> users;
-    users.reserve(plan.users.size());
-    for (const mapping::UserPlan& u : plan.users) users.push_back(u.user);
-    return users;
   }
 
   void publish(const std::string& last) {
