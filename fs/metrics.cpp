@@ -142,6 +142,8 @@ Metrics::Snapshot Metrics::snapshot() const {
     s.mappings.push_back(std::move(m));
     ++it;
   }
+  std::sort(s.mappings.begin(), s.mappings.end(),
+            [](const MappingSnapshot& a, const MappingSnapshot& b) { return a.label < b.label; });
   return s;
 }
 

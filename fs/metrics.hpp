@@ -72,6 +72,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "fs/refusal_reason.hpp"
@@ -176,7 +177,10 @@ class Metrics {
   std::array<std::atomic<std::uint64_t>, kRefusals> refusals_{};
   std::array<std::atomic<std::uint64_t>, mapping::kEventKinds> events_{};
   mutable std::mutex mappings_mu_;  // guards mappings_; taken by builds and renders, never by requests
-  mutable std::map<std::string, std::weak_ptr<MappingCounters>> mappings_;
+  // Hashed: a build of 100,000 users asks it 400,000 times, from two
+  // threads; a sorted map's string compares under this lock were 8% of
+  // that start. snapshot() sorts what it returns.
+  mutable std::unordered_map<std::string, std::weak_ptr<MappingCounters>> mappings_;
 };
 
 }  // namespace gw::fs

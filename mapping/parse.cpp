@@ -106,13 +106,13 @@ void check_folder_limit(const Rule& rule, const std::string& source, std::map<st
          "; one folder has one limit: give the same quota= and files= in both, or leave them out of one");
 }
 
-void check_rules(const std::vector<Item>& items, const UserIndex& index, Parsed& out) {
+void check_rules(const std::vector<Item>& items, const UserIndex& index, Keep keep, Parsed& out) {
   // The first item of each (user, mount), keyed "user\0mount" (neither
   // name holds a NUL).
   std::unordered_map<std::string, const Item*> mount_items;
   mount_items.reserve(items.size());
   std::map<std::string, FolderLimit> folder_limits;  // by folder_key
-  out.model.rules.reserve(items.size());
+  if (keep == Keep::model) out.model.rules.reserve(items.size());
   for (const Item& item : items) {
     detail::RuleItem parsed = detail::parse_rule_item(item, out.problems);
     const detail::Report report(item, out.problems);
@@ -132,7 +132,7 @@ void check_rules(const std::vector<Item>& items, const UserIndex& index, Parsed&
       }
     }
     if (parsed.rule) check_folder_limit(*parsed.rule, item.source, folder_limits, report);
-    if (parsed.rule && report.clean() && index.valid_set.count(parsed.rule->user)) {
+    if (keep == Keep::model && parsed.rule && report.clean() && index.valid_set.count(parsed.rule->user)) {
       out.model.rules.push_back(std::move(*parsed.rule));
     }
   }
@@ -166,11 +166,11 @@ std::vector<Item> split_list(std::string_view text, std::string_view label) {
   return items;
 }
 
-Parsed parse(const Input& input) {
+Parsed parse(const Input& input, Keep keep) {
   Parsed out;
   UserIndex index;
   check_users(input.users, out, index);
-  check_rules(input.rules, index, out);
+  check_rules(input.rules, index, keep, out);
   return out;
 }
 

@@ -28,11 +28,16 @@ struct Parsed {
   bool ok() const { return problems.empty(); }
 };
 
+// What a parse keeps of what it validated: the whole model, or the users
+// alone for a caller that only judges the rules (serve's supervisor, whose
+// worker parses them again: at 100,000 users the rules are tens of MB).
+enum class Keep { model, users };
+
 // Parses and validates users and rules together: syntax of each item, then
 // cross-checks (duplicate user or uid, unknown user in a rule with a close
 // name suggested, duplicate mount name for one user, two rules limiting one
-// folder differently).
-Parsed parse(const Input& input);
+// folder differently). The problems are the same whatever `keep` says.
+Parsed parse(const Input& input, Keep keep = Keep::model);
 
 // The inverse of parse: renders users and rules in the syntax parse accepts,
 // so parse(render(m)) == m.

@@ -102,7 +102,10 @@ mapping::Problems key_folder_problems(const Settings& settings) {
 
 Preflight preflight(const Settings& settings, Judge judge) {
   Preflight p;
-  const mapping::Parsed parsed = mapping::parse(settings.input);
+  // Only a judgement of the folders needs the rules planned; otherwise the
+  // worker plans them (and parses them again), and this process keeps none.
+  const mapping::Parsed parsed =
+      mapping::parse(settings.input, judge == Judge::all ? mapping::Keep::model : mapping::Keep::users);
   p.problems = parsed.problems;
   try {
     const SshdFacts sshd = sshd_facts(settings);

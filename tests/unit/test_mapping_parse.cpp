@@ -48,6 +48,31 @@ TEST_CASE("the seed's own example parses to the expected model", "[mapping][pars
   CHECK_FALSE(parsed.model.rules[0].owner);
 }
 
+TEST_CASE("a parse keeping the users alone judges exactly as a whole one", "[mapping][parse]") {
+  const Input good{split_list("ryan:54321,gary:1001", "SFTP_USERS"),
+                            split_list("thttpd_files:ryan:web,music_stuff:gary:music:ro", "SFTP_VOLUMES")};
+  const Parsed whole = parse(good);
+  const Parsed users = parse(good, Keep::users);
+  REQUIRE(whole.ok());
+  REQUIRE(users.ok());
+  CHECK(whole.model.rules.size() == 2);
+  CHECK(users.model.rules.empty());
+  CHECK(users.model.users == whole.model.users);
+
+  // Every kind of rule problem, and a user problem, are found either way.
+  const Input bad{
+      split_list("ryan:54321,gary:54321,alice:1002", "SFTP_USERS"),
+      split_list("vol:ryna:web,vol:ryan:web,other:ryan:web,q:alice:a:quota=1G,q:alice:b:quota=2G,bad name:ryan:x",
+                 "SFTP_VOLUMES")};
+  const Parsed bad_whole = parse(bad);
+  const Parsed bad_users = parse(bad, Keep::users);
+  INFO(all_lines(bad_whole));
+  CHECK(bad_whole.problems.size() >= 5);
+  CHECK(all_lines(bad_users) == all_lines(bad_whole));
+  CHECK(bad_users.model.users == bad_whole.model.users);
+  CHECK(bad_users.model.rules.empty());
+}
+
 TEST_CASE("a user's gid defaults to the uid and may be given", "[mapping][parse]") {
   const Parsed parsed = parse_env("ryan:54321,gary:1001:100,_svc-1:4294967294", "");
   INFO(all_lines(parsed));
