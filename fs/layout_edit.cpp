@@ -45,7 +45,7 @@ bool limited(const mapping::UserPlan& up) {
 
 }  // namespace
 
-bool edit_layout(View& view, const UsersEdit& edit) {
+bool edit_layout(View& view, UsersEdit& edit) {
   // Limits reach across users (one folder, several mappings): a whole build.
   if (view.quotas().any()) return false;
   for (const auto& up : edit.put)
@@ -63,10 +63,10 @@ bool edit_layout(View& view, const UsersEdit& edit) {
   struct FileEdit {
     FilePlace place;
     InodePtr node;  // a new node, or the served one with new content
-    const SyntheticFile* file;
+    SyntheticFile* file;
   };
   std::vector<FileEdit> files;
-  for (const auto& f : edit.files) {
+  for (auto& f : edit.files) {
     FileEdit e{{}, nullptr, &f};
     if (!place_of(root, f.path, &e.place)) return false;
     if (e.place.now && same_kind(*e.place.now, f)) {
@@ -108,7 +108,7 @@ bool edit_layout(View& view, const UsersEdit& edit) {
   for (auto& e : files) {
     if (e.node == e.place.now) {
       if (*e.node->synthetic->content() == e.file->content) continue;
-      e.node->synthetic->set_content(e.file->content);
+      e.node->synthetic->set_content(std::move(e.file->content));
       contents_changed.push_back(e.node->id);
       continue;
     }

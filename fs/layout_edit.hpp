@@ -24,6 +24,9 @@ struct UsersEdit {
   std::vector<std::string> removed_files;  // etc/ files to take out, by path
 };
 
-bool edit_layout(View& view, const UsersEdit& edit);
+// The contents of edit.files that replace a served file's move into it
+// (passwd and group are megabytes at 100,000 users); the rest of `edit` is
+// left as it was.
+bool edit_layout(View& view, UsersEdit& edit);
 
 }  // namespace gw::fs

@@ -267,9 +267,9 @@ class Worker {
         mapping::apply_change(change->items, now, settings_.paths, settings_.defaults);
     if (!plan || !privsep_problems(plan->added_users, context_.privsep_uid).empty()) return false;
     phases.mark("validate");
-    std::vector<mapping::User> users = users_;
-    std::vector<int> lines = user_lines_;
-    reorder_users(*change, plan->added_users, &users, &lines);
+    std::vector<mapping::User> users;
+    std::vector<int> lines;
+    reorder_users(*change, plan->added_users, users_, user_lines_, &users, &lines);
     const bool accounts_changed = users != users_;
     phases.mark("users");
 
@@ -317,11 +317,12 @@ class Worker {
   // users of lines that left go, the others take their lines' new numbers,
   // and the new ones go where their lines are.
   static void reorder_users(const ListsChange& change, const std::vector<mapping::User>& added,
-                            std::vector<mapping::User>* users, std::vector<int>* lines) {
-    std::vector<mapping::User> next;
-    std::vector<int> next_lines;
-    next.reserve(users->size() + added.size());
-    next_lines.reserve(users->size() + added.size());
+                            const std::vector<mapping::User>& users, const std::vector<int>& lines,
+                            std::vector<mapping::User>* next_users, std::vector<int>* next_line_numbers) {
+    std::vector<mapping::User>& next = *next_users;
+    std::vector<int>& next_lines = *next_line_numbers;
+    next.reserve(users.size() + added.size());
+    next_lines.reserve(users.size() + added.size());
     std::size_t a = 0;
     const auto add_until = [&](int line) {  // the new users on lines before `line`
       for (; a < added.size() && change.items.added_users[a].line < line; ++a) {
@@ -329,16 +330,14 @@ class Worker {
         next_lines.push_back(change.items.added_users[a].line);
       }
     };
-    for (std::size_t i = 0; i < users->size(); ++i) {
-      const int now = change.line_now((*lines)[i]);
+    for (std::size_t i = 0; i < users.size(); ++i) {
+      const int now = change.line_now(lines[i]);
       if (now == 0) continue;  // its line left
       add_until(now);
-      next.push_back(std::move((*users)[i]));
+      next.push_back(users[i]);
       next_lines.push_back(now);
     }
     add_until(std::numeric_limits<int>::max());
-    *users = std::move(next);
-    *lines = std::move(next_lines);
   }
 
   // The config file's bytes now; nullopt when it cannot be read (the full
