@@ -60,17 +60,16 @@ int ensure_home(int proc_fd, int data_dir, const std::string& name, const mappin
 }
 
 // The file node at `names` in the currently served tree, to keep file
-// inodes stable across reloads.
+// inodes stable across reloads. Served folders are read under their lock
+// (Synthetic::child), as requests and in-place edits read them.
 InodePtr served_file(const View& view, const std::vector<std::string>& names) {
   InodePtr node = view.root();
   for (const auto& n : names) {
     if (!node || !node->synthetic) return nullptr;
-    const auto it = node->synthetic->entries.find(n);
-    node = it == node->synthetic->entries.end() ? nullptr : it->second;
+    node = node->synthetic->child(n);
   }
   return node && node->synthetic && S_ISREG(node->synthetic->mode) ? node : nullptr;
 }
-
 
 
 }  // namespace gw::fs::detail
