@@ -48,9 +48,14 @@ InodePtr InodeTable::remember(const std::shared_ptr<const MappingRoot>& mapping,
   std::lock_guard lock(mu_);
   if (const auto k = by_key_.find(key); k != by_key_.end()) {
     Entry& e = by_id_.at(k->second);
-    // Same (dev, ino) but another type: the old object is gone and the
-    // number was reused; replace the stale entry.
-    if ((e.node->type & S_IFMT) == (st.st_mode & S_IFMT)) {
+    // Same (dev, ino) but another type or another handle (the handle holds
+    // the filesystem's generation of the number): the old object is gone,
+    // removed behind the view's back, and the number was reused. The new
+    // object gets a new inode; the old one stays known by id (the kernel
+    // forgets it) and reaches nothing but its own, gone, object.
+    const bool same_type = (e.node->type & S_IFMT) == (st.st_mode & S_IFMT);
+    const bool same_handle = e.node->handle.empty() || handle.empty() || e.node->handle.bytes == handle.bytes;
+    if (same_type && same_handle) {
       ++e.lookups;
       return e.node;
     }

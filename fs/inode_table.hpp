@@ -30,7 +30,9 @@ class InodeTable {
 
   // The inode for a backing object seen through `mapping`, added if new;
   // counts one kernel reference. `handle` and `fd` are used only when the
-  // object is new (fd is kept only if the filesystem gave no handle).
+  // object is new (fd is kept only if the filesystem gave no handle). A
+  // known (dev, ino) whose type or handle differs is a new object under a
+  // reused number: it gets a new inode.
   InodePtr remember(const std::shared_ptr<const MappingRoot>& mapping, const struct stat& st,
                     FileHandle handle, SharedFd fd);
   // The inode of a backing object, if the kernel knows it (no reference counted).

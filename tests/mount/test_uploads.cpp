@@ -3,12 +3,15 @@
 // replaced as a whole (mode and stored owner kept); files that cannot be
 // replaced as a whole are truncated in place. New files: tests/hostile.
 #include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -274,6 +277,104 @@ TEST_CASE("a file that replaced another gets its own inode when the old number i
     CHECK(read_file(f.view + "/f" + std::to_string(i)) == "new " + std::to_string(i));
     CHECK(read_file(f.view + "/g" + std::to_string(i)) == "g " + std::to_string(i));
   }
+}
+
+// A fresh ext4 filesystem on a loop device mounted on `dir`, owned by the
+// volume's owner: like a volume's filesystem it gives a freed inode number
+// to the next file made, and, having no other holes, predictably so.
+class FreshExt4 {
+ public:
+  explicit FreshExt4(const std::string& dir) : dir_(dir), image_(dir + ".img") {
+    const std::string command = "truncate -s 32M '" + image_ + "' && mkfs.ext4 -q -F '" + image_ +
+                                "' && mount -o loop '" + image_ + "' '" + dir_ + "'";
+    mounted_ = std::system(command.c_str()) == 0;
+    if (mounted_) {
+      REQUIRE(::chown(dir_.c_str(), kVolumeOwner, kVolumeOwner) == 0);
+      REQUIRE(::chmod(dir_.c_str(), 0755) == 0);
+    }
+  }
+  ~FreshExt4() {
+    if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
+    ::unlink(image_.c_str());
+  }
+  FreshExt4(const FreshExt4&) = delete;
+  FreshExt4& operator=(const FreshExt4&) = delete;
+  bool mounted() const { return mounted_; }
+
+ private:
+  std::string dir_, image_;
+  bool mounted_ = false;
+};
+
+TEST_CASE("a new object gets its own inode when another container freed the number of one the view knew",
+          "[uploads]") {
+  MountedView v;
+  const std::string backing = v.add_volume("web");
+  const FreshExt4 fs(backing);  // unmounted after the gateway stopped (v is destroyed first)
+  REQUIRE(fs.mounted());        // mkfs.ext4 (e2fsprogs) and a loop device
+  // Atomic (a temporary renamed into place) and in place, as in homes.
+  const std::string options = GENERATE(std::string(""), std::string(":noatomic"));
+  INFO("mapping options: " << options);
+  // A low open-file limit: the gateway's cache of descriptors holds 64.
+  ViewSpec spec{{ann}, {"web:ann:web" + options}};
+  spec.fd_limit = 256;
+  v.start(spec);
+  const std::string view = v.home(ann) + "/web";
+  // Folders and files the kernel knows through the view (each file read,
+  // so its pages are cached), then removed by another container on the
+  // backing folder; the view is not told. Lookups of more names than the
+  // descriptor cache holds first, so the gateway keeps no descriptor that
+  // would keep the old objects alive: their numbers are free.
+  constexpr int kOld = 20, kOthers = 200;
+  std::set<ino_t> freed, old_view_inodes;
+  for (int i = 0; i < kOld; ++i) {
+    const std::string dir = "/olddir" + std::to_string(i), file = "/old" + std::to_string(i);
+    make_dir(backing + dir, kVolumeOwner, kVolumeOwner, 0755);
+    write_file(backing + file, "old content " + std::to_string(i), kVolumeOwner, kVolumeOwner, 0644);
+    old_view_inodes.insert(lstat_of(view + dir).st_ino);
+    old_view_inodes.insert(lstat_of(view + file).st_ino);
+    REQUIRE(read_file(view + file) == "old content " + std::to_string(i));
+    freed.insert(lstat_of(backing + dir).st_ino);
+    freed.insert(lstat_of(backing + file).st_ino);
+  }
+  for (int i = 0; i < kOthers; ++i) {
+    const std::string name = "/other" + std::to_string(i);
+    write_file(backing + name, "other", kVolumeOwner, kVolumeOwner, 0644);
+    lstat_of(view + name);
+  }
+  for (int i = 0; i < kOld; ++i) {
+    REQUIRE(::rmdir((backing + "/olddir" + std::to_string(i)).c_str()) == 0);
+    REQUIRE(::unlink((backing + "/old" + std::to_string(i)).c_str()) == 0);
+  }
+  // New objects take those numbers: folders and files made through the
+  // view, and files the other container writes (same length as the old
+  // content, another text). Each must be a new inode of the view: the old
+  // one's handle, attributes and cached pages are not the new object's.
+  int reused = 0;
+  for (int i = 0; i < kOld; ++i) {
+    INFO(i);
+    const std::string dir = "/newdir" + std::to_string(i), file = "/new" + std::to_string(i),
+                      theirs = "/theirs" + std::to_string(i);
+    REQUIRE(::mkdir((view + dir).c_str(), 0755) == 0);
+    const int fd = ::open((view + file).c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644);
+    REQUIRE(fd >= 0);
+    REQUIRE(::write(fd, "new", 3) == 3);
+    REQUIRE(::close(fd) == 0);
+    write_file(backing + theirs, "NEW CONTENT " + std::to_string(i), kVolumeOwner, kVolumeOwner, 0644);
+    for (const std::string& name : {dir, file, theirs}) {
+      INFO(name);
+      reused += static_cast<int>(freed.count(lstat_of(backing + name).st_ino));
+      CHECK(old_view_inodes.count(lstat_of(view + name).st_ino) == 0);
+    }
+    CHECK(read_file(view + theirs) == "NEW CONTENT " + std::to_string(i));
+    const int inner = ::open((view + dir + "/inner").c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644);
+    CHECK(inner >= 0);
+    if (inner >= 0) ::close(inner);
+    const struct timespec times[2] = {{1'000'000'000, 0}, {1'000'000'000, 0}};
+    CHECK(::utimensat(AT_FDCWD, (view + file).c_str(), times, 0) == 0);
+    CHECK(read_file(view + file) == "new");
+  }
+  REQUIRE(reused > 0);  // the numbers were reused; otherwise this proved nothing
 }
 
 TEST_CASE("a file renamed onto an upload in progress keeps the name; the upload is dropped", "[uploads]") {
