@@ -2,11 +2,13 @@
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <cerrno>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 namespace gw::gateway {
@@ -51,9 +53,11 @@ void Watchdog::probe_loop() {
     const std::uint64_t n = asked_;
     lock.unlock();
     struct stat st {};
-    ::stat(probe.c_str(), &st);  // any answer will do; only silence counts
+    // Any answer will do, but one: ENOTCONN says the connection is gone.
+    const bool gone = ::stat(probe.c_str(), &st) != 0 && errno == ENOTCONN;
     lock.lock();
     answered_ = n;
+    disconnected_ = gone;
     cv_.notify_all();
   }
 }
@@ -88,23 +92,46 @@ bool Watchdog::answered_within_timeout(std::unique_lock<std::mutex>& lock, std::
 
 void Watchdog::watch() {
   std::unique_lock lock(mu_);
+  std::optional<std::chrono::steady_clock::time_point> gone_since;
   while (!stopping_) {
     ++asked_;
     cv_.notify_all();
     const std::uint64_t n = asked_;
-    if (!answered_within_timeout(lock, n)) {
+    const bool answered = answered_within_timeout(lock, n);
+    if (answered && replace_disconnected(gone_since)) {
+      lock.unlock();
+      on_hang_();
+      lock.lock();
+    }
+    if (!answered) {
       lock.unlock();
       spdlog::error("watchdog: the view at {} did not answer within {} ms; aborting its connection (no request "
                     "served for {} ms)",
                     mountpoint_, timeout_.count(), stall_.count());
       if (!abort_fuse_connection(mountpoint_)) spdlog::warn("watchdog: no FUSE connection to abort found");
       on_hang_();
+      gone_since.reset();  // the abort just made is this verdict's, not another
       lock.lock();
       // Wait for the stuck probe to come back before asking again.
       cv_.wait(lock, [&] { return stopping_ || answered_ >= n; });
     }
     cv_.wait_for(lock, 1s, [this] { return stopping_; });
   }
+}
+
+bool Watchdog::replace_disconnected(std::optional<std::chrono::steady_clock::time_point>& gone_since) {
+  if (!disconnected_) {
+    gone_since.reset();
+    return false;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (!gone_since) gone_since = now;
+  if (now - *gone_since < stall_) return false;  // a worker that ends by itself is replaced sooner
+  spdlog::error("watchdog: the view at {} has had no FUSE connection for {} ms (aborted by the kernel's request "
+                "timeout or through /sys/fs/fuse/connections) while its worker lives on; replacing it",
+                mountpoint_, stall_.count());
+  gone_since.reset();
+  return true;
 }
 
 namespace {

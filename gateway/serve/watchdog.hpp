@@ -7,7 +7,12 @@
 // is not.
 // A hung worker's FUSE connection is aborted (so everything waiting on it,
 // sshd's chroot check included, fails at once instead of hanging) and it is
-// reported.
+// reported. A view whose connection someone else aborted (the kernel's
+// request timeout, fs.fuse.default_request_timeout; a write to
+// /sys/fs/fuse/connections/N/abort) answers every probe with ENOTCONN at
+// once: a live worker ends by itself then (its /dev/fuse read fails) and is
+// restarted, but a stopped or stuck one does not, so a view that stays
+// disconnected for twice the timeout has its worker reported the same way.
 #pragma once
 
 #include <sys/types.h>
@@ -18,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -42,6 +48,9 @@ class Watchdog {
   // made no progress for a whole timeout.
   bool answered_within_timeout(std::unique_lock<std::mutex>& lock, std::uint64_t n);
   void probe_loop();
+  // After an answered probe: true when the view has been disconnected for
+  // the whole stall window (gone_since: since when, across probes).
+  bool replace_disconnected(std::optional<std::chrono::steady_clock::time_point>& gone_since);
 
   std::string mountpoint_;
   std::chrono::milliseconds timeout_;  // for the probe's answer
@@ -52,6 +61,7 @@ class Watchdog {
   std::mutex mu_;                 // guards the probe state below
   std::condition_variable cv_;
   std::uint64_t asked_ = 0, answered_ = 0;
+  bool disconnected_ = false;  // the last answer was ENOTCONN
   bool stopping_ = false;
   std::thread watcher_, prober_;
 };

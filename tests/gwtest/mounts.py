@@ -35,3 +35,30 @@ def mounted(path: Path | str) -> bool:
 
 def fuse_mounted(path: Path | str) -> bool:
     return any(t.startswith("fuse") for t in mounts_at(path))
+
+
+def fuse_connection(path: Path | str) -> str | None:
+    """The FUSE connection id (the minor device number, as named under
+    /sys/fs/fuse/connections) of the topmost FUSE mount at path; read from
+    mountinfo, since a stat of the mount would wait on its daemon."""
+    target = os.path.realpath(path)
+    found = None
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, right = line.split(" - ", 1)
+            fields = left.split()
+            if _unescape(fields[4]) == target and right.startswith("fuse"):
+                found = fields[2].split(":")[1]
+    return found
+
+
+def abort_fuse_connection(path: Path | str) -> None:
+    """Aborts the FUSE connection of the mount at path, as the kernel's
+    request timeout does (fusectl mounted first if it is not)."""
+    conn = fuse_connection(path)
+    assert conn is not None, f"no FUSE mount at {path}"
+    connections = Path("/sys/fs/fuse/connections")
+    if not (connections / conn).exists():
+        import subprocess
+        subprocess.run(["mount", "-t", "fusectl", "fusectl", str(connections)], check=False, timeout=10)
+    (connections / conn / "abort").write_text("1")

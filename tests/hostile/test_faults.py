@@ -18,7 +18,7 @@ import pytest
 from gwtest.clients import Target, can_login, login_time, paramiko_sftp, sftp_batch, sftp_outputs
 from gwtest.files import pub, random_file, sha256
 from gwtest.gateway import Layout
-from gwtest.mounts import fuse_mounted
+from gwtest.mounts import abort_fuse_connection, fuse_mounted
 from gwtest.procs import proc_state
 from gwtest.session import GARY, RYAN, WEB_OWNER
 from hostile import FILES_OWNER, AuditLog, SftpProcess, temporaries, timed_login, wait_for, wait_worker
@@ -138,6 +138,38 @@ def test_sigstop_worker_logins_fail_fast_then_recover(fault_gateway, measure):
     assert watchdog, g.log_since(mark)
     new = g.worker_pid()
     assert new not in (None, old), "the hung worker was not replaced"
+    assert g.listener_pid() == sshd and can_login(gary)
+
+
+def test_connection_aborted_under_a_stopped_worker_is_replaced(fault_gateway, measure):
+    """The kernel's own request timeout (fs.fuse.default_request_timeout,
+    which a host can set for every FUSE mount) or an administrator's abort
+    through /sys/fs/fuse/connections disconnects the view without the
+    worker: every probe then gets ENOTCONN at once, so the hang check never
+    fires, and a stopped worker never ends by itself. The watchdog replaces
+    it after the stall window; before, the view stayed dead."""
+    g, ryan, gary = fault_gateway
+    old, sshd = g.worker_pid(), g.listener_pid()
+    assert can_login(ryan)
+    mark = g.log_mark()
+    os.kill(old, signal.SIGSTOP)
+    try:
+        abort_fuse_connection(g.view)  # what the kernel does when a request outlives its timeout
+        aborted = time.monotonic()
+        ok, took = timed_login(ryan, timeout=20)
+        back = login_time(ryan, True, deadline=25, connect_timeout=3, attempt_timeout=10)
+        recovered = time.monotonic() - aborted
+        replaced = g.wait_for_log(r"watchdog: the view at .* has had no FUSE connection for 6000 ms", mark, timeout=5)
+    finally:
+        if proc_state(old) == "T":
+            os.kill(old, signal.SIGCONT)
+    measure(f"FUSE connection aborted under a stopped worker: a login attempt {'succeeded' if ok else 'failed'} "
+            f"after {took:.2f} s; logins work again {recovered:.2f} s after the abort")
+    assert not ok, "a login succeeded through an aborted connection"
+    assert back is not None, g.log_since(mark)
+    assert replaced, g.log_since(mark)
+    new = g.worker_pid()
+    assert new not in (None, old), "the stopped worker was not replaced"
     assert g.listener_pid() == sshd and can_login(gary)
 
 
