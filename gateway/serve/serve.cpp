@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -122,8 +123,12 @@ class Supervisor {
     SupervisorCounts& counts = progress_.supervisor();
     watchdog_ = std::make_unique<Watchdog>(
         settings_.mountpoint, kWatchdogTimeout, [this] { return progress_.value(); },
-        [&counts] {
+        [this, &counts] {
           counts.watchdog_hung.fetch_add(1, std::memory_order_relaxed);
+          // The verdict is on the worker serving now: a restart before the
+          // supervisor acts on it (the signal waits while a restart runs)
+          // makes it stale, and a healthy new worker is not killed for it.
+          judged_.store(generation_.load(std::memory_order_acquire), std::memory_order_release);
           ::kill(::getpid(), SIGUSR1);
         },
         [&counts] { counts.watchdog_slow.fetch_add(1, std::memory_order_relaxed); });
@@ -173,6 +178,7 @@ class Supervisor {
     worker_ = spawn_worker(settings_, sshd_version_, progress_.fd(), metrics_listener_.get(), &ready);
     const int rc = await_ready(worker_, ready);
     if (rc) worker_ = 0;
+    else generation_.fetch_add(1, std::memory_order_release);
     return rc;
   }
 
@@ -197,8 +203,12 @@ class Supervisor {
   void handle(int sig) {
     if (sig == SIGHUP && worker_ > 0) ::kill(worker_, SIGHUP);
     if (sig == SIGUSR1 && worker_ > 0) {
-      spdlog::error("worker {} is hung; killing it", worker_);
-      ::kill(worker_, SIGKILL);
+      if (judged_.load(std::memory_order_acquire) == generation_.load(std::memory_order_acquire)) {
+        spdlog::error("worker {} is hung; killing it", worker_);
+        ::kill(worker_, SIGKILL);
+      } else {
+        spdlog::info("watchdog: its verdict was on a worker already replaced; worker {} is left serving", worker_);
+      }
     }
     if (sig == SIGCHLD) reap_and_restart();
   }
@@ -274,6 +284,8 @@ class Supervisor {
   ProgressCounter progress_ = ProgressCounter::create();  // kept across worker restarts
   fs::UniqueFd metrics_listener_;  // --metrics-listen's socket, handed to every worker
   pid_t worker_ = 0;
+  // Workers started so far, and the one the watchdog's last verdict was on.
+  std::atomic<std::uint64_t> generation_{0}, judged_{0};
   std::string sshd_version_;  // asked once, here, and handed to every worker
   unsigned restarts_ = 0;
   bool own_bind_ = false;  // host mode: the shared bind mount made at start

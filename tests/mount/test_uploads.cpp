@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -287,11 +288,8 @@ class FreshExt4 {
   explicit FreshExt4(const std::string& dir) : dir_(dir), image_(dir + ".img") {
     const std::string command = "truncate -s 32M '" + image_ + "' && mkfs.ext4 -q -F '" + image_ +
                                 "' && mount -o loop '" + image_ + "' '" + dir_ + "'";
-    mounted_ = std::system(command.c_str()) == 0;
-    if (mounted_) {
-      REQUIRE(::chown(dir_.c_str(), kVolumeOwner, kVolumeOwner) == 0);
-      REQUIRE(::chmod(dir_.c_str(), 0755) == 0);
-    }
+    mounted_ = std::system(command.c_str()) == 0 && ::chown(dir_.c_str(), kVolumeOwner, kVolumeOwner) == 0 &&
+               ::chmod(dir_.c_str(), 0755) == 0;
   }
   ~FreshExt4() {
     if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
@@ -308,10 +306,11 @@ class FreshExt4 {
 
 TEST_CASE("a new object gets its own inode when another container freed the number of one the view knew",
           "[uploads]") {
+  std::unique_ptr<FreshExt4> fs;  // declared first, so destroyed after v: unmounted once the gateway stopped
   MountedView v;
   const std::string backing = v.add_volume("web");
-  const FreshExt4 fs(backing);  // unmounted after the gateway stopped (v is destroyed first)
-  REQUIRE(fs.mounted());        // mkfs.ext4 (e2fsprogs) and a loop device
+  fs = std::make_unique<FreshExt4>(backing);
+  REQUIRE(fs->mounted());  // mkfs.ext4 (e2fsprogs), a loop device, and the volume's owner and mode on it
   // Atomic (a temporary renamed into place) and in place, as in homes.
   const std::string options = GENERATE(std::string(""), std::string(":noatomic"));
   INFO("mapping options: " << options);
